@@ -1,0 +1,93 @@
+/*
+ * dance_net.h - DNS transport: one question to a list of servers, over UDP
+ * with EDNS0, falling back to TCP when the answer is truncated.
+ *
+ * The transport checks that a reply is a well-formed response to the
+ * question asked (ID, QR, question section); everything about its content
+ * (rcode, records, signatures) is the caller's business.
+ */
+#ifndef DANCE_NET_H
+#define DANCE_NET_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include <ldns/ldns.h>
+
+#define DANCE_NET_MAX_SERVERS 8
+#define DANCE_NET_DEFAULT_PORT 53
+
+typedef struct {
+    struct sockaddr_storage addr;
+    socklen_t addrlen;
+} dance_net_server;
+
+typedef enum {
+    DANCE_NET_OK = 0,      /* a valid reply was received (any rcode) */
+    DANCE_NET_TIMEOUT,     /* no server answered in time */
+    DANCE_NET_UNREACHABLE, /* sockets could not be used */
+    DANCE_NET_MALFORMED,   /* replies came back but none was usable */
+    DANCE_NET_NOMEM
+} dance_net_status;
+
+/* dance_net_status_str - short name of a transport status. */
+const char *dance_net_status_str(dance_net_status status);
+
+/*
+ * dance_net_parse_servers - parse "IP[@PORT], IP[@PORT] ..." (IPv4 or IPv6,
+ * comma or white space separated, at most DANCE_NET_MAX_SERVERS).
+ * On error returns 0 and writes a message naming the bad item into err.
+ * Returns 1 and sets *n on success.
+ */
+int dance_net_parse_servers(const char *list, dance_net_server *out,
+                            size_t *n, char *err, size_t errlen);
+
+/*
+ * dance_net_servers_from_resolv_conf - the "nameserver" lines of path
+ * (normally /etc/resolv.conf), port 53. Returns 1 on success with *n >= 1,
+ * 0 with a message in err otherwise.
+ */
+int dance_net_servers_from_resolv_conf(const char *path, dance_net_server *out,
+                                       size_t *n, char *err, size_t errlen);
+
+/* dance_net_server_is_loopback - 1 for 127.0.0.0/8 and ::1. */
+int dance_net_server_is_loopback(const dance_net_server *server);
+
+/* dance_net_server_str - "IP@PORT" into buf; returns buf. */
+char *dance_net_server_str(const dance_net_server *server, char *buf,
+                           size_t len);
+
+typedef struct {
+    unsigned timeout_ms; /* wait for one UDP or TCP exchange */
+    unsigned attempts;   /* rounds over the server list */
+    int dnssec_ok;       /* set the EDNS0 DO bit */
+    int checking_disabled; /* set CD: the caller validates itself */
+} dance_net_params;
+
+typedef struct {
+    unsigned udp_queries;
+    unsigned tcp_queries;
+} dance_net_counters;
+
+/*
+ * dance_net_query - ask (qname, qtype, IN) of servers[0..n), in order, for
+ * params->attempts rounds, never past deadline_ms (CLOCK_MONOTONIC
+ * milliseconds, see dance_net_now_ms). Truncated UDP replies are retried over
+ * TCP to the same server. A reply with rcode SERVFAIL, REFUSED or NOTIMP moves
+ * on to the next server; if no server does better, the last such reply is
+ * returned with DANCE_NET_OK.
+ * On DANCE_NET_OK, *reply is the caller's (ldns_pkt_free). counters (may be
+ * NULL) are incremented per packet sent. why receives a reason on failure.
+ */
+dance_net_status dance_net_query(const dance_net_server *servers, size_t n,
+                                 const ldns_rdf *qname, ldns_rr_type qtype,
+                                 const dance_net_params *params,
+                                 uint64_t deadline_ms, ldns_pkt **reply,
+                                 dance_net_counters *counters, char *why,
+                                 size_t whylen);
+
+/* dance_net_now_ms - CLOCK_MONOTONIC in milliseconds. */
+uint64_t dance_net_now_ms(void);
+
+#endif /* DANCE_NET_H */

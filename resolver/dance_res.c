@@ -1,0 +1,1054 @@
+/*
+ * dance_res.c - DNSSEC-validated lookups: the chain of trust, trust-ad
+ * mode, CNAME chains, caching and single flight.
+ *
+ * Validate mode, one "hop" (name, type) at a time:
+ *  - a signed answer names its signer zone S; S's DNSKEY set is trusted
+ *    through a trust anchor or through DS records at S, which are themselves
+ *    a hop (S, DS) answered and signed by S's parent. Every dependency goes
+ *    to a strictly shorter name, or from a type to DS/DNSKEY of the same
+ *    name, so recursion ends and single-flight waits cannot form a cycle.
+ *  - an unsigned answer is accepted as insecure only if, walking down from
+ *    the closest trust anchor, some delegation on the way is proven to have
+ *    no DS. Otherwise it is bogus: stripping signatures never downgrades.
+ * Every hop's outcome is cached (DNSKEY and DS hops too), so a warm chain
+ * costs one query for the leaf and nothing on a cache hit.
+ */
+#include "dance_res.h"
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dance_anchor.h"
+#include "dance_net.h"
+#include "dance_validate.h"
+
+#define MAX_CNAME_HOPS 8
+#define QUERY_BUDGET 64 /* DNS exchanges one lookup may cause */
+#define WHY_LEN 512
+
+typedef struct inflight inflight;
+
+struct dance_res {
+    dance_res_config cfg; /* string members point into the copies below */
+    char *trust_anchor;
+    dance_net_server servers[DANCE_NET_MAX_SERVERS];
+    size_t nservers;
+    dance_anchors *anchors; /* validate mode only */
+    dance_cache *cache;
+    pthread_mutex_t lock; /* guards flights */
+    inflight *flights;
+    atomic_uint_fast64_t lookups, udp_queries, tcp_queries, shared_waits;
+};
+
+/* One query being answered; others asking the same wait for it. */
+struct inflight {
+    inflight *next;
+    char *key;
+    uint16_t type;
+    unsigned refs; /* owner + waiters; under dance_res.lock */
+    int done;
+    dance_res_result *result; /* one reference, released with the record */
+    pthread_cond_t cv;
+};
+
+typedef struct {
+    dance_res *res;
+    time_t now;
+    uint64_t deadline;
+    unsigned budget;
+} lookup_ctx;
+
+static dance_res_result *hop(lookup_ctx *ctx, const ldns_rdf *qname,
+                             ldns_rr_type type);
+
+/* dance_res_mode_str - "validate" or "trust-ad". */
+const char *dance_res_mode_str(dance_res_mode mode)
+{
+    return mode == DANCE_RES_MODE_TRUST_AD ? "trust-ad" : "validate";
+}
+
+/* dance_res_config_init - documented defaults. */
+void dance_res_config_init(dance_res_config *cfg)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    cfg->mode = DANCE_RES_MODE_VALIDATE;
+    cfg->trust_anchor = "/usr/share/dns/root.key";
+    cfg->resolv_conf = "/etc/resolv.conf";
+    cfg->timeout_ms = 2000;
+    cfg->attempts = 2;
+    cfg->deadline_ms = 5000;
+    cfg->cache_max_entries = 10000;
+    cfg->cache_max_ttl = 3600;
+    cfg->bogus_ttl = 60;
+    cfg->indeterminate_ttl = 0;
+}
+
+/* dance_res_new - see header. */
+dance_res *dance_res_new(const dance_res_config *cfg, char *err,
+                         size_t errlen)
+{
+    dance_res *res = calloc(1, sizeof(*res));
+    int ok;
+
+    if (res == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    res->cfg = *cfg;
+    pthread_mutex_init(&res->lock, NULL);
+    if (cfg->timeout_ms == 0 || cfg->attempts == 0 || cfg->deadline_ms == 0) {
+        snprintf(err, errlen, "timeout, attempts and deadline must be > 0");
+        goto err;
+    }
+    if (cfg->nameservers != NULL)
+        ok = dance_net_parse_servers(cfg->nameservers, res->servers,
+                                     &res->nservers, err, errlen);
+    else
+        ok = dance_net_servers_from_resolv_conf(
+            cfg->resolv_conf != NULL ? cfg->resolv_conf : "/etc/resolv.conf",
+            res->servers, &res->nservers, err, errlen);
+    if (!ok)
+        goto err;
+    if (cfg->mode == DANCE_RES_MODE_TRUST_AD) {
+        /* The AD bit crosses the wire unauthenticated: only a resolver on
+         * this host can be believed (as Postfix requires). */
+        for (size_t i = 0; i < res->nservers; i++) {
+            char addr[80];
+
+            if (!dance_net_server_is_loopback(&res->servers[i])) {
+                snprintf(err, errlen,
+                         "dnssec = trust-ad needs nameservers on loopback; "
+                         "%s is not",
+                         dance_net_server_str(&res->servers[i], addr,
+                                              sizeof(addr)));
+                goto err;
+            }
+        }
+    } else {
+        if (cfg->trust_anchor == NULL) {
+            snprintf(err, errlen, "dnssec = validate needs a trust_anchor");
+            goto err;
+        }
+        res->anchors = dance_anchors_load(cfg->trust_anchor, err, errlen);
+        if (res->anchors == NULL)
+            goto err;
+    }
+    res->cfg.nameservers = NULL; /* parsed; do not keep caller pointers */
+    res->cfg.resolv_conf = NULL;
+    res->cfg.trust_anchor = NULL;
+    res->cache = dance_cache_new(cfg->cache_max_entries);
+    if (res->cache == NULL) {
+        snprintf(err, errlen, "out of memory");
+        goto err;
+    }
+    return res;
+err:
+    dance_res_free(res);
+    return NULL;
+}
+
+/* dance_res_free - see header. */
+void dance_res_free(dance_res *res)
+{
+    if (res == NULL)
+        return;
+    dance_anchors_free(res->anchors);
+    dance_cache_free(res->cache);
+    pthread_mutex_destroy(&res->lock);
+    free(res);
+}
+
+/* dance_res_get_stats - see header. */
+void dance_res_get_stats(dance_res *res, dance_res_stats *out)
+{
+    memset(out, 0, sizeof(*out));
+    dance_cache_get_stats(res->cache, &out->cache);
+    out->lookups = atomic_load(&res->lookups);
+    out->udp_queries = atomic_load(&res->udp_queries);
+    out->tcp_queries = atomic_load(&res->tcp_queries);
+    out->shared_waits = atomic_load(&res->shared_waits);
+}
+
+/* ---- small helpers ------------------------------------------------------ */
+
+/* fmt - printf into a WHY_LEN buffer. */
+static void fmt(char *why, const char *f, ...) __attribute__((format(printf, 2, 3)));
+static void fmt(char *why, const char *f, ...)
+{
+    va_list ap;
+
+    va_start(ap, f);
+    vsnprintf(why, WHY_LEN, f, ap);
+    va_end(ap);
+}
+
+/* dname_str - presentation form (caller frees), "?" on failure. */
+static char *dname_str(const ldns_rdf *name)
+{
+    char *s = ldns_rdf2str(name);
+
+    return s != NULL ? s : strdup("?");
+}
+
+/* make_result - build a result for a hop; takes rrset; ttl capped per
+ * status and configuration. */
+static dance_res_result *make_result(lookup_ctx *ctx, const ldns_rdf *qname,
+                                     ldns_rr_type type, dance_res_status st,
+                                     ldns_rr_list *rrset, uint32_t ttl,
+                                     const char *why)
+{
+    const dance_res_config *cfg = &ctx->res->cfg;
+    char *name = dname_str(qname);
+    dance_res_result *r;
+
+    if (st == DANCE_RES_BOGUS && ttl > cfg->bogus_ttl)
+        ttl = cfg->bogus_ttl;
+    if (st == DANCE_RES_INDETERMINATE)
+        ttl = cfg->indeterminate_ttl;
+    if (ttl > cfg->cache_max_ttl)
+        ttl = cfg->cache_max_ttl;
+    r = dance_res_result_new(name != NULL ? name : "?", type, st, rrset, ttl,
+                             ctx->now, why);
+    free(name);
+    return r;
+}
+
+/* fail - a result with no records. */
+static dance_res_result *fail(lookup_ctx *ctx, const ldns_rdf *qname,
+                              ldns_rr_type type, dance_res_status st,
+                              const char *why)
+{
+    return make_result(ctx, qname, type, st, NULL, ctx->res->cfg.bogus_ttl,
+                       why);
+}
+
+/* query - one question, counted against the lookup's budget. */
+static ldns_pkt *query(lookup_ctx *ctx, const ldns_rdf *qname,
+                       ldns_rr_type type, int cd, char *why)
+{
+    dance_net_params p = {.timeout_ms = ctx->res->cfg.timeout_ms,
+                          .attempts = ctx->res->cfg.attempts,
+                          .dnssec_ok = 1,
+                          .checking_disabled = cd};
+    dance_net_counters c = {0, 0};
+    ldns_pkt *pkt = NULL;
+    dance_net_status st;
+
+    if (ctx->budget == 0) {
+        fmt(why, "query budget of %d exhausted", QUERY_BUDGET);
+        return NULL;
+    }
+    ctx->budget--;
+    st = dance_net_query(ctx->res->servers, ctx->res->nservers, qname, type,
+                         &p, ctx->deadline, &pkt, &c, why, WHY_LEN);
+    atomic_fetch_add(&ctx->res->udp_queries, c.udp_queries);
+    atomic_fetch_add(&ctx->res->tcp_queries, c.tcp_queries);
+    return st == DANCE_NET_OK ? pkt : NULL;
+}
+
+/* section_select - clone of the records in a section with owner name (or
+ * any owner if NULL) and type (or any type if 0), class IN. */
+static ldns_rr_list *section_select(const ldns_rr_list *sec,
+                                    const ldns_rdf *owner, ldns_rr_type type)
+{
+    ldns_rr_list *out = ldns_rr_list_new();
+
+    for (size_t i = 0; out != NULL && i < ldns_rr_list_rr_count(sec); i++) {
+        const ldns_rr *rr = ldns_rr_list_rr(sec, i);
+
+        if (ldns_rr_get_class(rr) != LDNS_RR_CLASS_IN ||
+            (type != 0 && ldns_rr_get_type(rr) != type) ||
+            (owner != NULL &&
+             ldns_dname_compare(ldns_rr_owner(rr), owner) != 0))
+            continue;
+        if (!ldns_rr_list_push_rr(out, ldns_rr_clone(rr))) {
+            ldns_rr_list_deep_free(out);
+            return NULL;
+        }
+    }
+    return out;
+}
+
+/* min_ttl - smallest TTL in a list, or cap if the list is empty. */
+static uint32_t min_ttl(const ldns_rr_list *l, uint32_t cap)
+{
+    for (size_t i = 0; i < ldns_rr_list_rr_count(l); i++)
+        if (ldns_rr_ttl(ldns_rr_list_rr(l, i)) < cap)
+            cap = ldns_rr_ttl(ldns_rr_list_rr(l, i));
+    return cap;
+}
+
+/* negative_ttl - RFC 2308: min(SOA TTL, SOA MINIMUM) of the authority. */
+static uint32_t negative_ttl(const ldns_rr_list *auth, uint32_t cap)
+{
+    for (size_t i = 0; i < ldns_rr_list_rr_count(auth); i++) {
+        const ldns_rr *rr = ldns_rr_list_rr(auth, i);
+
+        if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_SOA ||
+            ldns_rr_rd_count(rr) != 7)
+            continue;
+        if (ldns_rr_ttl(rr) < cap)
+            cap = ldns_rr_ttl(rr);
+        if (ldns_rdf2native_int32(ldns_rr_rdf(rr, 6)) < cap)
+            cap = ldns_rdf2native_int32(ldns_rr_rdf(rr, 6));
+    }
+    return cap;
+}
+
+/* rcode_str - mnemonic of a reply's rcode (caller frees). */
+static char *rcode_str(const ldns_pkt *pkt)
+{
+    char *s = ldns_pkt_rcode2str(ldns_pkt_get_rcode(pkt));
+
+    return s != NULL ? s : strdup("?");
+}
+
+/* ---- validate mode ------------------------------------------------------ */
+
+/* pick_signer - the signer of the first RRSIG in sigs covering type whose
+ * signer may sign for qname: at or above it, strictly above for DS (which
+ * the parent signs). Borrowed from sigs, or NULL. */
+static const ldns_rdf *pick_signer(const ldns_rr_list *sigs,
+                                   const ldns_rdf *qname, ldns_rr_type type)
+{
+    for (size_t i = 0; i < ldns_rr_list_rr_count(sigs); i++) {
+        const ldns_rr *sig = ldns_rr_list_rr(sigs, i);
+        const ldns_rdf *signer;
+
+        if (ldns_rr_rd_count(sig) != 9 ||
+            (type != 0 &&
+             ldns_rdf2rr_type(ldns_rr_rrsig_typecovered(sig)) != type))
+            continue;
+        signer = ldns_rr_rrsig_signame(sig);
+        if (ldns_dname_is_subdomain(qname, signer) ||
+            (type != LDNS_RR_TYPE_DS &&
+             ldns_dname_compare(qname, signer) == 0))
+            return signer;
+    }
+    return NULL;
+}
+
+/* prove_insecure - an unsigned reply about (qname, type) is acceptable
+ * only below a delegation proven to have no DS. Walk down from the closest
+ * trust anchor asking for DS at each name. Returns the status that the
+ * unsigned reply deserves: insecure, bogus or indeterminate. */
+static dance_res_status prove_insecure(lookup_ctx *ctx, const ldns_rdf *qname,
+                                       ldns_rr_type type, char *why)
+{
+    const ldns_rdf *anchor = dance_anchors_closest(ctx->res->anchors, qname);
+    uint8_t qlabels = ldns_dname_label_count(qname);
+    /* DS at qname is data of the parent: only cuts above qname count. */
+    uint8_t last = type == LDNS_RR_TYPE_DS ? qlabels - 1 : qlabels;
+    char *qs = dname_str(qname);
+
+    if (anchor == NULL) {
+        fmt(why, "no trust anchor covers %s", qs);
+        free(qs);
+        return DANCE_RES_INSECURE;
+    }
+    for (uint8_t l = ldns_dname_label_count(anchor) + 1; l <= last; l++) {
+        ldns_rdf *c = ldns_dname_clone_from(qname, (uint16_t)(qlabels - l));
+        dance_res_result *ds = c != NULL ? hop(ctx, c, LDNS_RR_TYPE_DS) : NULL;
+        dance_res_status st = ds != NULL ? dance_res_result_status(ds)
+                                         : DANCE_RES_INDETERMINATE;
+        char *cs = c != NULL ? dname_str(c) : strdup("?");
+
+        if (st == DANCE_RES_INSECURE) {
+            fmt(why, "unsigned delegation at %s (%s)", cs ? cs : "?",
+                dance_res_result_get0_why(ds));
+        } else if (st == DANCE_RES_BOGUS || st == DANCE_RES_INDETERMINATE) {
+            fmt(why, "DS lookup for %s: %s", cs ? cs : "?",
+                ds != NULL ? dance_res_result_get0_why(ds) : "out of memory");
+        } else if (st == DANCE_RES_SECURE_NXDOMAIN) {
+            fmt(why, "unsigned reply about %s, but %s is proven not to exist",
+                qs, cs ? cs : "?");
+            st = DANCE_RES_BOGUS;
+        }
+        free(cs);
+        ldns_rdf_deep_free(c);
+        dance_res_result_free(ds);
+        if (st != DANCE_RES_SECURE && st != DANCE_RES_SECURE_NODATA) {
+            free(qs);
+            return st;
+        }
+    }
+    fmt(why, "unsigned reply about %s inside a signed zone", qs);
+    free(qs);
+    return DANCE_RES_BOGUS;
+}
+
+/* zone_keys - the validated DNSKEY set of zone (a DNSKEY hop). */
+static dance_res_result *zone_keys(lookup_ctx *ctx, const ldns_rdf *zone)
+{
+    const ldns_rr_list *trust = dance_anchors_get0(ctx->res->anchors, zone);
+    dance_res_result *ds = NULL, *r = NULL;
+    ldns_rr_list *dnskeys = NULL, *sigs = NULL, *keys = NULL;
+    ldns_pkt *pkt = NULL;
+    char why[WHY_LEN], *zs = dname_str(zone);
+    uint32_t ttl = 0;
+
+    if (ldns_rr_list_rr_count(trust) == 0) {
+        dance_res_status st;
+
+        if (dance_anchors_closest(ctx->res->anchors, zone) == NULL) {
+            fmt(why, "no trust anchor covers %s", zs);
+            r = fail(ctx, zone, LDNS_RR_TYPE_DNSKEY, DANCE_RES_INSECURE, why);
+            goto done;
+        }
+        ds = hop(ctx, zone, LDNS_RR_TYPE_DS);
+        st = ds != NULL ? dance_res_result_status(ds) : DANCE_RES_INDETERMINATE;
+        if (st != DANCE_RES_SECURE) {
+            const char *dwhy =
+                ds != NULL ? dance_res_result_get0_why(ds) : "out of memory";
+
+            if (st == DANCE_RES_INSECURE) {
+                fmt(why, "%s is not signed: %s", zs, dwhy);
+            } else if (dance_res_status_is_secure(st)) {
+                fmt(why, "signer %s is not a signed zone: no DS (%s)", zs,
+                    dance_res_status_str(st));
+                st = DANCE_RES_BOGUS;
+            } else {
+                fmt(why, "DS of %s: %s", zs, dwhy);
+            }
+            r = fail(ctx, zone, LDNS_RR_TYPE_DNSKEY, st, why);
+            goto done;
+        }
+        trust = dance_res_result_get0_rrset(ds);
+    }
+    pkt = query(ctx, zone, LDNS_RR_TYPE_DNSKEY, 1, why);
+    if (pkt == NULL) {
+        r = fail(ctx, zone, LDNS_RR_TYPE_DNSKEY, DANCE_RES_INDETERMINATE, why);
+        goto done;
+    }
+    dnskeys = section_select(ldns_pkt_answer(pkt), zone, LDNS_RR_TYPE_DNSKEY);
+    sigs = section_select(ldns_pkt_answer(pkt), zone, LDNS_RR_TYPE_RRSIG);
+    if (dnskeys == NULL || sigs == NULL) {
+        r = fail(ctx, zone, LDNS_RR_TYPE_DNSKEY, DANCE_RES_INDETERMINATE,
+                 "out of memory");
+        goto done;
+    }
+    if (ldns_rr_list_rr_count(dnskeys) == 0) {
+        char *rc = rcode_str(pkt);
+
+        fmt(why, "no DNSKEY records for %s (rcode %s)", zs, rc);
+        free(rc);
+        r = fail(ctx, zone, LDNS_RR_TYPE_DNSKEY,
+                 ldns_pkt_get_rcode(pkt) == LDNS_RCODE_NOERROR ||
+                         ldns_pkt_get_rcode(pkt) == LDNS_RCODE_NXDOMAIN
+                     ? DANCE_RES_BOGUS
+                     : DANCE_RES_INDETERMINATE,
+                 why);
+        goto done;
+    }
+    switch (dance_val_keyset(dnskeys, sigs, zone, trust, ctx->now, &keys, &ttl,
+                             why, sizeof(why))) {
+    case DANCE_VAL_KEYS_SECURE:
+        if (ds != NULL && dance_res_result_ttl(ds) < ttl)
+            ttl = dance_res_result_ttl(ds);
+        fmt(why, "DNSKEY set of %s validated", zs);
+        r = make_result(ctx, zone, LDNS_RR_TYPE_DNSKEY, DANCE_RES_SECURE, keys,
+                        ttl, why);
+        break;
+    case DANCE_VAL_KEYS_INSECURE:
+        r = make_result(ctx, zone, LDNS_RR_TYPE_DNSKEY, DANCE_RES_INSECURE,
+                        NULL, min_ttl(dnskeys, UINT32_MAX), why);
+        break;
+    case DANCE_VAL_KEYS_BOGUS:
+        r = fail(ctx, zone, LDNS_RR_TYPE_DNSKEY, DANCE_RES_BOGUS, why);
+        break;
+    }
+done:
+    free(zs);
+    ldns_rr_list_deep_free(dnskeys);
+    ldns_rr_list_deep_free(sigs);
+    ldns_pkt_free(pkt);
+    dance_res_result_free(ds);
+    return r;
+}
+
+/* verified_denials - the NSEC/NSEC3 RRsets of the authority section whose
+ * signatures by zone verify with keys (caller frees); their TTL cap in *ttl.
+ * Unverifiable records are left out: they then prove nothing. */
+static ldns_rr_list *verified_denials(lookup_ctx *ctx, const ldns_pkt *pkt,
+                                      const ldns_rdf *zone,
+                                      const ldns_rr_list *keys, uint32_t *ttl)
+{
+    const ldns_rr_list *auth = ldns_pkt_authority(pkt);
+    ldns_rr_list *out = ldns_rr_list_new();
+    ldns_rr_list *sigs = section_select(auth, NULL, LDNS_RR_TYPE_RRSIG);
+
+    for (size_t i = 0; out != NULL && sigs != NULL &&
+                       i < ldns_rr_list_rr_count(auth);
+         i++) {
+        const ldns_rr *rr = ldns_rr_list_rr(auth, i);
+        ldns_rr_type t = ldns_rr_get_type(rr);
+        ldns_rr_list *set;
+        uint32_t set_ttl = 0;
+        uint8_t labels;
+        char why[WHY_LEN];
+
+        if (t != LDNS_RR_TYPE_NSEC && t != LDNS_RR_TYPE_NSEC3)
+            continue;
+        set = ldns_rr_list_new();
+        if (set == NULL || !ldns_rr_list_push_rr(set, ldns_rr_clone(rr))) {
+            ldns_rr_list_deep_free(set);
+            continue;
+        }
+        if (dance_val_rrset(set, sigs, zone, keys, ctx->now, &set_ttl,
+                            &labels, why, sizeof(why))) {
+            ldns_rr_list_push_rr(out, ldns_rr_list_pop_rr(set));
+            if (set_ttl < *ttl)
+                *ttl = set_ttl;
+        }
+        ldns_rr_list_deep_free(set);
+    }
+    ldns_rr_list_deep_free(sigs);
+    return out;
+}
+
+/* is_wildcard_name - does the name start with the "*" label? */
+static int is_wildcard_name(const ldns_rdf *name)
+{
+    const uint8_t *d = ldns_rdf_data(name);
+
+    return ldns_rdf_size(name) >= 2 && d[0] == 1 && d[1] == '*';
+}
+
+/* signed_positive - validate an answer RRset signed by signer. */
+static dance_res_result *signed_positive(lookup_ctx *ctx, const ldns_pkt *pkt,
+                                         const ldns_rdf *qname,
+                                         ldns_rr_type type, ldns_rr_list *set,
+                                         const ldns_rdf *signer)
+{
+    dance_res_result *keys = hop(ctx, signer, LDNS_RR_TYPE_DNSKEY), *r;
+    ldns_rr_list *sigs = section_select(ldns_pkt_answer(pkt), qname,
+                                        LDNS_RR_TYPE_RRSIG);
+    dance_res_status kst =
+        keys != NULL ? dance_res_result_status(keys) : DANCE_RES_INDETERMINATE;
+    uint8_t labels = 0, qlabels = ldns_dname_label_count(qname);
+    uint32_t ttl = 0;
+    char why[WHY_LEN], *ss = dname_str(signer);
+
+    if (kst == DANCE_RES_INSECURE) {
+        fmt(why, "%s", dance_res_result_get0_why(keys));
+        r = make_result(ctx, qname, type, DANCE_RES_INSECURE, set,
+                        min_ttl(set, UINT32_MAX), why);
+        set = NULL;
+    } else if (kst != DANCE_RES_SECURE) {
+        fmt(why, "keys of %s: %s", ss,
+            keys != NULL ? dance_res_result_get0_why(keys) : "out of memory");
+        r = fail(ctx, qname, type, kst, why);
+    } else if (sigs == NULL ||
+               !dance_val_rrset(set, sigs, signer,
+                                dance_res_result_get0_rrset(keys), ctx->now,
+                                &ttl, &labels, why, sizeof(why))) {
+        r = fail(ctx, qname, type, DANCE_RES_BOGUS, why);
+    } else {
+        if (is_wildcard_name(qname))
+            qlabels--;
+        if (labels < qlabels) {
+            uint32_t nttl = ttl;
+            ldns_rr_list *nsecs = verified_denials(
+                ctx, pkt, signer, dance_res_result_get0_rrset(keys), &nttl);
+
+            if (nsecs == NULL ||
+                !dance_val_wildcard(qname, labels, nsecs, signer, why,
+                                    sizeof(why))) {
+                ldns_rr_list_deep_free(nsecs);
+                r = fail(ctx, qname, type, DANCE_RES_BOGUS, why);
+                goto done;
+            }
+            ldns_rr_list_deep_free(nsecs);
+            ttl = nttl;
+        }
+        fmt(why, "signed by %s, chain of trust validated", ss);
+        r = make_result(ctx, qname, type, DANCE_RES_SECURE, set, ttl, why);
+        set = NULL;
+    }
+done:
+    free(ss);
+    ldns_rr_list_deep_free(set);
+    ldns_rr_list_deep_free(sigs);
+    dance_res_result_free(keys);
+    return r;
+}
+
+/* signed_negative - validate an NXDOMAIN or NODATA reply signed by signer. */
+static dance_res_result *signed_negative(lookup_ctx *ctx, const ldns_pkt *pkt,
+                                         const ldns_rdf *qname,
+                                         ldns_rr_type type,
+                                         const ldns_rdf *signer)
+{
+    dance_res_result *keys = hop(ctx, signer, LDNS_RR_TYPE_DNSKEY), *r;
+    dance_res_status kst =
+        keys != NULL ? dance_res_result_status(keys) : DANCE_RES_INDETERMINATE;
+    int nxdomain = ldns_pkt_get_rcode(pkt) == LDNS_RCODE_NXDOMAIN;
+    uint32_t ttl = negative_ttl(ldns_pkt_authority(pkt), UINT32_MAX);
+    ldns_rr_list *nsecs = NULL;
+    char why[WHY_LEN], *ss = dname_str(signer);
+
+    if (kst == DANCE_RES_INSECURE) {
+        fmt(why, "%s", dance_res_result_get0_why(keys));
+        r = make_result(ctx, qname, type, DANCE_RES_INSECURE, NULL, ttl, why);
+        goto done;
+    }
+    if (kst != DANCE_RES_SECURE) {
+        fmt(why, "keys of %s: %s", ss,
+            keys != NULL ? dance_res_result_get0_why(keys) : "out of memory");
+        r = fail(ctx, qname, type, kst, why);
+        goto done;
+    }
+    nsecs = verified_denials(ctx, pkt, signer,
+                             dance_res_result_get0_rrset(keys), &ttl);
+    if (nsecs == NULL) {
+        r = fail(ctx, qname, type, DANCE_RES_INDETERMINATE, "out of memory");
+        goto done;
+    }
+    switch (dance_val_denial(qname, type, nxdomain, nsecs, signer, why,
+                             sizeof(why))) {
+    case DANCE_DENIAL_NODATA:
+        fmt(why, "no such type, proven by %s", ss);
+        r = make_result(ctx, qname, type, DANCE_RES_SECURE_NODATA, NULL, ttl,
+                        why);
+        break;
+    case DANCE_DENIAL_NXDOMAIN:
+        fmt(why, "no such name, proven by %s", ss);
+        r = make_result(ctx, qname, type, DANCE_RES_SECURE_NXDOMAIN, NULL, ttl,
+                        why);
+        break;
+    case DANCE_DENIAL_INSECURE:
+        if (type == LDNS_RR_TYPE_DS)
+            fmt(why, "%s proves a delegation without DS", ss);
+        r = make_result(ctx, qname, type, DANCE_RES_INSECURE, NULL, ttl, why);
+        break;
+    case DANCE_DENIAL_FAIL: {
+        char detail[WHY_LEN + 16];
+
+        snprintf(detail, sizeof(detail), "%s: %s",
+                 nxdomain ? "NXDOMAIN" : "NODATA", why);
+        r = fail(ctx, qname, type, DANCE_RES_BOGUS, detail);
+        break;
+    }
+    }
+done:
+    free(ss);
+    ldns_rr_list_deep_free(nsecs);
+    dance_res_result_free(keys);
+    return r;
+}
+
+/* unsigned_reply - an answer or denial without usable signatures. */
+static dance_res_result *unsigned_reply(lookup_ctx *ctx,
+                                        const ldns_rdf *qname,
+                                        ldns_rr_type type, ldns_rr_list *set,
+                                        uint32_t ttl)
+{
+    char why[WHY_LEN];
+    dance_res_status st = prove_insecure(ctx, qname, type, why);
+
+    if (st != DANCE_RES_INSECURE) {
+        ldns_rr_list_deep_free(set);
+        return fail(ctx, qname, type, st, why);
+    }
+    return make_result(ctx, qname, type, DANCE_RES_INSECURE, set, ttl, why);
+}
+
+/* validate_hop - fetch and validate (qname, type), type != DNSKEY. */
+static dance_res_result *validate_hop(lookup_ctx *ctx, const ldns_rdf *qname,
+                                      ldns_rr_type type)
+{
+    char why[WHY_LEN];
+    ldns_pkt *pkt = query(ctx, qname, type, 1, why);
+    ldns_rr_list *set = NULL, *sigs = NULL;
+    const ldns_rdf *signer;
+    dance_res_result *r;
+    ldns_pkt_rcode rc;
+
+    if (pkt == NULL)
+        return fail(ctx, qname, type, DANCE_RES_INDETERMINATE, why);
+    rc = ldns_pkt_get_rcode(pkt);
+    if (rc != LDNS_RCODE_NOERROR && rc != LDNS_RCODE_NXDOMAIN) {
+        char *s = rcode_str(pkt);
+
+        fmt(why, "server answered %s", s);
+        free(s);
+        r = fail(ctx, qname, type, DANCE_RES_INDETERMINATE, why);
+        goto done;
+    }
+    set = section_select(ldns_pkt_answer(pkt), qname, type);
+    if (set != NULL && ldns_rr_list_rr_count(set) == 0 &&
+        type != LDNS_RR_TYPE_CNAME) {
+        ldns_rr_list_deep_free(set);
+        set = section_select(ldns_pkt_answer(pkt), qname, LDNS_RR_TYPE_CNAME);
+        if (set != NULL && ldns_rr_list_rr_count(set) > 1) {
+            r = fail(ctx, qname, type, DANCE_RES_BOGUS,
+                     "more than one CNAME at a name");
+            goto done;
+        }
+    }
+    sigs = section_select(ldns_pkt_answer(pkt), qname, LDNS_RR_TYPE_RRSIG);
+    if (set == NULL || sigs == NULL) {
+        r = fail(ctx, qname, type, DANCE_RES_INDETERMINATE, "out of memory");
+        goto done;
+    }
+    if (ldns_rr_list_rr_count(set) > 0) {
+        ldns_rr_type got = ldns_rr_get_type(ldns_rr_list_rr(set, 0));
+
+        signer = pick_signer(sigs, qname, got);
+        if (signer == NULL) {
+            r = unsigned_reply(ctx, qname, type, set, min_ttl(set, UINT32_MAX));
+            set = NULL;
+        } else {
+            r = signed_positive(ctx, pkt, qname, type, set, signer);
+            set = NULL;
+        }
+        goto done;
+    }
+    ldns_rr_list_deep_free(sigs);
+    sigs = section_select(ldns_pkt_authority(pkt), NULL, LDNS_RR_TYPE_RRSIG);
+    signer = sigs != NULL ? pick_signer(sigs, qname, 0) : NULL;
+    if (signer == NULL)
+        r = unsigned_reply(ctx, qname, type, NULL,
+                           negative_ttl(ldns_pkt_authority(pkt), UINT32_MAX));
+    else
+        r = signed_negative(ctx, pkt, qname, type, signer);
+done:
+    ldns_rr_list_deep_free(set);
+    ldns_rr_list_deep_free(sigs);
+    ldns_pkt_free(pkt);
+    return r;
+}
+
+/* ---- trust-ad mode ------------------------------------------------------ */
+
+/* ede_text - "EDE <code>: <text>" from the reply's OPT record, if any. */
+static void ede_text(ldns_pkt *pkt, char *buf, size_t len)
+{
+    ldns_edns_option_list *opts = ldns_pkt_edns_get_option_list(pkt);
+
+    buf[0] = '\0';
+    for (size_t i = 0; opts != NULL &&
+                       i < ldns_edns_option_list_get_count(opts);
+         i++) {
+        ldns_edns_option *o = ldns_edns_option_list_get_option(opts, i);
+        const uint8_t *d = ldns_edns_get_data(o);
+        size_t sz = ldns_edns_get_size(o);
+
+        if (ldns_edns_get_code(o) != LDNS_EDNS_EDE || sz < 2)
+            continue;
+        snprintf(buf, len, "; EDE %u%s%.*s", (unsigned)((d[0] << 8) | d[1]),
+                 sz > 2 ? ": " : "", (int)(sz - 2 > 200 ? 200 : sz - 2),
+                 (const char *)d + 2);
+        return;
+    }
+}
+
+/* trust_ad_hop - ask a validating resolver on loopback and believe AD. */
+static dance_res_result *trust_ad_hop(lookup_ctx *ctx, const ldns_rdf *qname,
+                                      ldns_rr_type type)
+{
+    char why[WHY_LEN], ede[256];
+    ldns_pkt *pkt = query(ctx, qname, type, 0, why), *cd = NULL;
+    ldns_rr_list *set = NULL;
+    dance_res_result *r;
+    ldns_pkt_rcode rc;
+    int ad;
+
+    if (pkt == NULL)
+        return fail(ctx, qname, type, DANCE_RES_INDETERMINATE, why);
+    rc = ldns_pkt_get_rcode(pkt);
+    ede_text(pkt, ede, sizeof(ede));
+    if (rc == LDNS_RCODE_SERVFAIL) {
+        /* A validating resolver says SERVFAIL for bogus data; the same
+         * question with CD set tells a validation failure (data comes
+         * back) from a resolution failure (it does not). */
+        cd = query(ctx, qname, type, 1, why);
+        if (cd != NULL && (ldns_pkt_get_rcode(cd) == LDNS_RCODE_NOERROR ||
+                           ldns_pkt_get_rcode(cd) == LDNS_RCODE_NXDOMAIN)) {
+            fmt(why, "resolver failed DNSSEC validation%s", ede);
+            r = fail(ctx, qname, type, DANCE_RES_BOGUS, why);
+        } else {
+            fmt(why, "resolver answered SERVFAIL%s", ede);
+            r = fail(ctx, qname, type, DANCE_RES_INDETERMINATE, why);
+        }
+        goto done;
+    }
+    if (rc != LDNS_RCODE_NOERROR && rc != LDNS_RCODE_NXDOMAIN) {
+        char *s = rcode_str(pkt);
+
+        fmt(why, "resolver answered %s%s", s, ede);
+        free(s);
+        r = fail(ctx, qname, type, DANCE_RES_INDETERMINATE, why);
+        goto done;
+    }
+    ad = ldns_pkt_ad(pkt);
+    set = section_select(ldns_pkt_answer(pkt), qname, type);
+    if (set != NULL && ldns_rr_list_rr_count(set) == 0 &&
+        type != LDNS_RR_TYPE_CNAME) {
+        ldns_rr_list_deep_free(set);
+        set = section_select(ldns_pkt_answer(pkt), qname, LDNS_RR_TYPE_CNAME);
+    }
+    if (set == NULL) {
+        r = fail(ctx, qname, type, DANCE_RES_INDETERMINATE, "out of memory");
+        goto done;
+    }
+    if (ldns_rr_list_rr_count(set) > 0) {
+        fmt(why, "%s by the resolver (AD bit %s)",
+            ad ? "validated" : "not validated", ad ? "set" : "clear");
+        r = make_result(ctx, qname, type,
+                        ad ? DANCE_RES_SECURE : DANCE_RES_INSECURE, set,
+                        min_ttl(set, UINT32_MAX), why);
+        set = NULL;
+        goto done;
+    }
+    fmt(why, "%s, %s by the resolver (AD bit %s)",
+        rc == LDNS_RCODE_NXDOMAIN ? "no such name" : "no such type",
+        ad ? "validated" : "not validated", ad ? "set" : "clear");
+    r = make_result(ctx, qname, type,
+                    !ad ? DANCE_RES_INSECURE
+                    : rc == LDNS_RCODE_NXDOMAIN ? DANCE_RES_SECURE_NXDOMAIN
+                                                : DANCE_RES_SECURE_NODATA,
+                    NULL, negative_ttl(ldns_pkt_authority(pkt), UINT32_MAX),
+                    why);
+done:
+    ldns_rr_list_deep_free(set);
+    ldns_pkt_free(pkt);
+    ldns_pkt_free(cd);
+    return r;
+}
+
+/* ---- cache and single flight -------------------------------------------- */
+
+/* flight_release - drop one reference to a flight; lock held. */
+static void flight_release(inflight *f)
+{
+    if (--f->refs > 0)
+        return;
+    pthread_cond_destroy(&f->cv);
+    dance_res_result_free(f->result);
+    free(f->key);
+    free(f);
+}
+
+/* wait_flight - wait for another thread's answer to the same question. */
+static dance_res_result *wait_flight(lookup_ctx *ctx, inflight *f,
+                                     const ldns_rdf *qname, ldns_rr_type type)
+{
+    dance_res *res = ctx->res;
+    dance_res_result *r = NULL;
+    uint64_t ms = ctx->deadline;
+    struct timespec until = {.tv_sec = (time_t)(ms / 1000),
+                             .tv_nsec = (long)(ms % 1000) * 1000000L};
+
+    atomic_fetch_add(&res->shared_waits, 1);
+    f->refs++;
+    while (!f->done)
+        if (pthread_cond_timedwait(&f->cv, &res->lock, &until) != 0)
+            break;
+    if (f->done && f->result != NULL) {
+        r = f->result;
+        dance_res_result_up_ref(r);
+    }
+    flight_release(f);
+    pthread_mutex_unlock(&res->lock);
+    if (r == NULL)
+        r = fail(ctx, qname, type, DANCE_RES_INDETERMINATE,
+                 "timed out waiting for a shared query");
+    return r;
+}
+
+/* hop - (qname, type) from the cache, from a query in flight, or fresh. */
+static dance_res_result *hop(lookup_ctx *ctx, const ldns_rdf *qname,
+                             ldns_rr_type type)
+{
+    dance_res *res = ctx->res;
+    ldns_rdf *canon = ldns_rdf_clone(qname);
+    char *key = NULL;
+    dance_res_result *r = NULL;
+    inflight *f;
+
+    if (canon == NULL)
+        return NULL;
+    ldns_dname2canonical(canon);
+    key = dname_str(canon);
+    ldns_rdf_deep_free(canon);
+    if (key == NULL)
+        return NULL;
+    r = dance_cache_get1(res->cache, key, type, ctx->now);
+    if (r != NULL)
+        goto out;
+
+    pthread_mutex_lock(&res->lock);
+    for (f = res->flights; f != NULL; f = f->next)
+        if (f->type == type && strcmp(f->key, key) == 0)
+            break;
+    if (f != NULL) {
+        r = wait_flight(ctx, f, qname, type); /* unlocks */
+        goto out;
+    }
+    f = calloc(1, sizeof(*f));
+    if (f == NULL) {
+        pthread_mutex_unlock(&res->lock);
+        goto out;
+    }
+    {
+        pthread_condattr_t attr;
+
+        pthread_condattr_init(&attr);
+        pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+        pthread_cond_init(&f->cv, &attr);
+        pthread_condattr_destroy(&attr);
+    }
+    f->key = key;
+    key = NULL;
+    f->type = type;
+    f->refs = 1;
+    f->next = res->flights;
+    res->flights = f;
+    pthread_mutex_unlock(&res->lock);
+
+    if (res->cfg.mode == DANCE_RES_MODE_TRUST_AD)
+        r = trust_ad_hop(ctx, qname, type);
+    else if (type == LDNS_RR_TYPE_DNSKEY)
+        r = zone_keys(ctx, qname);
+    else
+        r = validate_hop(ctx, qname, type);
+    if (r != NULL)
+        dance_cache_put(res->cache, r, ctx->now);
+
+    pthread_mutex_lock(&res->lock);
+    for (inflight **pp = &res->flights; *pp != NULL; pp = &(*pp)->next)
+        if (*pp == f) {
+            *pp = f->next;
+            break;
+        }
+    f->done = 1;
+    f->result = r;
+    if (r != NULL)
+        dance_res_result_up_ref(r);
+    pthread_cond_broadcast(&f->cv);
+    flight_release(f);
+    pthread_mutex_unlock(&res->lock);
+out:
+    free(key);
+    return r;
+}
+
+/* ---- public lookup ------------------------------------------------------ */
+
+/* status_rank - how bad a status is when statuses along a chain combine. */
+static int status_rank(dance_res_status st)
+{
+    switch (st) {
+    case DANCE_RES_BOGUS:
+        return 3;
+    case DANCE_RES_INDETERMINATE:
+        return 2;
+    case DANCE_RES_INSECURE:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+/* cname_target - the target of a hop that answered with a CNAME, or NULL. */
+static const ldns_rdf *cname_target(const dance_res_result *r,
+                                    ldns_rr_type type)
+{
+    const ldns_rr_list *set = dance_res_result_get0_rrset(r);
+    const ldns_rr *rr = set != NULL ? ldns_rr_list_rr(set, 0) : NULL;
+
+    if (type == LDNS_RR_TYPE_CNAME || rr == NULL ||
+        ldns_rr_get_type(rr) != LDNS_RR_TYPE_CNAME || ldns_rr_rd_count(rr) != 1)
+        return NULL;
+    return ldns_rr_rdf(rr, 0);
+}
+
+/* dance_res_lookup - see header. */
+dance_res_result *dance_res_lookup(dance_res *res, const char *name,
+                                   uint16_t type, time_t now)
+{
+    lookup_ctx ctx = {.res = res,
+                      .now = now,
+                      .deadline = dance_net_now_ms() + res->cfg.deadline_ms,
+                      .budget = QUERY_BUDGET};
+    ldns_rdf *qname = NULL, *next = NULL;
+    dance_res_result *r = NULL, *out;
+    dance_res_status worst = DANCE_RES_SECURE;
+    uint32_t ttl = UINT32_MAX;
+    char chain[WHY_LEN] = "", why[WHY_LEN];
+    int hops;
+
+    atomic_fetch_add(&res->lookups, 1);
+    if (ldns_str2rdf_dname(&qname, name) != LDNS_STATUS_OK) {
+        fmt(why, "'%s' is not a valid domain name", name);
+        return dance_res_result_new(name, type, DANCE_RES_INDETERMINATE, NULL,
+                                    0, now, why);
+    }
+    for (hops = 0;; hops++) {
+        const ldns_rdf *target;
+        char *ts;
+
+        r = hop(&ctx, qname, type);
+        if (r == NULL)
+            break;
+        target = cname_target(r, type);
+        if (target == NULL)
+            break;
+        if (hops == MAX_CNAME_HOPS) {
+            dance_res_result_free(r);
+            fmt(why, "CNAME chain longer than %d%s", MAX_CNAME_HOPS, chain);
+            r = fail(&ctx, qname, type, DANCE_RES_INDETERMINATE, why);
+            break;
+        }
+        if (status_rank(dance_res_result_status(r)) > status_rank(worst))
+            worst = dance_res_result_status(r);
+        if (dance_res_result_ttl(r) < ttl)
+            ttl = dance_res_result_ttl(r);
+        ts = dname_str(target);
+        {
+            size_t used = strlen(chain);
+
+            snprintf(chain + used, sizeof(chain) - used, " -> %s", ts);
+        }
+        free(ts);
+        next = ldns_rdf_clone(target);
+        dance_res_result_free(r);
+        r = NULL;
+        ldns_rdf_deep_free(qname);
+        qname = next;
+        if (qname == NULL)
+            break;
+    }
+    ldns_rdf_deep_free(qname);
+    if (hops == 0 || r == NULL)
+        return r; /* no CNAME: the hop's own (possibly cached) result */
+
+    /* Compose: the final records, the weakest status, the shortest TTL. */
+    if (status_rank(dance_res_result_status(r)) > status_rank(worst) ||
+        status_rank(worst) == 0)
+        worst = dance_res_result_status(r);
+    if (dance_res_result_ttl(r) < ttl)
+        ttl = dance_res_result_ttl(r);
+    {
+        const ldns_rr_list *set = dance_res_result_get0_rrset(r);
+        ldns_rr_list *copy = set != NULL ? ldns_rr_list_clone(set) : NULL;
+        const char *last = dance_res_result_get0_why(r);
+        int need = snprintf(NULL, 0, "%s (via CNAME %s%s)", last, name, chain);
+        char *full = need > 0 ? malloc((size_t)need + 1) : NULL;
+
+        if (full != NULL)
+            snprintf(full, (size_t)need + 1, "%s (via CNAME %s%s)", last, name,
+                     chain);
+        out = dance_res_result_new(name, type, worst, copy, ttl, now,
+                                   full != NULL ? full : "via CNAME");
+        free(full);
+    }
+    dance_res_result_free(r);
+    return out;
+}

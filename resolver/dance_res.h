@@ -1,0 +1,90 @@
+/*
+ * dance_res.h - DNSSEC-validated lookups with a cache.
+ *
+ * One dance_res serves a whole process: it is thread-safe, and concurrent
+ * lookups of one (name, type) share a single query (single flight).
+ *
+ *   dance_res_config cfg;
+ *   dance_res_config_init(&cfg);
+ *   cfg.nameservers = "127.0.0.1@5354";
+ *   dance_res *res = dance_res_new(&cfg, err, sizeof(err));
+ *   dance_res_result *r = dance_res_lookup(res, "_443._tcp.example.com",
+ *                                          LDNS_RR_TYPE_TLSA, time(NULL));
+ *   if (r != NULL && dance_res_result_status(r) == DANCE_RES_SECURE) ...
+ *   dance_res_result_free(r);
+ *   dance_res_free(res);
+ */
+#ifndef DANCE_RES_H
+#define DANCE_RES_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "dance_cache.h"
+#include "dance_result.h"
+
+typedef enum {
+    DANCE_RES_MODE_VALIDATE = 0, /* walk the chain of trust ourselves */
+    DANCE_RES_MODE_TRUST_AD      /* believe the AD bit of a loopback resolver */
+} dance_res_mode;
+
+/* dance_res_mode_str - "validate" or "trust-ad". */
+const char *dance_res_mode_str(dance_res_mode mode);
+
+typedef struct {
+    dance_res_mode mode;
+    const char *trust_anchor;  /* validate mode; DS/DNSKEY file */
+    const char *nameservers;   /* "IP[@PORT], ..."; NULL: resolv_conf */
+    const char *resolv_conf;   /* used when nameservers is NULL */
+    unsigned timeout_ms;       /* one UDP/TCP exchange */
+    unsigned attempts;         /* rounds over the nameserver list */
+    unsigned deadline_ms;      /* a whole lookup, chain included */
+    size_t cache_max_entries;  /* 0 disables the cache */
+    uint32_t cache_max_ttl;    /* cap on any cached TTL, seconds */
+    uint32_t bogus_ttl;        /* how long bogus results are kept, seconds */
+    uint32_t indeterminate_ttl; /* 0: failures to look up are not cached */
+} dance_res_config;
+
+/* dance_res_config_init - defaults: validate, /usr/share/dns/root.key,
+ * /etc/resolv.conf, 2000 ms per exchange, 2 attempts, 5000 ms per lookup,
+ * 10000 entries, 3600 s max TTL, bogus kept 60 s, failures not cached. */
+void dance_res_config_init(dance_res_config *cfg);
+
+typedef struct dance_res dance_res;
+
+/*
+ * dance_res_new - a resolver for cfg (strings are copied). Returns NULL with
+ * a message in err naming the setting at fault (unreadable anchor, bad
+ * nameserver, trust-ad with a non-loopback nameserver, ...).
+ */
+dance_res *dance_res_new(const dance_res_config *cfg, char *err,
+                         size_t errlen);
+
+/* dance_res_free - NULL is fine. No lookup may be running. */
+void dance_res_free(dance_res *res);
+
+/*
+ * dance_res_lookup - the DNSSEC status and records of (name, type) at time
+ * now (validity of signatures and of cache entries is judged at now).
+ * name is in presentation format, with or without the trailing dot.
+ * CNAMEs are followed (up to 8 hops), each hop validated; the result has
+ * the weakest status along the chain and the final name's records.
+ * Returns a result the caller frees (dance_res_result_free); NULL only when
+ * memory runs out.
+ */
+dance_res_result *dance_res_lookup(dance_res *res, const char *name,
+                                   uint16_t type, time_t now);
+
+typedef struct {
+    dance_cache_stats cache;
+    uint64_t lookups;      /* dance_res_lookup calls */
+    uint64_t udp_queries;  /* packets sent over UDP */
+    uint64_t tcp_queries;  /* exchanges over TCP (after truncation) */
+    uint64_t shared_waits; /* lookups that waited for another's query */
+} dance_res_stats;
+
+/* dance_res_get_stats - a snapshot of the counters. */
+void dance_res_get_stats(dance_res *res, dance_res_stats *out);
+
+#endif /* DANCE_RES_H */

@@ -1,0 +1,664 @@
+/*
+ * dance_validate.c - signature, key-set and denial-of-existence checks.
+ *
+ * Cryptography is ldns's (ldns_verify_rrsig_keylist_time); the decisions
+ * around it, which signer, which keys, which names an NSEC or NSEC3 proves
+ * absent, are made here, following RFC 4035 section 5 and RFC 5155 section 8.
+ */
+#include "dance_validate.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DNSKEY_FLAG_ZONE 0x0100
+#define DNSKEY_PROTOCOL 3
+#define NSEC3_FLAG_OPTOUT 0x01
+
+/* say - write a reason into why (printf style). */
+static void say(char *why, size_t whylen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void say(char *why, size_t whylen, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (why == NULL || whylen == 0)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(why, whylen, fmt, ap);
+    va_end(ap);
+}
+
+/* name_str - presentation form of a dname into buf. */
+static const char *name_str(const ldns_rdf *name, char *buf, size_t len)
+{
+    char *s = name != NULL ? ldns_rdf2str(name) : NULL;
+
+    snprintf(buf, len, "%s", s != NULL ? s : "?");
+    free(s);
+    return buf;
+}
+
+/* is_at_or_below - 1 if name equals zone or lies under it. */
+static int is_at_or_below(const ldns_rdf *name, const ldns_rdf *zone)
+{
+    return ldns_dname_compare(name, zone) == 0 ||
+           ldns_dname_is_subdomain(name, zone);
+}
+
+/* rrsig_ok_shape - an RRSIG with all nine fields present. */
+static int rrsig_ok_shape(const ldns_rr *sig)
+{
+    return ldns_rr_get_type(sig) == LDNS_RR_TYPE_RRSIG &&
+           ldns_rr_rd_count(sig) == 9;
+}
+
+/* seconds_until - RRSIG timestamp minus now in serial arithmetic (RFC 4034
+ * 3.1.5), clamped to 0. */
+static uint32_t seconds_until(const ldns_rdf *stamp, time_t now)
+{
+    int32_t delta =
+        (int32_t)(ldns_rdf2native_int32(stamp) - (uint32_t)(int64_t)now);
+
+    return delta > 0 ? (uint32_t)delta : 0;
+}
+
+/* dance_val_rrset - see header. */
+int dance_val_rrset(const ldns_rr_list *rrset, const ldns_rr_list *sigs,
+                    const ldns_rdf *zone, const ldns_rr_list *keys, time_t now,
+                    uint32_t *ttl, uint8_t *labels, char *why, size_t whylen)
+{
+    const ldns_rr *first = ldns_rr_list_rr(rrset, 0);
+    ldns_status last = LDNS_STATUS_CRYPTO_NO_RRSIG;
+    char zbuf[256];
+
+    if (first == NULL) {
+        say(why, whylen, "empty RRset");
+        return 0;
+    }
+    for (size_t i = 0; i < ldns_rr_list_rr_count(sigs); i++) {
+        ldns_rr *sig = ldns_rr_list_rr(sigs, i);
+        uint8_t siglabels;
+        uint32_t min_ttl;
+        ldns_status st;
+
+        if (!rrsig_ok_shape(sig) ||
+            ldns_rdf2rr_type(ldns_rr_rrsig_typecovered(sig)) !=
+                ldns_rr_get_type(first) ||
+            ldns_dname_compare(ldns_rr_owner(sig), ldns_rr_owner(first)) != 0 ||
+            ldns_dname_compare(ldns_rr_rrsig_signame(sig), zone) != 0)
+            continue;
+        siglabels = ldns_rdf2native_int8(ldns_rr_rrsig_labels(sig));
+        /* A labels field larger than the owner's is malformed (RFC 4035
+         * 5.3.1); a wildcard owner itself counts one label less. */
+        if (siglabels > ldns_dname_label_count(ldns_rr_owner(first)))
+            continue;
+        st = ldns_verify_rrsig_keylist_time(rrset, sig, keys, now, NULL);
+        if (st != LDNS_STATUS_OK) {
+            last = st;
+            continue;
+        }
+        min_ttl = ldns_rdf2native_int32(ldns_rr_rrsig_origttl(sig));
+        for (size_t j = 0; j < ldns_rr_list_rr_count(rrset); j++) {
+            uint32_t t = ldns_rr_ttl(ldns_rr_list_rr(rrset, j));
+
+            if (t < min_ttl)
+                min_ttl = t;
+        }
+        if (seconds_until(ldns_rr_rrsig_expiration(sig), now) < min_ttl)
+            min_ttl = seconds_until(ldns_rr_rrsig_expiration(sig), now);
+        *ttl = min_ttl;
+        *labels = siglabels;
+        return 1;
+    }
+    say(why, whylen, "no valid signature by %s: %s",
+        name_str(zone, zbuf, sizeof(zbuf)), ldns_get_errorstr_by_id(last));
+    return 0;
+}
+
+/* ds_supported - can we compute this DS's digest and verify its algorithm? */
+static int ds_supported(const ldns_rr *ds)
+{
+    uint8_t alg, digest;
+
+    if (ldns_rr_rd_count(ds) != 4)
+        return 0;
+    alg = ldns_rdf2native_int8(ldns_rr_rdf(ds, 1));
+    digest = ldns_rdf2native_int8(ldns_rr_rdf(ds, 2));
+    switch (alg) {
+    case LDNS_RSASHA1:
+    case LDNS_RSASHA1_NSEC3:
+    case LDNS_RSASHA256:
+    case LDNS_RSASHA512:
+    case LDNS_ECDSAP256SHA256:
+    case LDNS_ECDSAP384SHA384:
+    case LDNS_ED25519:
+    case LDNS_ED448:
+        break;
+    default:
+        return 0;
+    }
+    return digest == LDNS_SHA1 || digest == LDNS_SHA256 ||
+           digest == LDNS_SHA384;
+}
+
+/* is_zone_key - DNSKEY usable for RRSIGs: zone flag set, protocol 3. */
+static int is_zone_key(const ldns_rr *key)
+{
+    return ldns_rr_get_type(key) == LDNS_RR_TYPE_DNSKEY &&
+           ldns_rr_rd_count(key) == 4 &&
+           (ldns_rdf2native_int16(ldns_rr_dnskey_flags(key)) &
+            DNSKEY_FLAG_ZONE) != 0 &&
+           ldns_rdf2native_int8(ldns_rr_dnskey_protocol(key)) ==
+               DNSKEY_PROTOCOL;
+}
+
+/* trusted_by - does some DS or DNSKEY in trust vouch for key? */
+static int trusted_by(const ldns_rr *key, const ldns_rr_list *trust)
+{
+    for (size_t i = 0; i < ldns_rr_list_rr_count(trust); i++) {
+        const ldns_rr *t = ldns_rr_list_rr(trust, i);
+
+        if (ldns_rr_get_type(t) == LDNS_RR_TYPE_DS) {
+            if (ds_supported(t) && ldns_rr_compare_ds(t, key))
+                return 1;
+        } else if (ldns_rr_get_type(t) == LDNS_RR_TYPE_DNSKEY &&
+                   ldns_rr_rd_count(t) == ldns_rr_rd_count(key)) {
+            size_t j;
+
+            for (j = 0; j < ldns_rr_rd_count(t); j++)
+                if (ldns_rdf_compare(ldns_rr_rdf(t, j), ldns_rr_rdf(key, j)))
+                    break;
+            if (j == ldns_rr_rd_count(t))
+                return 1;
+        }
+    }
+    return 0;
+}
+
+/* dance_val_keyset - see header. */
+dance_val_keys dance_val_keyset(const ldns_rr_list *dnskeys,
+                                const ldns_rr_list *sigs,
+                                const ldns_rdf *zone,
+                                const ldns_rr_list *trust, time_t now,
+                                ldns_rr_list **out, uint32_t *ttl, char *why,
+                                size_t whylen)
+{
+    ldns_rr_list *sep = ldns_rr_list_new();   /* borrowed: keys in trust */
+    ldns_rr_list *zkeys = ldns_rr_list_new(); /* owned clones */
+    dance_val_keys result = DANCE_VAL_KEYS_BOGUS;
+    int any_supported = 0;
+    uint8_t labels;
+    char zbuf[256], sigwhy[256];
+
+    *out = NULL;
+    name_str(zone, zbuf, sizeof(zbuf));
+    if (sep == NULL || zkeys == NULL) {
+        say(why, whylen, "out of memory");
+        goto done;
+    }
+    for (size_t i = 0; i < ldns_rr_list_rr_count(trust); i++) {
+        const ldns_rr *t = ldns_rr_list_rr(trust, i);
+
+        if (ldns_rr_get_type(t) == LDNS_RR_TYPE_DNSKEY || ds_supported(t))
+            any_supported = 1;
+    }
+    if (!any_supported) {
+        say(why, whylen,
+            "no DS for %s uses a supported algorithm and digest", zbuf);
+        result = DANCE_VAL_KEYS_INSECURE;
+        goto done;
+    }
+    for (size_t i = 0; i < ldns_rr_list_rr_count(dnskeys); i++) {
+        ldns_rr *key = ldns_rr_list_rr(dnskeys, i);
+
+        if (!is_zone_key(key) ||
+            ldns_dname_compare(ldns_rr_owner(key), zone) != 0)
+            continue;
+        if (trusted_by(key, trust) && !ldns_rr_list_push_rr(sep, key))
+            goto nomem;
+        if (!ldns_rr_list_push_rr(zkeys, ldns_rr_clone(key)))
+            goto nomem;
+    }
+    if (ldns_rr_list_rr_count(sep) == 0) {
+        say(why, whylen, "no DNSKEY of %s matches its DS or trust anchor",
+            zbuf);
+        goto done;
+    }
+    if (!dance_val_rrset(dnskeys, sigs, zone, sep, now, ttl, &labels, sigwhy,
+                         sizeof(sigwhy))) {
+        say(why, whylen, "DNSKEY set of %s not signed by a trusted key: %s",
+            zbuf, sigwhy);
+        goto done;
+    }
+    *out = zkeys;
+    zkeys = NULL;
+    result = DANCE_VAL_KEYS_SECURE;
+    goto done;
+nomem:
+    say(why, whylen, "out of memory");
+done:
+    ldns_rr_list_free(sep);
+    ldns_rr_list_deep_free(zkeys);
+    return result;
+}
+
+/* dance_denial_str - short name of a denial outcome. */
+const char *dance_denial_str(dance_denial d)
+{
+    switch (d) {
+    case DANCE_DENIAL_FAIL:
+        return "no proof";
+    case DANCE_DENIAL_NODATA:
+        return "nodata";
+    case DANCE_DENIAL_NXDOMAIN:
+        return "nxdomain";
+    case DANCE_DENIAL_INSECURE:
+        return "insecure";
+    }
+    return "unknown";
+}
+
+/* bitmap_has - does the NSEC/NSEC3 type bitmap list type? */
+static int bitmap_has(const ldns_rr *nsec, ldns_rr_type type)
+{
+    ldns_rdf *bitmap = ldns_nsec_get_bitmap(nsec);
+
+    return bitmap != NULL && ldns_nsec_bitmap_covers_type(bitmap, type);
+}
+
+/* strictly_between - owner < name < next in canonical order, where the
+ * last record of the chain wraps around (next <= owner). */
+static int strictly_between(const ldns_rdf *owner, const ldns_rdf *name,
+                            const ldns_rdf *next)
+{
+    int owner_vs_next = ldns_dname_compare(owner, next);
+
+    if (owner_vs_next < 0)
+        return ldns_dname_compare(owner, name) < 0 &&
+               ldns_dname_compare(name, next) < 0;
+    /* Last NSEC (or a chain of one): covers everything after the owner. */
+    return ldns_dname_compare(owner, name) < 0 ||
+           ldns_dname_compare(name, next) < 0;
+}
+
+/* delegation_nsec - NSEC/NSEC3 of a parent-side delegation: NS, no SOA. */
+static int delegation_nsec(const ldns_rr *nsec)
+{
+    return bitmap_has(nsec, LDNS_RR_TYPE_NS) &&
+           !bitmap_has(nsec, LDNS_RR_TYPE_SOA);
+}
+
+/* nsec_covering - the NSEC that proves name does not exist, or NULL. An
+ * NSEC from above a delegation cannot speak for names below the cut. */
+static const ldns_rr *nsec_covering(const ldns_rr_list *nsecs,
+                                    const ldns_rdf *name)
+{
+    for (size_t i = 0; i < ldns_rr_list_rr_count(nsecs); i++) {
+        const ldns_rr *n = ldns_rr_list_rr(nsecs, i);
+
+        if (ldns_rr_get_type(n) != LDNS_RR_TYPE_NSEC ||
+            ldns_rr_rd_count(n) < 1)
+            continue;
+        if (!strictly_between(ldns_rr_owner(n), name, ldns_rr_rdf(n, 0)))
+            continue;
+        if (ldns_dname_is_subdomain(name, ldns_rr_owner(n)) &&
+            (delegation_nsec(n) || bitmap_has(n, LDNS_RR_TYPE_DNAME)))
+            continue;
+        return n;
+    }
+    return NULL;
+}
+
+/* nsec_matching - the NSEC whose owner is name, or NULL. */
+static const ldns_rr *nsec_matching(const ldns_rr_list *nsecs,
+                                    const ldns_rdf *name)
+{
+    for (size_t i = 0; i < ldns_rr_list_rr_count(nsecs); i++) {
+        const ldns_rr *n = ldns_rr_list_rr(nsecs, i);
+
+        if (ldns_rr_get_type(n) == LDNS_RR_TYPE_NSEC &&
+            ldns_dname_compare(ldns_rr_owner(n), name) == 0)
+            return n;
+    }
+    return NULL;
+}
+
+/* common_ancestor_len - labels shared by the ends of two names. */
+static uint8_t common_labels(const ldns_rdf *a, const ldns_rdf *b)
+{
+    uint8_t la = ldns_dname_label_count(a), lb = ldns_dname_label_count(b);
+    uint8_t n = la < lb ? la : lb;
+
+    while (n > 0) {
+        ldns_rdf *ca = ldns_dname_clone_from(a, (uint16_t)(la - n));
+        ldns_rdf *cb = ldns_dname_clone_from(b, (uint16_t)(lb - n));
+        int same = ca != NULL && cb != NULL && ldns_dname_compare(ca, cb) == 0;
+
+        ldns_rdf_deep_free(ca);
+        ldns_rdf_deep_free(cb);
+        if (same)
+            break;
+        n--;
+    }
+    return n;
+}
+
+/* ancestor - the ancestor of name with the given number of labels (the
+ * root has none); caller frees. */
+static ldns_rdf *ancestor(const ldns_rdf *name, uint8_t labels)
+{
+    uint8_t have = ldns_dname_label_count(name);
+
+    return ldns_dname_clone_from(name, (uint16_t)(have - labels));
+}
+
+/* wildcard_of - "*." + name; caller frees. */
+static ldns_rdf *wildcard_of(const ldns_rdf *name)
+{
+    ldns_rdf *w = ldns_dname_new_frm_str("*");
+
+    if (w != NULL && ldns_dname_cat(w, name) != LDNS_STATUS_OK) {
+        ldns_rdf_deep_free(w);
+        return NULL;
+    }
+    return w;
+}
+
+/* nsec_closest_encloser - RFC 4035 5.4: the closest encloser implied by the
+ * covering NSEC (longest ancestor of qname shared with owner or next). */
+static ldns_rdf *nsec_closest_encloser(const ldns_rr *cover,
+                                       const ldns_rdf *qname)
+{
+    uint8_t a = common_labels(qname, ldns_rr_owner(cover));
+    uint8_t b = common_labels(qname, ldns_rr_rdf(cover, 0));
+
+    return ancestor(qname, a > b ? a : b);
+}
+
+/* nsec_denial - RFC 4035 5.4 with NSEC records. */
+static dance_denial nsec_denial(const ldns_rdf *qname, ldns_rr_type qtype,
+                                int nxdomain, const ldns_rr_list *nsecs,
+                                const ldns_rdf *zone, char *why, size_t whylen)
+{
+    const ldns_rr *match = nsec_matching(nsecs, qname);
+    const ldns_rr *cover;
+    ldns_rdf *ce = NULL, *wc = NULL;
+    dance_denial result = DANCE_DENIAL_FAIL;
+
+    if (!nxdomain && match != NULL) {
+        if (bitmap_has(match, qtype) || bitmap_has(match, LDNS_RR_TYPE_CNAME)) {
+            say(why, whylen, "NSEC at the name lists the type asked for");
+            return DANCE_DENIAL_FAIL;
+        }
+        if (delegation_nsec(match)) {
+            /* Parent side of a cut: it speaks for DS only. */
+            if (qtype == LDNS_RR_TYPE_DS)
+                return bitmap_has(match, LDNS_RR_TYPE_DS)
+                           ? DANCE_DENIAL_FAIL
+                           : DANCE_DENIAL_INSECURE;
+            say(why, whylen, "NSEC from the parent side of a delegation");
+            return DANCE_DENIAL_FAIL;
+        }
+        return DANCE_DENIAL_NODATA;
+    }
+    if (match != NULL) {
+        say(why, whylen, "NXDOMAIN claimed but an NSEC shows the name exists");
+        return DANCE_DENIAL_FAIL;
+    }
+    cover = nsec_covering(nsecs, qname);
+    if (cover == NULL) {
+        say(why, whylen, "no NSEC covers the name");
+        return DANCE_DENIAL_FAIL;
+    }
+    /* Empty non-terminal: the name exists because something below it does. */
+    if (!nxdomain && ldns_dname_is_subdomain(ldns_rr_rdf(cover, 0), qname))
+        return DANCE_DENIAL_NODATA;
+    ce = nsec_closest_encloser(cover, qname);
+    wc = ce != NULL ? wildcard_of(ce) : NULL;
+    if (wc == NULL || !is_at_or_below(ce, zone)) {
+        say(why, whylen, "closest encloser outside the zone");
+        goto done;
+    }
+    match = nsec_matching(nsecs, wc);
+    if (nxdomain) {
+        if (match == NULL && nsec_covering(nsecs, wc) != NULL)
+            result = DANCE_DENIAL_NXDOMAIN;
+        else
+            say(why, whylen, "no proof that the wildcard does not exist");
+    } else {
+        /* NODATA through a wildcard that lacks the type. */
+        if (match != NULL && !bitmap_has(match, qtype) &&
+            !bitmap_has(match, LDNS_RR_TYPE_CNAME))
+            result = DANCE_DENIAL_NODATA;
+        else
+            say(why, whylen, "NSEC proves neither the type nor the name "
+                "absent");
+    }
+done:
+    ldns_rdf_deep_free(ce);
+    ldns_rdf_deep_free(wc);
+    return result;
+}
+
+/* nsec3_usable - SHA-1 and an iteration count we accept. */
+static int nsec3_usable(const ldns_rr *n)
+{
+    return ldns_rr_get_type(n) == LDNS_RR_TYPE_NSEC3 &&
+           ldns_rr_rd_count(n) >= 5 && ldns_nsec3_algorithm(n) == LDNS_SHA1;
+}
+
+/* nsec3_hashed - hash(name) with n's parameters, as "<b32hex>.<zone>". */
+static ldns_rdf *nsec3_hashed(const ldns_rr *n, const ldns_rdf *name,
+                              const ldns_rdf *zone)
+{
+    ldns_rdf *h = ldns_nsec3_hash_name_frm_nsec3(n, name);
+
+    if (h != NULL && ldns_dname_cat(h, zone) != LDNS_STATUS_OK) {
+        ldns_rdf_deep_free(h);
+        return NULL;
+    }
+    return h;
+}
+
+/* nsec3_next - the NSEC3's next hashed owner as "<b32hex>.<zone>". */
+static ldns_rdf *nsec3_next(const ldns_rr *n, const ldns_rdf *zone)
+{
+    char *b32 = ldns_rdf2str(ldns_nsec3_next_owner(n));
+    ldns_rdf *next = b32 != NULL ? ldns_dname_new_frm_str(b32) : NULL;
+
+    free(b32);
+    if (next != NULL && ldns_dname_cat(next, zone) != LDNS_STATUS_OK) {
+        ldns_rdf_deep_free(next);
+        return NULL;
+    }
+    return next;
+}
+
+/* nsec3_find - an NSEC3 matching (cover == 0) or covering (cover == 1)
+ * name, or NULL. */
+static const ldns_rr *nsec3_find(const ldns_rr_list *nsecs,
+                                 const ldns_rdf *name, const ldns_rdf *zone,
+                                 int cover)
+{
+    for (size_t i = 0; i < ldns_rr_list_rr_count(nsecs); i++) {
+        const ldns_rr *n = ldns_rr_list_rr(nsecs, i);
+        ldns_rdf *h, *next;
+        int hit = 0;
+
+        if (!nsec3_usable(n))
+            continue;
+        h = nsec3_hashed(n, name, zone);
+        next = cover ? nsec3_next(n, zone) : NULL;
+        if (h != NULL && !cover)
+            hit = ldns_dname_compare(ldns_rr_owner(n), h) == 0;
+        else if (h != NULL && next != NULL)
+            hit = strictly_between(ldns_rr_owner(n), h, next);
+        ldns_rdf_deep_free(h);
+        ldns_rdf_deep_free(next);
+        if (hit)
+            return n;
+    }
+    return NULL;
+}
+
+/* nsec3_closest_encloser - RFC 5155 8.3: the closest provable encloser of
+ * qname and the NSEC3 covering the next closer name. Returns the encloser
+ * (caller frees) or NULL. */
+static ldns_rdf *nsec3_closest_encloser(const ldns_rr_list *nsecs,
+                                        const ldns_rdf *qname,
+                                        const ldns_rdf *zone,
+                                        const ldns_rr **next_cover)
+{
+    uint8_t qlabels = ldns_dname_label_count(qname);
+    uint8_t zlabels = ldns_dname_label_count(zone);
+
+    for (uint8_t l = qlabels; l >= zlabels && l > 0; l--) {
+        ldns_rdf *ce = ancestor(qname, (uint8_t)(l - 1));
+        ldns_rdf *nc = ancestor(qname, l);
+        const ldns_rr *m = NULL;
+
+        if (ce == NULL || nc == NULL || l - 1 < zlabels) {
+            ldns_rdf_deep_free(ce);
+            ldns_rdf_deep_free(nc);
+            break;
+        }
+        m = nsec3_find(nsecs, ce, zone, 0);
+        /* An encloser at a delegation or DNAME cannot prove anything
+         * below it (RFC 5155 8.3). */
+        if (m != NULL && !delegation_nsec(m) &&
+            !bitmap_has(m, LDNS_RR_TYPE_DNAME)) {
+            *next_cover = nsec3_find(nsecs, nc, zone, 1);
+            ldns_rdf_deep_free(nc);
+            if (*next_cover != NULL)
+                return ce;
+            ldns_rdf_deep_free(ce);
+            return NULL;
+        }
+        ldns_rdf_deep_free(ce);
+        ldns_rdf_deep_free(nc);
+    }
+    return NULL;
+}
+
+/* nsec3_denial - RFC 5155 8.4-8.7. */
+static dance_denial nsec3_denial(const ldns_rdf *qname, ldns_rr_type qtype,
+                                 int nxdomain, const ldns_rr_list *nsecs,
+                                 const ldns_rdf *zone, char *why,
+                                 size_t whylen)
+{
+    const ldns_rr *match, *cover = NULL, *wmatch;
+    ldns_rdf *ce, *wc;
+    dance_denial result = DANCE_DENIAL_FAIL;
+
+    for (size_t i = 0; i < ldns_rr_list_rr_count(nsecs); i++) {
+        const ldns_rr *n = ldns_rr_list_rr(nsecs, i);
+
+        if (nsec3_usable(n) &&
+            ldns_nsec3_iterations(n) > DANCE_VAL_NSEC3_MAX_ITERATIONS) {
+            say(why, whylen, "NSEC3 iterations %u over the limit %d",
+                ldns_nsec3_iterations(n), DANCE_VAL_NSEC3_MAX_ITERATIONS);
+            return DANCE_DENIAL_INSECURE;
+        }
+    }
+    match = nsec3_find(nsecs, qname, zone, 0);
+    if (match != NULL) {
+        if (nxdomain) {
+            say(why, whylen, "NXDOMAIN claimed but an NSEC3 matches the name");
+            return DANCE_DENIAL_FAIL;
+        }
+        if (bitmap_has(match, qtype) || bitmap_has(match, LDNS_RR_TYPE_CNAME)) {
+            say(why, whylen, "NSEC3 at the name lists the type asked for");
+            return DANCE_DENIAL_FAIL;
+        }
+        if (delegation_nsec(match)) {
+            if (qtype == LDNS_RR_TYPE_DS)
+                return bitmap_has(match, LDNS_RR_TYPE_DS)
+                           ? DANCE_DENIAL_FAIL
+                           : DANCE_DENIAL_INSECURE;
+            say(why, whylen, "NSEC3 from the parent side of a delegation");
+            return DANCE_DENIAL_FAIL;
+        }
+        return DANCE_DENIAL_NODATA;
+    }
+    ce = nsec3_closest_encloser(nsecs, qname, zone, &cover);
+    if (ce == NULL) {
+        say(why, whylen, "no NSEC3 closest encloser proof");
+        return DANCE_DENIAL_FAIL;
+    }
+    /* DS NODATA for an unsigned delegation inside an opt-out span. */
+    if (!nxdomain && qtype == LDNS_RR_TYPE_DS &&
+        (ldns_nsec3_flags(cover) & NSEC3_FLAG_OPTOUT)) {
+        ldns_rdf_deep_free(ce);
+        return DANCE_DENIAL_INSECURE;
+    }
+    wc = wildcard_of(ce);
+    wmatch = wc != NULL ? nsec3_find(nsecs, wc, zone, 0) : NULL;
+    if (nxdomain) {
+        if (wc != NULL && wmatch == NULL &&
+            nsec3_find(nsecs, wc, zone, 1) != NULL)
+            result = DANCE_DENIAL_NXDOMAIN;
+        else
+            say(why, whylen, "no NSEC3 proof that the wildcard is absent");
+    } else if (wmatch != NULL && !bitmap_has(wmatch, qtype) &&
+               !bitmap_has(wmatch, LDNS_RR_TYPE_CNAME)) {
+        result = DANCE_DENIAL_NODATA;
+    } else {
+        say(why, whylen, "NSEC3 proves neither the type nor the name absent");
+    }
+    ldns_rdf_deep_free(ce);
+    ldns_rdf_deep_free(wc);
+    return result;
+}
+
+/* has_type - does the list hold a record of this type? */
+static int has_type(const ldns_rr_list *l, ldns_rr_type t)
+{
+    for (size_t i = 0; i < ldns_rr_list_rr_count(l); i++)
+        if (ldns_rr_get_type(ldns_rr_list_rr(l, i)) == t)
+            return 1;
+    return 0;
+}
+
+/* dance_val_denial - see header. */
+dance_denial dance_val_denial(const ldns_rdf *qname, ldns_rr_type qtype,
+                              int nxdomain, const ldns_rr_list *nsecs,
+                              const ldns_rdf *zone, char *why, size_t whylen)
+{
+    if (!is_at_or_below(qname, zone)) {
+        say(why, whylen, "denial from a zone above which the name is not");
+        return DANCE_DENIAL_FAIL;
+    }
+    if (has_type(nsecs, LDNS_RR_TYPE_NSEC))
+        return nsec_denial(qname, qtype, nxdomain, nsecs, zone, why, whylen);
+    if (has_type(nsecs, LDNS_RR_TYPE_NSEC3))
+        return nsec3_denial(qname, qtype, nxdomain, nsecs, zone, why, whylen);
+    say(why, whylen, "no NSEC or NSEC3 records");
+    return DANCE_DENIAL_FAIL;
+}
+
+/* dance_val_wildcard - see header. */
+int dance_val_wildcard(const ldns_rdf *qname, uint8_t labels,
+                       const ldns_rr_list *nsecs, const ldns_rdf *zone,
+                       char *why, size_t whylen)
+{
+    /* The next closer name: one label more than the wildcard's parent. */
+    ldns_rdf *nc = ancestor(qname, (uint8_t)(labels + 1));
+    int ok = 0;
+
+    if (nc == NULL || labels + 1 > ldns_dname_label_count(qname)) {
+        say(why, whylen, "bad RRSIG labels field");
+        ldns_rdf_deep_free(nc);
+        return 0;
+    }
+    if (has_type(nsecs, LDNS_RR_TYPE_NSEC))
+        ok = nsec_covering(nsecs, qname) != NULL;
+    else if (has_type(nsecs, LDNS_RR_TYPE_NSEC3))
+        ok = nsec3_find(nsecs, nc, zone, 1) != NULL;
+    ldns_rdf_deep_free(nc);
+    if (!ok)
+        say(why, whylen, "wildcard answer without proof that the name does "
+            "not exist");
+    return ok;
+}

@@ -1,0 +1,45 @@
+/*
+ * dance.c - the `dance` command-line tool: dispatch to subcommands.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "dance_cmd.h"
+
+typedef struct {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+} subcommand;
+
+static const subcommand subcommands[] = {
+    {"lookup", dance_cmd_lookup, "DNSSEC-validated lookup of a name"},
+};
+
+/* usage - list the subcommands on stream. */
+static void usage(FILE *stream)
+{
+    fprintf(stream, "usage: dance COMMAND [ARGS]\n\ncommands:\n");
+    for (size_t i = 0; i < sizeof(subcommands) / sizeof(subcommands[0]); i++)
+        fprintf(stream, "  %-10s %s\n", subcommands[i].name,
+                subcommands[i].summary);
+    fprintf(stream, "\n'dance COMMAND --help' describes a command.\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return DANCE_EXIT_USAGE;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof(subcommands) / sizeof(subcommands[0]); i++)
+        if (strcmp(argv[1], subcommands[i].name) == 0)
+            return subcommands[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "dance: unknown command '%s'\n", argv[1]);
+    usage(stderr);
+    return DANCE_EXIT_USAGE;
+}

@@ -1,0 +1,15 @@
+/*
+ * dance_cmd.h - subcommands of the `dance` tool.
+ *
+ * Each takes the arguments after its own name (argv[0] is the subcommand)
+ * and returns the process exit status.
+ */
+#ifndef DANCE_CMD_H
+#define DANCE_CMD_H
+
+/* Exit status for usage and configuration errors, shared by subcommands. */
+#define DANCE_EXIT_USAGE 1
+
+int dance_cmd_lookup(int argc, char **argv);
+
+#endif /* DANCE_CMD_H */
