@@ -49,7 +49,7 @@ dance_anchors *dance_anchors_load(const char *path, char *err, size_t errlen)
     FILE *fp = NULL;
     uint32_t default_ttl = 3600;
     ldns_rdf *origin = NULL, *prev = NULL;
-    int line = 1;
+    int line = 0; /* lines consumed so far */
 
     if (a == NULL || (a->records = ldns_rr_list_new()) == NULL ||
         (a->scratch = ldns_rr_list_new()) == NULL) {
@@ -63,6 +63,7 @@ dance_anchors *dance_anchors_load(const char *path, char *err, size_t errlen)
     }
     while (!feof(fp)) {
         ldns_rr *rr = NULL;
+        int start = line + 1; /* the line this record begins on */
         ldns_status st =
             ldns_rr_new_frm_fp_l(&rr, fp, &default_ttl, &origin, &prev, &line);
 
@@ -70,14 +71,16 @@ dance_anchors *dance_anchors_load(const char *path, char *err, size_t errlen)
             st == LDNS_STATUS_SYNTAX_ORIGIN)
             continue;
         if (st != LDNS_STATUS_OK) {
-            snprintf(err, errlen, "%s:%d: %s", path, line,
+            snprintf(err, errlen, "%s:%d: %s", path, start,
                      ldns_get_errorstr_by_id(st));
             goto err;
         }
         if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_DS &&
             ldns_rr_get_type(rr) != LDNS_RR_TYPE_DNSKEY) {
-            snprintf(err, errlen, "%s:%d: only DS and DNSKEY records may be "
-                     "trust anchors", path, line);
+            snprintf(err, errlen,
+                     "%s:%d: only DS and DNSKEY records may be "
+                     "trust anchors",
+                     path, start);
             ldns_rr_free(rr);
             goto err;
         }
@@ -150,8 +153,8 @@ const ldns_rr_list *dance_anchors_get0(const dance_anchors *anchors,
     for (size_t i = 0; i < anchors->nzones; i++) {
         const ldns_rr_list *view = anchors->by_zone[i];
 
-        if (ldns_dname_compare(ldns_rr_owner(ldns_rr_list_rr(view, 0)),
-                               zone) == 0)
+        if (ldns_dname_compare(ldns_rr_owner(ldns_rr_list_rr(view, 0)), zone) ==
+            0)
             return view;
     }
     return anchors->scratch;

@@ -96,8 +96,8 @@ static int parse_one_server(const char *item, dance_net_server *out)
 }
 
 /* dance_net_parse_servers - see header. */
-int dance_net_parse_servers(const char *list, dance_net_server *out,
-                            size_t *n, char *err, size_t errlen)
+int dance_net_parse_servers(const char *list, dance_net_server *out, size_t *n,
+                            char *err, size_t errlen)
 {
     const char *p = list;
 
@@ -269,13 +269,13 @@ static int remaining_ms(uint64_t deadline)
 /* open_socket - a non-blocking socket connected (or connecting) to server. */
 static int open_socket(const dance_net_server *server, int type)
 {
-    int fd = socket(server->addr.ss_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC,
-                    0);
+    int fd =
+        socket(server->addr.ss_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 
     if (fd < 0)
         return -1;
-    if (connect(fd, (const struct sockaddr *)&server->addr,
-                server->addrlen) != 0 &&
+    if (connect(fd, (const struct sockaddr *)&server->addr, server->addrlen) !=
+            0 &&
         errno != EINPROGRESS) {
         close(fd);
         return -1;
@@ -397,8 +397,7 @@ static dance_net_status exchange_udp(const dance_net_server *server,
             break;
         }
         /* A datagram without our ID is not an answer to us: keep waiting. */
-        if (rc >= 2 && out[0] == (uint8_t)(id >> 8) &&
-            out[1] == (uint8_t)id) {
+        if (rc >= 2 && out[0] == (uint8_t)(id >> 8) && out[1] == (uint8_t)id) {
             *outlen = (size_t)rc;
             st = DANCE_NET_OK;
             break;

@@ -40,8 +40,8 @@ const char *dance_net_status_str(dance_net_status status);
  * On error returns 0 and writes a message naming the bad item into err.
  * Returns 1 and sets *n on success.
  */
-int dance_net_parse_servers(const char *list, dance_net_server *out,
-                            size_t *n, char *err, size_t errlen);
+int dance_net_parse_servers(const char *list, dance_net_server *out, size_t *n,
+                            char *err, size_t errlen);
 
 /*
  * dance_net_servers_from_resolv_conf - the "nameserver" lines of path
@@ -59,9 +59,9 @@ char *dance_net_server_str(const dance_net_server *server, char *buf,
                            size_t len);
 
 typedef struct {
-    unsigned timeout_ms; /* wait for one UDP or TCP exchange */
-    unsigned attempts;   /* rounds over the server list */
-    int dnssec_ok;       /* set the EDNS0 DO bit */
+    unsigned timeout_ms;   /* wait for one UDP or TCP exchange */
+    unsigned attempts;     /* rounds over the server list */
+    int dnssec_ok;         /* set the EDNS0 DO bit */
     int checking_disabled; /* set CD: the caller validates itself */
 } dance_net_params;
 

@@ -89,8 +89,7 @@ void dance_res_config_init(dance_res_config *cfg)
 }
 
 /* dance_res_new - see header. */
-dance_res *dance_res_new(const dance_res_config *cfg, char *err,
-                         size_t errlen)
+dance_res *dance_res_new(const dance_res_config *cfg, char *err, size_t errlen)
 {
     dance_res *res = calloc(1, sizeof(*res));
     int ok;
@@ -121,11 +120,11 @@ dance_res *dance_res_new(const dance_res_config *cfg, char *err,
             char addr[80];
 
             if (!dance_net_server_is_loopback(&res->servers[i])) {
-                snprintf(err, errlen,
-                         "dnssec = trust-ad needs nameservers on loopback; "
-                         "%s is not",
-                         dance_net_server_str(&res->servers[i], addr,
-                                              sizeof(addr)));
+                snprintf(
+                    err, errlen,
+                    "dnssec = trust-ad needs nameservers on loopback; "
+                    "%s is not",
+                    dance_net_server_str(&res->servers[i], addr, sizeof(addr)));
                 goto err;
             }
         }
@@ -177,7 +176,8 @@ void dance_res_get_stats(dance_res *res, dance_res_stats *out)
 /* ---- small helpers ------------------------------------------------------ */
 
 /* fmt - printf into a WHY_LEN buffer. */
-static void fmt(char *why, const char *f, ...) __attribute__((format(printf, 2, 3)));
+static void fmt(char *why, const char *f, ...)
+    __attribute__((format(printf, 2, 3)));
 static void fmt(char *why, const char *f, ...)
 {
     va_list ap;
@@ -244,8 +244,8 @@ static ldns_pkt *query(lookup_ctx *ctx, const ldns_rdf *qname,
         return NULL;
     }
     ctx->budget--;
-    st = dance_net_query(ctx->res->servers, ctx->res->nservers, qname, type,
-                         &p, ctx->deadline, &pkt, &c, why, WHY_LEN);
+    st = dance_net_query(ctx->res->servers, ctx->res->nservers, qname, type, &p,
+                         ctx->deadline, &pkt, &c, why, WHY_LEN);
     atomic_fetch_add(&ctx->res->udp_queries, c.udp_queries);
     atomic_fetch_add(&ctx->res->tcp_queries, c.tcp_queries);
     return st == DANCE_NET_OK ? pkt : NULL;
@@ -326,8 +326,7 @@ static const ldns_rdf *pick_signer(const ldns_rr_list *sigs,
             continue;
         signer = ldns_rr_rrsig_signame(sig);
         if (ldns_dname_is_subdomain(qname, signer) ||
-            (type != LDNS_RR_TYPE_DS &&
-             ldns_dname_compare(qname, signer) == 0))
+            (type != LDNS_RR_TYPE_DS && ldns_dname_compare(qname, signer) == 0))
             return signer;
     }
     return NULL;
@@ -354,8 +353,8 @@ static dance_res_status prove_insecure(lookup_ctx *ctx, const ldns_rdf *qname,
     for (uint8_t l = ldns_dname_label_count(anchor) + 1; l <= last; l++) {
         ldns_rdf *c = ldns_dname_clone_from(qname, (uint16_t)(qlabels - l));
         dance_res_result *ds = c != NULL ? hop(ctx, c, LDNS_RR_TYPE_DS) : NULL;
-        dance_res_status st = ds != NULL ? dance_res_result_status(ds)
-                                         : DANCE_RES_INDETERMINATE;
+        dance_res_status st =
+            ds != NULL ? dance_res_result_status(ds) : DANCE_RES_INDETERMINATE;
         char *cs = c != NULL ? dname_str(c) : strdup("?");
 
         if (st == DANCE_RES_INSECURE) {
@@ -482,9 +481,8 @@ static ldns_rr_list *verified_denials(lookup_ctx *ctx, const ldns_pkt *pkt,
     ldns_rr_list *out = ldns_rr_list_new();
     ldns_rr_list *sigs = section_select(auth, NULL, LDNS_RR_TYPE_RRSIG);
 
-    for (size_t i = 0; out != NULL && sigs != NULL &&
-                       i < ldns_rr_list_rr_count(auth);
-         i++) {
+    for (size_t i = 0;
+         out != NULL && sigs != NULL && i < ldns_rr_list_rr_count(auth); i++) {
         const ldns_rr *rr = ldns_rr_list_rr(auth, i);
         ldns_rr_type t = ldns_rr_get_type(rr);
         ldns_rr_list *set;
@@ -499,8 +497,8 @@ static ldns_rr_list *verified_denials(lookup_ctx *ctx, const ldns_pkt *pkt,
             ldns_rr_list_deep_free(set);
             continue;
         }
-        if (dance_val_rrset(set, sigs, zone, keys, ctx->now, &set_ttl,
-                            &labels, why, sizeof(why))) {
+        if (dance_val_rrset(set, sigs, zone, keys, ctx->now, &set_ttl, &labels,
+                            why, sizeof(why))) {
             ldns_rr_list_push_rr(out, ldns_rr_list_pop_rr(set));
             if (set_ttl < *ttl)
                 *ttl = set_ttl;
@@ -526,8 +524,8 @@ static dance_res_result *signed_positive(lookup_ctx *ctx, const ldns_pkt *pkt,
                                          const ldns_rdf *signer)
 {
     dance_res_result *keys = hop(ctx, signer, LDNS_RR_TYPE_DNSKEY), *r;
-    ldns_rr_list *sigs = section_select(ldns_pkt_answer(pkt), qname,
-                                        LDNS_RR_TYPE_RRSIG);
+    ldns_rr_list *sigs =
+        section_select(ldns_pkt_answer(pkt), qname, LDNS_RR_TYPE_RRSIG);
     dance_res_status kst =
         keys != NULL ? dance_res_result_status(keys) : DANCE_RES_INDETERMINATE;
     uint8_t labels = 0, qlabels = ldns_dname_label_count(qname);
@@ -643,8 +641,7 @@ done:
 }
 
 /* unsigned_reply - an answer or denial without usable signatures. */
-static dance_res_result *unsigned_reply(lookup_ctx *ctx,
-                                        const ldns_rdf *qname,
+static dance_res_result *unsigned_reply(lookup_ctx *ctx, const ldns_rdf *qname,
                                         ldns_rr_type type, ldns_rr_list *set,
                                         uint32_t ttl)
 {
@@ -732,9 +729,8 @@ static void ede_text(ldns_pkt *pkt, char *buf, size_t len)
     ldns_edns_option_list *opts = ldns_pkt_edns_get_option_list(pkt);
 
     buf[0] = '\0';
-    for (size_t i = 0; opts != NULL &&
-                       i < ldns_edns_option_list_get_count(opts);
-         i++) {
+    for (size_t i = 0;
+         opts != NULL && i < ldns_edns_option_list_get_count(opts); i++) {
         ldns_edns_option *o = ldns_edns_option_list_get_option(opts, i);
         const uint8_t *d = ldns_edns_get_data(o);
         size_t sz = ldns_edns_get_size(o);
@@ -810,7 +806,7 @@ static dance_res_result *trust_ad_hop(lookup_ctx *ctx, const ldns_rdf *qname,
         rc == LDNS_RCODE_NXDOMAIN ? "no such name" : "no such type",
         ad ? "validated" : "not validated", ad ? "set" : "clear");
     r = make_result(ctx, qname, type,
-                    !ad ? DANCE_RES_INSECURE
+                    !ad                         ? DANCE_RES_INSECURE
                     : rc == LDNS_RCODE_NXDOMAIN ? DANCE_RES_SECURE_NXDOMAIN
                                                 : DANCE_RES_SECURE_NODATA,
                     NULL, negative_ttl(ldns_pkt_authority(pkt), UINT32_MAX),

@@ -34,15 +34,15 @@ const char *dance_res_mode_str(dance_res_mode mode);
 
 typedef struct {
     dance_res_mode mode;
-    const char *trust_anchor;  /* validate mode; DS/DNSKEY file */
-    const char *nameservers;   /* "IP[@PORT], ..."; NULL: resolv_conf */
-    const char *resolv_conf;   /* used when nameservers is NULL */
-    unsigned timeout_ms;       /* one UDP/TCP exchange */
-    unsigned attempts;         /* rounds over the nameserver list */
-    unsigned deadline_ms;      /* a whole lookup, chain included */
-    size_t cache_max_entries;  /* 0 disables the cache */
-    uint32_t cache_max_ttl;    /* cap on any cached TTL, seconds */
-    uint32_t bogus_ttl;        /* how long bogus results are kept, seconds */
+    const char *trust_anchor;   /* validate mode; DS/DNSKEY file */
+    const char *nameservers;    /* "IP[@PORT], ..."; NULL: resolv_conf */
+    const char *resolv_conf;    /* used when nameservers is NULL */
+    unsigned timeout_ms;        /* one UDP/TCP exchange */
+    unsigned attempts;          /* rounds over the nameserver list */
+    unsigned deadline_ms;       /* a whole lookup, chain included */
+    size_t cache_max_entries;   /* 0 disables the cache */
+    uint32_t cache_max_ttl;     /* cap on any cached TTL, seconds */
+    uint32_t bogus_ttl;         /* how long bogus results are kept, seconds */
     uint32_t indeterminate_ttl; /* 0: failures to look up are not cached */
 } dance_res_config;
 
@@ -58,8 +58,7 @@ typedef struct dance_res dance_res;
  * a message in err naming the setting at fault (unreadable anchor, bad
  * nameserver, trust-ad with a non-loopback nameserver, ...).
  */
-dance_res *dance_res_new(const dance_res_config *cfg, char *err,
-                         size_t errlen);
+dance_res *dance_res_new(const dance_res_config *cfg, char *err, size_t errlen);
 
 /* dance_res_free - NULL is fine. No lookup may be running. */
 void dance_res_free(dance_res *res);

@@ -179,8 +179,7 @@ static int trusted_by(const ldns_rr *key, const ldns_rr_list *trust)
 
 /* dance_val_keyset - see header. */
 dance_val_keys dance_val_keyset(const ldns_rr_list *dnskeys,
-                                const ldns_rr_list *sigs,
-                                const ldns_rdf *zone,
+                                const ldns_rr_list *sigs, const ldns_rdf *zone,
                                 const ldns_rr_list *trust, time_t now,
                                 ldns_rr_list **out, uint32_t *ttl, char *why,
                                 size_t whylen)
@@ -205,8 +204,8 @@ dance_val_keys dance_val_keyset(const ldns_rr_list *dnskeys,
             any_supported = 1;
     }
     if (!any_supported) {
-        say(why, whylen,
-            "no DS for %s uses a supported algorithm and digest", zbuf);
+        say(why, whylen, "no DS for %s uses a supported algorithm and digest",
+            zbuf);
         result = DANCE_VAL_KEYS_INSECURE;
         goto done;
     }
@@ -298,8 +297,7 @@ static const ldns_rr *nsec_covering(const ldns_rr_list *nsecs,
     for (size_t i = 0; i < ldns_rr_list_rr_count(nsecs); i++) {
         const ldns_rr *n = ldns_rr_list_rr(nsecs, i);
 
-        if (ldns_rr_get_type(n) != LDNS_RR_TYPE_NSEC ||
-            ldns_rr_rd_count(n) < 1)
+        if (ldns_rr_get_type(n) != LDNS_RR_TYPE_NSEC || ldns_rr_rd_count(n) < 1)
             continue;
         if (!strictly_between(ldns_rr_owner(n), name, ldns_rr_rdf(n, 0)))
             continue;
@@ -433,7 +431,8 @@ static dance_denial nsec_denial(const ldns_rdf *qname, ldns_rr_type qtype,
             !bitmap_has(match, LDNS_RR_TYPE_CNAME))
             result = DANCE_DENIAL_NODATA;
         else
-            say(why, whylen, "NSEC proves neither the type nor the name "
+            say(why, whylen,
+                "NSEC proves neither the type nor the name "
                 "absent");
     }
 done:
@@ -545,8 +544,7 @@ static ldns_rdf *nsec3_closest_encloser(const ldns_rr_list *nsecs,
 /* nsec3_denial - RFC 5155 8.4-8.7. */
 static dance_denial nsec3_denial(const ldns_rdf *qname, ldns_rr_type qtype,
                                  int nxdomain, const ldns_rr_list *nsecs,
-                                 const ldns_rdf *zone, char *why,
-                                 size_t whylen)
+                                 const ldns_rdf *zone, char *why, size_t whylen)
 {
     const ldns_rr *match, *cover = NULL, *wmatch;
     ldns_rdf *ce, *wc;
@@ -658,7 +656,8 @@ int dance_val_wildcard(const ldns_rdf *qname, uint8_t labels,
         ok = nsec3_find(nsecs, nc, zone, 1) != NULL;
     ldns_rdf_deep_free(nc);
     if (!ok)
-        say(why, whylen, "wildcard answer without proof that the name does "
+        say(why, whylen,
+            "wildcard answer without proof that the name does "
             "not exist");
     return ok;
 }

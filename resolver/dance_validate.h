@@ -46,18 +46,17 @@ typedef enum {
  * *ttl the validity of the key set.
  */
 dance_val_keys dance_val_keyset(const ldns_rr_list *dnskeys,
-                                const ldns_rr_list *sigs,
-                                const ldns_rdf *zone,
+                                const ldns_rr_list *sigs, const ldns_rdf *zone,
                                 const ldns_rr_list *trust, time_t now,
                                 ldns_rr_list **out, uint32_t *ttl, char *why,
                                 size_t whylen);
 
 typedef enum {
-    DANCE_DENIAL_FAIL = 0,  /* the records do not prove the claim */
-    DANCE_DENIAL_NODATA,    /* qname exists, qtype does not */
-    DANCE_DENIAL_NXDOMAIN,  /* qname does not exist */
-    DANCE_DENIAL_INSECURE   /* DS denied at an unsigned delegation, opt-out,
-                               or NSEC3 iterations over the limit */
+    DANCE_DENIAL_FAIL = 0, /* the records do not prove the claim */
+    DANCE_DENIAL_NODATA,   /* qname exists, qtype does not */
+    DANCE_DENIAL_NXDOMAIN, /* qname does not exist */
+    DANCE_DENIAL_INSECURE  /* DS denied at an unsigned delegation, opt-out,
+                              or NSEC3 iterations over the limit */
 } dance_denial;
 
 /* dance_denial_str - short name of a denial outcome. */

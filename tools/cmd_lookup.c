@@ -129,16 +129,20 @@ int dance_cmd_lookup(int argc, char **argv)
             break;
         case 'N':
             if (parse_ulong(optarg, 0, 0xffffffffUL, &num) != 0) {
-                fprintf(stderr, "dance lookup: --time wants a unix time, "
-                        "got '%s'\n", optarg);
+                fprintf(stderr,
+                        "dance lookup: --time wants a unix time, "
+                        "got '%s'\n",
+                        optarg);
                 return DANCE_EXIT_USAGE;
             }
             now = (time_t)num;
             break;
         case 'W':
             if (parse_ulong(optarg, 1, 600000, &num) != 0) {
-                fprintf(stderr, "dance lookup: --timeout wants 1..600000 "
-                        "milliseconds, got '%s'\n", optarg);
+                fprintf(stderr,
+                        "dance lookup: --timeout wants 1..600000 "
+                        "milliseconds, got '%s'\n",
+                        optarg);
                 return DANCE_EXIT_USAGE;
             }
             cfg.timeout_ms = (unsigned)num;

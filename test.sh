@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# test.sh - build and run every test: once as a normal build, once under
+# AddressSanitizer + UndefinedBehaviorSanitizer, plus the format check.
+#   ./test.sh          everything (what CI runs)
+#   ./test.sh --quick  the normal build only
+set -euo pipefail
+cd "$(dirname "$0")"
+
+scripts/deps.sh
+
+echo "== format check (.clang-format)"
+mapfile -t sources < <(git ls-files '*.c' '*.h' 2>/dev/null || find . -name '*.[ch]' -not -path './build*')
+clang-format --dry-run -Werror "${sources[@]}"
+
+run_build() { # run_build DIR [CMAKE ARGS...]
+  local dir=$1; shift
+  echo "== build $dir $*"
+  cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=Debug "$@" >/dev/null
+  cmake --build "$dir" -j"$(nproc)"
+  (cd "$dir" && ctest --output-on-failure -j2)
+}
+
+run_build build
+if [ "${1:-}" != "--quick" ]; then
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    run_build build-asan -DDANCE_SANITIZE=ON
+fi
