@@ -15,14 +15,14 @@ clang-format --dry-run -Werror "${sources[@]}"
 run_build() { # run_build DIR [CMAKE ARGS...]
   local dir=$1; shift
   echo "== build $dir $*"
-  cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=Debug "$@" >/dev/null
+  cmake -S . -B "$dir" "$@" >/dev/null
   cmake --build "$dir" -j"$(nproc)"
   (cd "$dir" && ctest --output-on-failure -j2)
 }
 
-run_build build
+run_build build -DCMAKE_BUILD_TYPE=RelWithDebInfo
 if [ "${1:-}" != "--quick" ]; then
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
   UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-    run_build build-asan -DDANCE_SANITIZE=ON
+    run_build build-asan -DCMAKE_BUILD_TYPE=Debug -DDANCE_SANITIZE=ON
 fi

@@ -204,7 +204,7 @@ static dance_res_result *make_result(lookup_ctx *ctx, const ldns_rdf *qname,
 {
     const dance_res_config *cfg = &ctx->res->cfg;
     char *name = dname_str(qname);
-    dance_res_result *r;
+    dance_res_result *r = NULL;
 
     if (st == DANCE_RES_BOGUS && ttl > cfg->bogus_ttl)
         ttl = cfg->bogus_ttl;
@@ -663,7 +663,7 @@ static dance_res_result *validate_hop(lookup_ctx *ctx, const ldns_rdf *qname,
     ldns_pkt *pkt = query(ctx, qname, type, 1, why);
     ldns_rr_list *set = NULL, *sigs = NULL;
     const ldns_rdf *signer;
-    dance_res_result *r;
+    dance_res_result *r = NULL;
     ldns_pkt_rcode rc;
 
     if (pkt == NULL)
@@ -751,7 +751,7 @@ static dance_res_result *trust_ad_hop(lookup_ctx *ctx, const ldns_rdf *qname,
     char why[WHY_LEN], ede[256];
     ldns_pkt *pkt = query(ctx, qname, type, 0, why), *cd = NULL;
     ldns_rr_list *set = NULL;
-    dance_res_result *r;
+    dance_res_result *r = NULL;
     ldns_pkt_rcode rc;
     int ad;
 
