@@ -523,7 +523,7 @@ static dance_res_result *signed_positive(lookup_ctx *ctx, const ldns_pkt *pkt,
                                          ldns_rr_type type, ldns_rr_list *set,
                                          const ldns_rdf *signer)
 {
-    dance_res_result *keys = hop(ctx, signer, LDNS_RR_TYPE_DNSKEY), *r;
+    dance_res_result *keys = hop(ctx, signer, LDNS_RR_TYPE_DNSKEY), *r = NULL;
     ldns_rr_list *sigs =
         section_select(ldns_pkt_answer(pkt), qname, LDNS_RR_TYPE_RRSIG);
     dance_res_status kst =
@@ -582,7 +582,7 @@ static dance_res_result *signed_negative(lookup_ctx *ctx, const ldns_pkt *pkt,
                                          ldns_rr_type type,
                                          const ldns_rdf *signer)
 {
-    dance_res_result *keys = hop(ctx, signer, LDNS_RR_TYPE_DNSKEY), *r;
+    dance_res_result *keys = hop(ctx, signer, LDNS_RR_TYPE_DNSKEY), *r = NULL;
     dance_res_status kst =
         keys != NULL ? dance_res_result_status(keys) : DANCE_RES_INDETERMINATE;
     int nxdomain = ldns_pkt_get_rcode(pkt) == LDNS_RCODE_NXDOMAIN;
