@@ -4,6 +4,9 @@
 #   dnsworld.sh start DIR FAULTPROXY_BINARY [EXTRA_RR_FILE]
 #   dnsworld.sh stop DIR
 #
+# EXTRA_RR_FILE holds more records, one per line with absolute owner names;
+# each goes into the zone below whose apex it is closest (before signing).
+#
 # start (re)creates DIR, generates keys, writes and signs this hierarchy:
 #
 #   test.           signed, RSASHA256 (8)   the trust anchor
@@ -34,6 +37,8 @@ readonly GOOD_VALIDITY=$((30 * 24 * 3600))
 # The expired zone's signatures: valid only in January 2020.
 readonly EXPIRED_INCEPTION=20200101000000
 readonly EXPIRED_EXPIRATION=20200201000000
+# The zones of this world (nsd serves them all).
+readonly ZONES="test example.test insecure.test bogus.test expired.test nsec3.test"
 
 # msg - print a progress line to stderr.
 msg() {
@@ -248,6 +253,35 @@ refute_zone() {
     fi
 }
 
+# extra_for ZONE - the records of EXTRA_RR_FILE that belong in ZONE: those
+# whose (absolute) owner name is ZONE or below it, and not in a zone of
+# this world that is closer to them. One record per line.
+extra_for() {
+    [ -n "$EXTRA_RR_FILE" ] || return 0
+    echo "; extra records from $EXTRA_RR_FILE"
+    awk -v zone="$1." -v zones="$ZONES" '
+        BEGIN { n = split(zones, all, " ") }
+        /^[ \t]*(;|$)/ { next }
+        {
+            owner = tolower($1)
+            if (owner !~ /\.$/) {
+                print "dnsworld: extra record owner must be absolute: " $0 \
+                    > "/dev/stderr"
+                exit 1
+            }
+            best = ""
+            for (i = 1; i <= n; i++) {
+                z = all[i] "."
+                if ((owner == z || substr(owner, length(owner) - length(z)) \
+                     == "." z) && length(z) > length(best))
+                    best = z
+            }
+            if (best == zone)
+                print
+        }' "$EXTRA_RR_FILE" || fail "bad record in $EXTRA_RR_FILE"
+    echo
+}
+
 # make_zones - generate every key and zone, sign them, write the anchors.
 make_zones() {
     local z="$DIR/zones" k_test k_example k_bogus k_bogus_other k_expired
@@ -275,6 +309,7 @@ make_zones() {
         ds_of "$k_bogus_other" # the wrong key on purpose
         ds_of "$k_expired"
         ds_of "$k_nsec3"
+        extra_for test
     } >"$z/test.zone"
 
     # --- example.test. ---
@@ -297,11 +332,7 @@ make_zones() {
         for n in strip servfail silent garbage; do
             echo "$n	IN	TLSA	$(tlsa_rdata "$n.example.test")"
         done
-        if [ -n "$EXTRA_RR_FILE" ]; then
-            echo "; extra records from $EXTRA_RR_FILE"
-            cat "$EXTRA_RR_FILE"
-            echo
-        fi
+        extra_for example.test
     } >"$z/example.test.zone"
 
     # --- insecure.test. (never signed) ---
@@ -309,6 +340,7 @@ make_zones() {
         soa insecure.test.
         echo "www	IN	A	127.0.0.1"
         echo "_443._tcp.www	IN	TLSA	$(tlsa_rdata www.insecure.test)"
+        extra_for insecure.test
     } >"$z/insecure.test.zone"
 
     # --- bogus.test. ---
@@ -316,6 +348,7 @@ make_zones() {
         soa bogus.test.
         echo "www	IN	A	127.0.0.1"
         echo "_443._tcp.www	IN	TLSA	$(tlsa_rdata www.bogus.test)"
+        extra_for bogus.test
     } >"$z/bogus.test.zone"
 
     # --- expired.test. ---
@@ -323,6 +356,7 @@ make_zones() {
         soa expired.test.
         echo "www	IN	A	127.0.0.1"
         echo "_443._tcp.www	IN	TLSA	$(tlsa_rdata www.expired.test)"
+        extra_for expired.test
     } >"$z/expired.test.zone"
 
     # --- nsec3.test. ---
@@ -330,6 +364,7 @@ make_zones() {
         soa nsec3.test.
         echo "www	IN	A	127.0.0.1"
         echo "_443._tcp.www	IN	TLSA	$(tlsa_rdata www.nsec3.test)"
+        extra_for nsec3.test
     } >"$z/nsec3.test.zone"
 
     # Good zones: valid from an hour ago for 30 days (unix times accepted
@@ -411,8 +446,7 @@ server:
 remote-control:
 	control-enable: no
 EOF
-        for f in test example.test insecure.test bogus.test expired.test \
-            nsec3.test; do
+        for f in $ZONES; do
             local file="$DIR/zones/$f.signed"
             [ "$f" = insecure.test ] && file="$DIR/zones/$f.zone"
             printf 'zone:\n\tname: "%s."\n\tzonefile: "%s"\n' "$f" "$file"
