@@ -440,3 +440,17 @@ void dance_cache_get_stats(dance_cache *cache, dance_cache_stats *out)
     *out = cache->stats;
     pthread_mutex_unlock(&cache->lock);
 }
+
+/* dance_cache_atfork_lock - see header. */
+void dance_cache_atfork_lock(dance_cache *cache)
+{
+    if (cache != NULL)
+        pthread_mutex_lock(&cache->lock);
+}
+
+/* dance_cache_atfork_unlock - see header. */
+void dance_cache_atfork_unlock(dance_cache *cache)
+{
+    if (cache != NULL)
+        pthread_mutex_unlock(&cache->lock);
+}

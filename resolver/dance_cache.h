@@ -60,4 +60,12 @@ void dance_cache_flush(dance_cache *cache);
 /* dance_cache_get_stats - a consistent snapshot of the counters. */
 void dance_cache_get_stats(dance_cache *cache, dance_cache_stats *out);
 
+/*
+ * dance_cache_atfork_lock / _unlock - hold the cache's lock across fork()
+ * (lock in the prepare handler, unlock in both parent and child), so the
+ * child never inherits it held by a thread that does not exist there.
+ */
+void dance_cache_atfork_lock(dance_cache *cache);
+void dance_cache_atfork_unlock(dance_cache *cache);
+
 #endif /* DANCE_CACHE_H */

@@ -173,6 +173,26 @@ void dance_res_get_stats(dance_res *res, dance_res_stats *out)
     out->shared_waits = atomic_load(&res->shared_waits);
 }
 
+/* dance_res_deadline_ms - see header. */
+unsigned dance_res_deadline_ms(const dance_res *res)
+{
+    return res->cfg.deadline_ms;
+}
+
+/* dance_res_atfork_lock - see header. */
+void dance_res_atfork_lock(dance_res *res)
+{
+    pthread_mutex_lock(&res->lock);
+    dance_cache_atfork_lock(res->cache);
+}
+
+/* dance_res_atfork_unlock - see header. */
+void dance_res_atfork_unlock(dance_res *res)
+{
+    dance_cache_atfork_unlock(res->cache);
+    pthread_mutex_unlock(&res->lock);
+}
+
 /* ---- small helpers ------------------------------------------------------ */
 
 /* fmt - printf into a WHY_LEN buffer. */
@@ -963,6 +983,19 @@ static const ldns_rdf *cname_target(const dance_res_result *r,
         ldns_rr_get_type(rr) != LDNS_RR_TYPE_CNAME || ldns_rr_rd_count(rr) != 1)
         return NULL;
     return ldns_rr_rdf(rr, 0);
+}
+
+/* dance_res_lookup_cached - see header. */
+dance_res_result *dance_res_lookup_cached(dance_res *res, const char *name,
+                                          uint16_t type, time_t now)
+{
+    dance_res_result *r = dance_cache_get1(res->cache, name, type, now);
+
+    if (r != NULL && cname_target(r, type) != NULL) {
+        dance_res_result_free(r); /* a chain: the full lookup composes it */
+        return NULL;
+    }
+    return r;
 }
 
 /* dance_res_lookup - see header. */

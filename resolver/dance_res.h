@@ -75,6 +75,24 @@ void dance_res_free(dance_res *res);
 dance_res_result *dance_res_lookup(dance_res *res, const char *name,
                                    uint16_t type, time_t now);
 
+/*
+ * dance_res_lookup_cached - the cached result for (name, type) at now, if
+ * the answer is in the cache as one hop (no CNAME to follow); NULL
+ * otherwise. Never sends a query. Caller frees the result.
+ */
+dance_res_result *dance_res_lookup_cached(dance_res *res, const char *name,
+                                          uint16_t type, time_t now);
+
+/* dance_res_deadline_ms - the longest one lookup may take. */
+unsigned dance_res_deadline_ms(const dance_res *res);
+
+/*
+ * dance_res_atfork_lock / _unlock - hold the resolver's locks across
+ * fork() (see dance_async.c, which installs the handlers).
+ */
+void dance_res_atfork_lock(dance_res *res);
+void dance_res_atfork_unlock(dance_res *res);
+
 typedef struct {
     dance_cache_stats cache;
     uint64_t lookups;      /* dance_res_lookup calls */

@@ -1,0 +1,47 @@
+/*
+ * dance_ext.h - DANE client authentication in every SSL_CTX of the process.
+ *
+ * dance_ext_install registers an SSL_CTX ex_data "new" callback, so every
+ * SSL_CTX the application creates afterwards gets:
+ *  - the dane_clientid custom extension (both wire profiles of DESIGN.md
+ *    section 2, TLS 1.2 and 1.3),
+ *  - a ClientHello callback that asks DANE clients for a certificate,
+ *  - a certificate-verify callback, the join point of both roles: the
+ *    server authenticates clients by their TLSA records, the client
+ *    authenticates servers by theirs (RFC 7671), both through OpenSSL's
+ *    own DANE engine (SSL_dane_enable / SSL_dane_tlsa_add).
+ * TLSA lookups start as soon as the name is known (ClientHello) and are
+ * joined in the verify callback.
+ */
+#ifndef DANCE_EXT_H
+#define DANCE_EXT_H
+
+#include <stddef.h>
+
+#include "dance_async.h"
+#include "dance_config.h"
+#include "dance_res.h"
+
+/* What the hooks work with; lives until the process exits. */
+typedef struct {
+    dance_config cfg;
+    dance_res *res;
+    dance_async *async;
+} dance_ext_runtime;
+
+/*
+ * dance_ext_install - hook every SSL_CTX created from now on, per rt
+ * (borrowed; it must stay valid for the life of the process, since
+ * SSL_CTXs hold callbacks that use it). One runtime per process: calls
+ * with the same rt are harmless, another rt is refused. Returns 1, or 0
+ * with a message in err.
+ */
+int dance_ext_install(const dance_ext_runtime *rt, char *err, size_t errlen);
+
+/*
+ * dance_ext_uninstall - SSL_CTXs created from now on are left alone;
+ * existing ones keep their hooks (and rt must still outlive them).
+ */
+void dance_ext_uninstall(void);
+
+#endif /* DANCE_EXT_H */

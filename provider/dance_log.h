@@ -1,0 +1,39 @@
+/*
+ * dance_log.h - levelled logging for the provider.
+ *
+ * One process-wide sink, configured once when the provider activates
+ * (openssl.cnf keys log_level and log_file); the environment variable
+ * DANCE_LOG_LEVEL, when set, overrides log_level. A message below the
+ * level costs one integer comparison. Never log keys or other secrets.
+ */
+#ifndef DANCE_LOG_H
+#define DANCE_LOG_H
+
+#include <stddef.h>
+
+typedef enum {
+    DANCE_LOG_ERROR = 0,
+    DANCE_LOG_WARN,
+    DANCE_LOG_INFO,
+    DANCE_LOG_DEBUG
+} dance_log_level;
+
+/* dance_log_level_parse - "error", "warn", "info" or "debug"; 0 if not. */
+int dance_log_level_parse(const char *s, dance_log_level *out);
+
+/*
+ * dance_log_configure - send messages at level or above to dest: "stderr",
+ * "syslog" or a file path (appended to). Returns 1, or 0 with a message in
+ * err when the file cannot be opened. May be called again (reconfigures).
+ */
+int dance_log_configure(dance_log_level level, const char *dest, char *err,
+                        size_t errlen);
+
+/* dance_log_enabled - would a message at level be written? */
+int dance_log_enabled(dance_log_level level);
+
+/* dance_log - write one line "dance[pid]: <level>: <message>". */
+void dance_log(dance_log_level level, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+#endif /* DANCE_LOG_H */

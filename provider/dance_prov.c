@@ -1,0 +1,357 @@
+/*
+ * dance_prov.c - the dance provider: OSSL_provider_init, its dispatch table,
+ * and the process-wide runtime it sets up from its openssl.cnf section.
+ *
+ *   [provider_sect]
+ *   dance = dance_sect
+ *   [dance_sect]
+ *   module = dance.so
+ *   activate = 1
+ *   client_auth = require
+ *   ...
+ *
+ * Activation reads every key (dance_config.c) strictly; a bad value fails
+ * activation with an error naming the key. It then builds the resolver and
+ * installs the SSL_CTX hook (ext/dance_ext.c). Those live for the rest of
+ * the process, and so does this module (RTLD_NODELETE): SSL_CTXs created
+ * meanwhile hold callbacks into it.
+ */
+#define _GNU_SOURCE /* dladdr, RTLD_NODELETE */
+#include <dlfcn.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/core_dispatch.h>
+#include <openssl/core_names.h>
+#include <openssl/err.h>
+#include <openssl/params.h>
+
+#include "dance_async.h"
+#include "dance_config.h"
+#include "dance_ext.h"
+#include "dance_log.h"
+#include "dance_prov.h"
+
+#define DANCE_PROV_NAME "dance: DANE client authentication (DANCE)"
+#ifndef DANCE_VERSION
+#define DANCE_VERSION "0.0.0"
+#endif
+#define ASYNC_THREADS 4
+
+/* Reason codes of the errors this provider raises. */
+enum { DANCE_R_BAD_CONFIG = 1, DANCE_R_INIT_FAILED };
+
+struct dance_prov_ctx {
+    const OSSL_CORE_HANDLE *handle;
+    OSSL_LIB_CTX *libctx;
+    dance_ext_runtime *rt; /* process-wide, borrowed */
+};
+
+/* The runtime is one per process: every SSL_CTX of the process is hooked
+ * with the same settings. It is never freed (see the file comment). */
+static pthread_mutex_t runtime_lock = PTHREAD_MUTEX_INITIALIZER;
+static dance_ext_runtime *runtime;
+
+/* ---- errors ------------------------------------------------------------- */
+
+typedef struct {
+    const OSSL_CORE_HANDLE *handle;
+    OSSL_FUNC_core_new_error_fn *new_error;
+    OSSL_FUNC_core_set_error_debug_fn *set_error_debug;
+    OSSL_FUNC_core_vset_error_fn *vset_error;
+    OSSL_FUNC_core_get_params_fn *get_params;
+} core_fns;
+
+/* set_error - core_vset_error with a format, for the text below. */
+static void set_error(const core_fns *core, int reason, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    core->vset_error(core->handle, reason, fmt, ap);
+    va_end(ap);
+}
+
+/* raise_error - put an error on the application's queue and in the log. */
+static void raise_error(const core_fns *core, int reason, const char *func,
+                        const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void raise_error(const core_fns *core, int reason, const char *func,
+                        const char *fmt, ...)
+{
+    char msg[600];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    dance_log(DANCE_LOG_ERROR, "%s", msg);
+    if (core->new_error == NULL || core->vset_error == NULL)
+        return;
+    core->new_error(core->handle);
+    if (core->set_error_debug != NULL)
+        core->set_error_debug(core->handle, __FILE__, __LINE__, func);
+    set_error(core, reason, "%s", msg);
+}
+
+/* ---- provider context and operations ------------------------------------ */
+
+/* dance_prov_get0_res - see dance_prov.h. */
+dance_res *dance_prov_get0_res(const dance_prov_ctx *ctx)
+{
+    return ctx->rt->res;
+}
+
+/* dance_prov_get0_libctx - see dance_prov.h. */
+OSSL_LIB_CTX *dance_prov_get0_libctx(const dance_prov_ctx *ctx)
+{
+    return ctx->libctx;
+}
+
+static const OSSL_PARAM *prov_gettable_params(void *provctx)
+{
+    static const OSSL_PARAM params[] = {
+        OSSL_PARAM_DEFN(OSSL_PROV_PARAM_NAME, OSSL_PARAM_UTF8_PTR, NULL, 0),
+        OSSL_PARAM_DEFN(OSSL_PROV_PARAM_VERSION, OSSL_PARAM_UTF8_PTR, NULL, 0),
+        OSSL_PARAM_DEFN(OSSL_PROV_PARAM_BUILDINFO, OSSL_PARAM_UTF8_PTR, NULL,
+                        0),
+        OSSL_PARAM_DEFN(OSSL_PROV_PARAM_STATUS, OSSL_PARAM_INTEGER, NULL, 0),
+        OSSL_PARAM_END};
+
+    (void)provctx;
+    return params;
+}
+
+/* prov_get_params - name, version, build info and status. */
+static int prov_get_params(void *provctx, OSSL_PARAM params[])
+{
+    OSSL_PARAM *p;
+
+    (void)provctx;
+    p = OSSL_PARAM_locate(params, OSSL_PROV_PARAM_NAME);
+    if (p != NULL && !OSSL_PARAM_set_utf8_ptr(p, DANCE_PROV_NAME))
+        return 0;
+    p = OSSL_PARAM_locate(params, OSSL_PROV_PARAM_VERSION);
+    if (p != NULL && !OSSL_PARAM_set_utf8_ptr(p, DANCE_VERSION))
+        return 0;
+    p = OSSL_PARAM_locate(params, OSSL_PROV_PARAM_BUILDINFO);
+    if (p != NULL &&
+        !OSSL_PARAM_set_utf8_ptr(p, "dance-provider " DANCE_VERSION
+                                    ", built against " OPENSSL_VERSION_TEXT))
+        return 0;
+    p = OSSL_PARAM_locate(params, OSSL_PROV_PARAM_STATUS);
+    if (p != NULL && !OSSL_PARAM_set_int(p, 1))
+        return 0;
+    return 1;
+}
+
+/* prov_query - the operations this provider implements. */
+static const OSSL_ALGORITHM *prov_query(void *provctx, int operation_id,
+                                        int *no_cache)
+{
+    (void)provctx;
+    (void)operation_id;
+    *no_cache = 0;
+    return NULL;
+}
+
+static const OSSL_ITEM *prov_reason_strings(void *provctx)
+{
+    static const OSSL_ITEM reasons[] = {
+        {DANCE_R_BAD_CONFIG, "bad dance provider configuration"},
+        {DANCE_R_INIT_FAILED, "dance provider initialisation failed"},
+        {0, NULL}};
+
+    (void)provctx;
+    return reasons;
+}
+
+/* prov_teardown - the provider is unloaded: stop hooking new SSL_CTXs. The
+ * runtime stays, since SSL_CTXs made meanwhile may still use it. */
+static void prov_teardown(void *provctx)
+{
+    dance_prov_ctx *ctx = provctx;
+
+    dance_ext_uninstall();
+    OSSL_LIB_CTX_free(ctx->libctx);
+    free(ctx);
+}
+
+static const OSSL_DISPATCH prov_dispatch[] = {
+    {OSSL_FUNC_PROVIDER_TEARDOWN, (void (*)(void))prov_teardown},
+    {OSSL_FUNC_PROVIDER_GETTABLE_PARAMS, (void (*)(void))prov_gettable_params},
+    {OSSL_FUNC_PROVIDER_GET_PARAMS, (void (*)(void))prov_get_params},
+    {OSSL_FUNC_PROVIDER_QUERY_OPERATION, (void (*)(void))prov_query},
+    {OSSL_FUNC_PROVIDER_GET_REASON_STRINGS,
+     (void (*)(void))prov_reason_strings},
+    {0, NULL}};
+
+/* ---- activation --------------------------------------------------------- */
+
+/* Values of our keys as the core returned them (borrowed, init only). */
+typedef struct {
+    const char *values[32];
+} config_values;
+
+/* value_of - dance_config_get_fn over config_values. */
+static const char *value_of(const char *key, void *arg)
+{
+    const config_values *v = arg;
+
+    for (size_t i = 0; dance_config_keys[i] != NULL; i++)
+        if (strcmp(dance_config_keys[i], key) == 0)
+            return v->values[i];
+    return NULL;
+}
+
+/* read_config - every key of our openssl.cnf section, through the core. */
+static int read_config(const core_fns *core, dance_config *cfg, char *err,
+                       size_t errlen)
+{
+    OSSL_PARAM params[32];
+    config_values v;
+    size_t n = 0;
+
+    memset(&v, 0, sizeof(v));
+    for (; dance_config_keys[n] != NULL && n + 1 < 32; n++)
+        params[n] = OSSL_PARAM_construct_utf8_ptr(dance_config_keys[n],
+                                                  (char **)&v.values[n], 0);
+    params[n] = OSSL_PARAM_construct_end();
+    if (core->get_params == NULL || !core->get_params(core->handle, params)) {
+        snprintf(err, errlen, "cannot read the provider's configuration");
+        return 0;
+    }
+    return dance_config_load(cfg, value_of, &v, err, errlen);
+}
+
+/* keep_resident - never unload this module: SSL_CTXs point into it. */
+static void keep_resident(void)
+{
+    Dl_info info;
+
+    if (dladdr((void *)keep_resident, &info) != 0 && info.dli_fname != NULL)
+        (void)dlopen(info.dli_fname, RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE);
+}
+
+/* runtime_get - the process's runtime, built from cfg on first use (cfg
+ * is then owned by it; otherwise the caller keeps and clears it). */
+static dance_ext_runtime *runtime_get(dance_config *cfg, int *took_cfg,
+                                      char *err, size_t errlen)
+{
+    dance_ext_runtime *rt = NULL;
+    dance_res_config rc;
+
+    *took_cfg = 0;
+    pthread_mutex_lock(&runtime_lock);
+    if (runtime != NULL) {
+        /* A later activation (another library context, or after an
+         * unload): the first activation's settings apply process-wide. */
+        rt = runtime;
+        if (!dance_ext_install(rt, err, errlen))
+            rt = NULL;
+        goto done;
+    }
+    if (!dance_log_configure(cfg->log_level, cfg->log_file, err, errlen))
+        goto done;
+    rt = calloc(1, sizeof(*rt));
+    if (rt == NULL) {
+        snprintf(err, errlen, "out of memory");
+        goto done;
+    }
+    rt->cfg = *cfg;
+    dance_config_resolver(&rt->cfg, &rc);
+    rt->res = dance_res_new(&rc, err, errlen);
+    rt->async =
+        rt->res != NULL ? dance_async_new(rt->res, ASYNC_THREADS) : NULL;
+    if (rt->async == NULL) {
+        if (rt->res != NULL)
+            snprintf(err, errlen, "out of memory");
+        dance_res_free(rt->res);
+        free(rt);
+        rt = NULL;
+        goto done;
+    }
+    if (!dance_ext_install(rt, err, errlen)) {
+        dance_async_free(rt->async);
+        dance_res_free(rt->res);
+        free(rt);
+        rt = NULL;
+        goto done;
+    }
+    *took_cfg = 1;
+    runtime = rt;
+    keep_resident();
+    dance_log(DANCE_LOG_INFO,
+              "active: client_auth=%d server_dane=%d profile=%s dnssec=%s "
+              "extension_type=%u",
+              (int)rt->cfg.client_auth, (int)rt->cfg.server_dane,
+              rt->cfg.profile == DANCE_PROFILE_HELLO ? "hello"
+                                                     : "client-auth-13",
+              dance_res_mode_str(rt->cfg.dnssec), rt->cfg.extension_type);
+done:
+    pthread_mutex_unlock(&runtime_lock);
+    return rt;
+}
+
+/* OSSL_provider_init - the module's only exported symbol. */
+__attribute__((visibility("default"))) int
+OSSL_provider_init(const OSSL_CORE_HANDLE *handle, const OSSL_DISPATCH *in,
+                   const OSSL_DISPATCH **out, void **provctx);
+
+int OSSL_provider_init(const OSSL_CORE_HANDLE *handle, const OSSL_DISPATCH *in,
+                       const OSSL_DISPATCH **out, void **provctx)
+{
+    core_fns core = {.handle = handle};
+    const OSSL_DISPATCH *fn;
+    dance_prov_ctx *ctx = NULL;
+    dance_config cfg;
+    char err[600];
+    int took_cfg = 0;
+
+    for (fn = in; fn != NULL && fn->function_id != 0; fn++) {
+        switch (fn->function_id) {
+        case OSSL_FUNC_CORE_GET_PARAMS:
+            core.get_params = OSSL_FUNC_core_get_params(fn);
+            break;
+        case OSSL_FUNC_CORE_NEW_ERROR:
+            core.new_error = OSSL_FUNC_core_new_error(fn);
+            break;
+        case OSSL_FUNC_CORE_SET_ERROR_DEBUG:
+            core.set_error_debug = OSSL_FUNC_core_set_error_debug(fn);
+            break;
+        case OSSL_FUNC_CORE_VSET_ERROR:
+            core.vset_error = OSSL_FUNC_core_vset_error(fn);
+            break;
+        default:
+            break;
+        }
+    }
+    if (!read_config(&core, &cfg, err, sizeof(err))) {
+        raise_error(&core, DANCE_R_BAD_CONFIG, __func__,
+                    "dance provider not activated: %s", err);
+        return 0;
+    }
+    ctx = calloc(1, sizeof(*ctx));
+    if (ctx == NULL) {
+        dance_config_clear(&cfg);
+        raise_error(&core, DANCE_R_INIT_FAILED, __func__, "out of memory");
+        return 0;
+    }
+    ctx->handle = handle;
+    ctx->rt = runtime_get(&cfg, &took_cfg, err, sizeof(err));
+    if (!took_cfg)
+        dance_config_clear(&cfg);
+    if (ctx->rt == NULL) {
+        free(ctx);
+        raise_error(&core, DANCE_R_INIT_FAILED, __func__,
+                    "dance provider not activated: %s", err);
+        return 0;
+    }
+    ctx->libctx = OSSL_LIB_CTX_new_child(handle, in);
+    *out = prov_dispatch;
+    *provctx = ctx;
+    return 1;
+}
