@@ -699,6 +699,33 @@ static int verify_cb(X509_STORE_CTX *xs, void *arg)
                             : client_verify(s, conn, xs);
 }
 
+/* ---- fail closed -------------------------------------------------------- */
+
+/* refuse_add - a client's ClientHello cannot be built: the provider's
+ * configuration was refused. */
+static int refuse_add(SSL *s, unsigned int type, unsigned int context,
+                      const unsigned char **out, size_t *outlen, X509 *x,
+                      size_t chainidx, int *al, void *arg)
+{
+    const dance_ext_runtime *rt = atomic_load(&installed);
+
+    (void)s, (void)type, (void)context, (void)out, (void)outlen, (void)x;
+    (void)chainidx, (void)arg;
+    dance_log(DANCE_LOG_ERROR, "TLS refused: %s",
+              rt != NULL && rt->fatal != NULL ? rt->fatal : "?");
+    *al = SSL_AD_INTERNAL_ERROR;
+    return -1;
+}
+
+/* refuse_hello - a server refuses every ClientHello, for the same reason. */
+static int refuse_hello(SSL *s, int *al, void *arg)
+{
+    (void)arg;
+    return refuse_add(s, 0, 0, NULL, NULL, NULL, 0, al, NULL) < 0
+               ? SSL_CLIENT_HELLO_ERROR
+               : SSL_CLIENT_HELLO_SUCCESS;
+}
+
 /* ---- installation ------------------------------------------------------- */
 
 /* ctx_new - ex_data "new" callback, run inside every SSL_CTX_new. */
@@ -711,6 +738,12 @@ static void ctx_new(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx,
     (void)ptr, (void)ad, (void)idx, (void)argl, (void)argp;
     if (rt == NULL || ctx == NULL)
         return;
+    if (rt->fatal != NULL) {
+        SSL_CTX_add_custom_ext(ctx, 65293, SSL_EXT_CLIENT_HELLO, refuse_add,
+                               NULL, NULL, NULL, NULL);
+        SSL_CTX_set_client_hello_cb(ctx, refuse_hello, NULL);
+        return;
+    }
     if (SSL_CTX_dane_enable(ctx) <= 0)
         dance_log(DANCE_LOG_WARN, "SSL_CTX_dane_enable failed");
     if (!SSL_CTX_add_custom_ext(ctx, rt->cfg.extension_type, EXT_CONTEXTS,

@@ -24,6 +24,11 @@
 
 /* What the hooks work with; lives until the process exits. */
 typedef struct {
+    /* Non-NULL: the configuration was refused for this reason, and every
+     * TLS handshake in the process fails (fail closed) instead of running
+     * without the security the configuration asked for. The other members
+     * are then unused. */
+    const char *fatal;
     dance_config cfg;
     dance_res *res;
     dance_async *async;

@@ -243,9 +243,14 @@ static dance_ext_runtime *runtime_get(dance_config *cfg, int *took_cfg,
 {
     dance_ext_runtime *rt = NULL;
     dance_res_config rc;
+    char msg[400];
 
     *took_cfg = 0;
     pthread_mutex_lock(&runtime_lock);
+    if (runtime != NULL && runtime->fatal != NULL) {
+        snprintf(err, errlen, "%s", runtime->fatal);
+        goto done;
+    }
     if (runtime != NULL) {
         /* A later activation (another library context, or after an
          * unload): the first activation's settings apply process-wide. */
@@ -263,7 +268,9 @@ static dance_ext_runtime *runtime_get(dance_config *cfg, int *took_cfg,
     }
     rt->cfg = *cfg;
     dance_config_resolver(&rt->cfg, &rc);
-    rt->res = dance_res_new(&rc, err, errlen);
+    rt->res = dance_res_new(&rc, msg, sizeof(msg));
+    if (rt->res == NULL)
+        snprintf(err, errlen, "dnssec, trust_anchor or nameservers: %s", msg);
     rt->async =
         rt->res != NULL ? dance_async_new(rt->res, ASYNC_THREADS) : NULL;
     if (rt->async == NULL) {
@@ -294,6 +301,29 @@ static dance_ext_runtime *runtime_get(dance_config *cfg, int *took_cfg,
 done:
     pthread_mutex_unlock(&runtime_lock);
     return rt;
+}
+
+/* fail_closed - the configuration was refused: make every TLS handshake
+ * in the process fail, naming the reason, rather than let the application
+ * run without the security it configured (OpenSSL 3.0 carries on when a
+ * provider from openssl.cnf fails to activate). */
+static void fail_closed(const char *why)
+{
+    static dance_ext_runtime refused; /* under runtime_lock, set once */
+    static char reason[600];
+    char err[200];
+
+    pthread_mutex_lock(&runtime_lock);
+    if (runtime == NULL) {
+        snprintf(reason, sizeof(reason), "dance provider configuration: %s",
+                 why);
+        refused.fatal = reason;
+        runtime = &refused;
+        keep_resident(); /* before returning failure: libcrypto unloads us */
+    }
+    if (runtime->fatal != NULL && !dance_ext_install(runtime, err, sizeof(err)))
+        dance_log(DANCE_LOG_ERROR, "cannot fail closed: %s", err);
+    pthread_mutex_unlock(&runtime_lock);
 }
 
 /* OSSL_provider_init - the module's only exported symbol. */
@@ -331,7 +361,8 @@ int OSSL_provider_init(const OSSL_CORE_HANDLE *handle, const OSSL_DISPATCH *in,
     }
     if (!read_config(&core, &cfg, err, sizeof(err))) {
         raise_error(&core, DANCE_R_BAD_CONFIG, __func__,
-                    "dance provider not activated: %s", err);
+                    "dance provider not activated, TLS disabled: %s", err);
+        fail_closed(err);
         return 0;
     }
     ctx = calloc(1, sizeof(*ctx));
@@ -347,7 +378,8 @@ int OSSL_provider_init(const OSSL_CORE_HANDLE *handle, const OSSL_DISPATCH *in,
     if (ctx->rt == NULL) {
         free(ctx);
         raise_error(&core, DANCE_R_INIT_FAILED, __func__,
-                    "dance provider not activated: %s", err);
+                    "dance provider not activated, TLS disabled: %s", err);
+        fail_closed(err);
         return 0;
     }
     ctx->libctx = OSSL_LIB_CTX_new_child(handle, in);
