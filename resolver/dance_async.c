@@ -1,9 +1,12 @@
 /*
  * dance_async.c - a lazily started worker pool for background lookups.
  *
- * Jobs are reference counted: the caller holds one, and the queue/worker
+ * Jobs are reference counted: each asker holds one, and the queue/worker
  * holds one while the job is pending, so a caller may drop a job it no
- * longer needs (a handshake that failed early) at any time.
+ * longer needs (a handshake that failed early) at any time. Askers of the
+ * same (name, type) while a job is pending share that job: however many
+ * handshakes wait for one name, one lookup runs (and the resolver's own
+ * single flight merges what is left, such as the DNSKEY chain).
  *
  * fork(): pthread_atfork handlers hold every pool's lock and its
  * resolver's locks across fork(), so the child inherits none of them held.
@@ -18,6 +21,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "dance_net.h"
@@ -26,7 +30,8 @@
 
 struct dance_res_job {
     dance_async *pool;
-    dance_res_job *next; /* queue link */
+    dance_res_job *next;        /* queue link */
+    dance_res_job *next_active; /* pending jobs, for sharing */
     char *name;
     uint16_t type;
     time_t now;
@@ -39,9 +44,10 @@ struct dance_res_job {
 struct dance_async {
     dance_res *res;
     pthread_mutex_t lock;
-    pthread_cond_t work_cv; /* workers wait for jobs */
-    pthread_cond_t done_cv; /* joiners wait for results */
-    dance_res_job *head, *tail;
+    pthread_cond_t work_cv;     /* workers wait for jobs */
+    pthread_cond_t done_cv;     /* joiners wait for results */
+    dance_res_job *head, *tail; /* queued, not yet picked up */
+    dance_res_job *active;      /* queued or running: shared by askers */
     pthread_t *tids;
     unsigned max_threads, threads, idle;
     int stopping;
@@ -80,6 +86,7 @@ static void atfork_child(void)
         dance_res_atfork_unlock(p->res);
         p->threads = 0;
         p->idle = 0;
+        p->active = NULL; /* running ones never finish here: share none */
         pthread_mutex_unlock(&p->lock);
     }
     pthread_mutex_unlock(&registry_lock);
@@ -123,6 +130,12 @@ static void *worker(void *arg)
         pthread_mutex_unlock(&pool->lock);
         r = dance_res_lookup(pool->res, job->name, job->type, job->now);
         pthread_mutex_lock(&pool->lock);
+        for (dance_res_job **pp = &pool->active; *pp != NULL;
+             pp = &(*pp)->next_active)
+            if (*pp == job) {
+                *pp = job->next_active;
+                break;
+            }
         job->result = r;
         job->done = 1;
         pthread_cond_broadcast(&pool->done_cv);
@@ -234,7 +247,17 @@ dance_res_job *dance_async_start(dance_async *pool, const char *name,
         return job;
     }
     pthread_mutex_lock(&pool->lock);
+    for (dance_res_job *a = pool->active; a != NULL; a = a->next_active)
+        if (a->type == type && strcasecmp(a->name, name) == 0) {
+            a->refs++; /* share the pending lookup */
+            pthread_mutex_unlock(&pool->lock);
+            free(job->name);
+            free(job);
+            return a;
+        }
     job->refs++; /* the queue's */
+    job->next_active = pool->active;
+    pool->active = job;
     if (pool->tail != NULL)
         pool->tail->next = job;
     else

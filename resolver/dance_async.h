@@ -31,9 +31,9 @@ dance_async *dance_async_new(dance_res *res, unsigned max_threads);
 void dance_async_free(dance_async *pool);
 
 /*
- * dance_async_start - begin looking up (name, type) as of now. Returns a
- * job (free with dance_res_job_free, joined or not), or NULL when memory
- * runs out.
+ * dance_async_start - begin looking up (name, type) as of now, or share
+ * the pending lookup of the same question. Returns a job (free with
+ * dance_res_job_free, joined or not), or NULL when memory runs out.
  */
 dance_res_job *dance_async_start(dance_async *pool, const char *name,
                                  uint16_t type, time_t now);
