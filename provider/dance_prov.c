@@ -291,13 +291,18 @@ static dance_ext_runtime *runtime_get(dance_config *cfg, int *took_cfg,
     *took_cfg = 1;
     runtime = rt;
     keep_resident();
-    dance_log(DANCE_LOG_INFO,
-              "active: client_auth=%d server_dane=%d profile=%s dnssec=%s "
-              "extension_type=%u",
-              (int)rt->cfg.client_auth, (int)rt->cfg.server_dane,
-              rt->cfg.profile == DANCE_PROFILE_HELLO ? "hello"
-                                                     : "client-auth-13",
-              dance_res_mode_str(rt->cfg.dnssec), rt->cfg.extension_type);
+    {
+        static const char *const auth[] = {"off", "optional", "require"};
+        static const char *const sdane[] = {"off", "opportunistic", "require"};
+
+        dance_log(DANCE_LOG_INFO,
+                  "active: client_auth=%s server_dane=%s profile=%s "
+                  "dnssec=%s extension_type=%u",
+                  auth[rt->cfg.client_auth], sdane[rt->cfg.server_dane],
+                  rt->cfg.profile == DANCE_PROFILE_HELLO ? "hello"
+                                                         : "client-auth-13",
+                  dance_res_mode_str(rt->cfg.dnssec), rt->cfg.extension_type);
+    }
 done:
     pthread_mutex_unlock(&runtime_lock);
     return rt;
