@@ -111,6 +111,9 @@ OSSL_LIB_CTX *dance_prov_get0_libctx(const dance_prov_ctx *ctx)
     return ctx->libctx;
 }
 
+/* Counters an application may read with OSSL_PROVIDER_get_params. */
+#define STAT(name) OSSL_PARAM_DEFN(name, OSSL_PARAM_UNSIGNED_INTEGER, NULL, 0)
+
 static const OSSL_PARAM *prov_gettable_params(void *provctx)
 {
     static const OSSL_PARAM params[] = {
@@ -119,18 +122,64 @@ static const OSSL_PARAM *prov_gettable_params(void *provctx)
         OSSL_PARAM_DEFN(OSSL_PROV_PARAM_BUILDINFO, OSSL_PARAM_UTF8_PTR, NULL,
                         0),
         OSSL_PARAM_DEFN(OSSL_PROV_PARAM_STATUS, OSSL_PARAM_INTEGER, NULL, 0),
+        STAT("dance-lookups"),
+        STAT("dance-cache-hits"),
+        STAT("dance-cache-misses"),
+        STAT("dance-cache-entries"),
+        STAT("dance-queries-udp"),
+        STAT("dance-queries-tcp"),
+        STAT("dance-jobs-immediate"),
+        STAT("dance-jobs-queued"),
+        STAT("dance-jobs-shared"),
+        STAT("dance-refreshes"),
         OSSL_PARAM_END};
 
     (void)provctx;
     return params;
 }
 
-/* prov_get_params - name, version, build info and status. */
+/* set_stats - the resolver's and the lookup pool's counters. */
+static int set_stats(const dance_prov_ctx *ctx, OSSL_PARAM params[])
+{
+    static const char *const names[] = {
+        "dance-lookups",        "dance-cache-hits",  "dance-cache-misses",
+        "dance-cache-entries",  "dance-queries-udp", "dance-queries-tcp",
+        "dance-jobs-immediate", "dance-jobs-queued", "dance-jobs-shared",
+        "dance-refreshes"};
+    dance_res_stats rs;
+    dance_async_stats as;
+    uint64_t got[10];
+
+    if (ctx == NULL || ctx->rt == NULL || ctx->rt->res == NULL)
+        return 1;
+    dance_res_get_stats(ctx->rt->res, &rs);
+    dance_async_get_stats(ctx->rt->async, &as);
+    got[0] = rs.lookups;
+    got[1] = rs.cache.hits;
+    got[2] = rs.cache.misses;
+    got[3] = rs.cache.entries;
+    got[4] = rs.udp_queries;
+    got[5] = rs.tcp_queries;
+    got[6] = as.immediate;
+    got[7] = as.queued;
+    got[8] = as.shared;
+    got[9] = as.refreshes;
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        OSSL_PARAM *p = OSSL_PARAM_locate(params, names[i]);
+
+        if (p != NULL && !OSSL_PARAM_set_uint64(p, got[i]))
+            return 0;
+    }
+    return 1;
+}
+
+/* prov_get_params - name, version, build info, status and counters. */
 static int prov_get_params(void *provctx, OSSL_PARAM params[])
 {
     OSSL_PARAM *p;
 
-    (void)provctx;
+    if (!set_stats(provctx, params))
+        return 0;
     p = OSSL_PARAM_locate(params, OSSL_PROV_PARAM_NAME);
     if (p != NULL && !OSSL_PARAM_set_utf8_ptr(p, DANCE_PROV_NAME))
         return 0;

@@ -36,6 +36,7 @@ struct dance_res_job {
     uint16_t type;
     time_t now;
     unsigned refs; /* under pool->lock */
+    int refresh;   /* renew a cached answer (no asker waits for it) */
     int immediate; /* answered from the cache at start; never changes */
     int done;      /* under pool->lock unless immediate */
     dance_res_result *result;
@@ -51,7 +52,8 @@ struct dance_async {
     pthread_t *tids;
     unsigned max_threads, threads, idle;
     int stopping;
-    dance_async *next_pool; /* registry link, under registry_lock */
+    dance_async *next_pool;  /* registry link, under registry_lock */
+    dance_async_stats stats; /* under lock */
 };
 
 /* Every live pool, for the fork handlers (which take no argument). */
@@ -128,7 +130,9 @@ static void *worker(void *arg)
         if (pool->head == NULL)
             pool->tail = NULL;
         pthread_mutex_unlock(&pool->lock);
-        r = dance_res_lookup(pool->res, job->name, job->type, job->now);
+        r = job->refresh
+                ? dance_res_refresh(pool->res, job->name, job->type, time(NULL))
+                : dance_res_lookup(pool->res, job->name, job->type, job->now);
         pthread_mutex_lock(&pool->lock);
         for (dance_res_job **pp = &pool->active; *pp != NULL;
              pp = &(*pp)->next_active)
@@ -227,6 +231,64 @@ void dance_async_free(dance_async *pool)
     free(pool);
 }
 
+/* enqueue - queue a new job (its queue reference taken); lock held. */
+static void enqueue(dance_async *pool, dance_res_job *job)
+{
+    job->refs++; /* the queue's */
+    job->next_active = pool->active;
+    pool->active = job;
+    if (pool->tail != NULL)
+        pool->tail->next = job;
+    else
+        pool->head = job;
+    pool->tail = job;
+    ensure_worker(pool);
+    pthread_cond_signal(&pool->work_cv);
+}
+
+/* needs_refresh - is a cached answer in its last tenth of life (at least
+ * the last second)? Then it is renewed in the background, so a name in use
+ * never expires under a handshake. */
+static int needs_refresh(const dance_res_result *r, time_t now)
+{
+    time_t left = dance_res_result_expires(r) - now;
+    time_t window = (time_t)dance_res_result_ttl(r) / 10;
+
+    return left <= (window > 1 ? window : 1);
+}
+
+/* schedule_refresh - queue one refresh of (name, type) unless one is
+ * pending already. */
+static void schedule_refresh(dance_async *pool, const char *name, uint16_t type)
+{
+    dance_res_job *job;
+
+    pthread_mutex_lock(&pool->lock);
+    for (dance_res_job *a = pool->active; a != NULL; a = a->next_active)
+        if (a->type == type && strcasecmp(a->name, name) == 0)
+            goto done; /* a lookup or refresh is on its way */
+    job = calloc(1, sizeof(*job));
+    if (job == NULL || (job->name = strdup(name)) == NULL) {
+        free(job);
+        goto done;
+    }
+    job->pool = pool;
+    job->type = type;
+    job->refresh = 1;
+    enqueue(pool, job); /* the queue holds the only reference */
+    pool->stats.refreshes++;
+done:
+    pthread_mutex_unlock(&pool->lock);
+}
+
+/* dance_async_get_stats - see header. */
+void dance_async_get_stats(dance_async *pool, dance_async_stats *out)
+{
+    pthread_mutex_lock(&pool->lock);
+    *out = pool->stats;
+    pthread_mutex_unlock(&pool->lock);
+}
+
 /* dance_async_start - see header. */
 dance_res_job *dance_async_start(dance_async *pool, const char *name,
                                  uint16_t type, time_t now)
@@ -244,27 +306,25 @@ dance_res_job *dance_async_start(dance_async *pool, const char *name,
     job->result = dance_res_lookup_cached(pool->res, name, type, now);
     if (job->result != NULL) {
         job->immediate = job->done = 1; /* the hot path: no thread */
+        if (needs_refresh(job->result, now))
+            schedule_refresh(pool, name, type);
+        pthread_mutex_lock(&pool->lock);
+        pool->stats.immediate++;
+        pthread_mutex_unlock(&pool->lock);
         return job;
     }
     pthread_mutex_lock(&pool->lock);
     for (dance_res_job *a = pool->active; a != NULL; a = a->next_active)
-        if (a->type == type && strcasecmp(a->name, name) == 0) {
+        if (a->type == type && strcasecmp(a->name, name) == 0 && !a->refresh) {
             a->refs++; /* share the pending lookup */
+            pool->stats.shared++;
             pthread_mutex_unlock(&pool->lock);
             free(job->name);
             free(job);
             return a;
         }
-    job->refs++; /* the queue's */
-    job->next_active = pool->active;
-    pool->active = job;
-    if (pool->tail != NULL)
-        pool->tail->next = job;
-    else
-        pool->head = job;
-    pool->tail = job;
-    ensure_worker(pool);
-    pthread_cond_signal(&pool->work_cv);
+    enqueue(pool, job);
+    pool->stats.queued++;
     pthread_mutex_unlock(&pool->lock);
     return job;
 }

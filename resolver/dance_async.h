@@ -3,8 +3,10 @@
  *
  * A TLS handshake starts the TLSA lookup as soon as it learns the name and
  * joins it when it needs the answer, so DNS overlaps the handshake's own
- * round trips. A cache hit completes at once without a thread; misses go
- * to a small pool of worker threads, created when first needed and again
+ * round trips. A cache hit completes at once without a thread (and, in
+ * the last tenth of its TTL, queues one background refresh, so names in
+ * use never expire under a handshake); misses go to a small pool of
+ * worker threads, created when first needed and again
  * after fork() in the child (an nginx master loads the provider, its
  * workers use it).
  */
@@ -45,6 +47,16 @@ dance_res_job *dance_async_start(dance_async *pool, const char *name,
  * out. May be called more than once.
  */
 dance_res_result *dance_res_job_join(dance_res_job *job);
+
+typedef struct {
+    uint64_t immediate; /* starts answered from the cache at once */
+    uint64_t queued;    /* starts that needed a lookup (a handshake waits) */
+    uint64_t shared;    /* starts that joined a pending lookup */
+    uint64_t refreshes; /* background renewals of names in use */
+} dance_async_stats;
+
+/* dance_async_get_stats - a snapshot of the pool's counters. */
+void dance_async_get_stats(dance_async *pool, dance_async_stats *out);
 
 /* dance_res_job_free - drop the caller's hold on the job; NULL is fine.
  * A job still running is finished by its worker and then freed. */

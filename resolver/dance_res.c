@@ -42,7 +42,8 @@ struct dance_res {
     dance_cache *cache;
     pthread_mutex_t lock; /* guards flights */
     inflight *flights;
-    atomic_uint_fast64_t lookups, udp_queries, tcp_queries, shared_waits;
+    atomic_uint_fast64_t lookups, udp_queries, tcp_queries, shared_waits,
+        refreshes;
 };
 
 /* One query being answered; others asking the same wait for it. */
@@ -61,6 +62,7 @@ typedef struct {
     time_t now;
     uint64_t deadline;
     unsigned budget;
+    int fresh; /* the next hop skips the cache (a refresh) */
 } lookup_ctx;
 
 static dance_res_result *hop(lookup_ctx *ctx, const ldns_rdf *qname,
@@ -171,6 +173,7 @@ void dance_res_get_stats(dance_res *res, dance_res_stats *out)
     out->udp_queries = atomic_load(&res->udp_queries);
     out->tcp_queries = atomic_load(&res->tcp_queries);
     out->shared_waits = atomic_load(&res->shared_waits);
+    out->refreshes = atomic_load(&res->refreshes);
 }
 
 /* dance_res_deadline_ms - see header. */
@@ -895,7 +898,8 @@ static dance_res_result *hop(lookup_ctx *ctx, const ldns_rdf *qname,
     ldns_rdf_deep_free(canon);
     if (key == NULL)
         return NULL;
-    r = dance_cache_get1(res->cache, key, type, ctx->now);
+    r = ctx->fresh ? NULL : dance_cache_get1(res->cache, key, type, ctx->now);
+    ctx->fresh = 0; /* only the first hop of a refresh is forced */
     if (r != NULL)
         goto out;
 
@@ -998,14 +1002,15 @@ dance_res_result *dance_res_lookup_cached(dance_res *res, const char *name,
     return r;
 }
 
-/* dance_res_lookup - see header. */
-dance_res_result *dance_res_lookup(dance_res *res, const char *name,
-                                   uint16_t type, time_t now)
+/* lookup - dance_res_lookup, optionally asking afresh for the first hop. */
+static dance_res_result *lookup(dance_res *res, const char *name, uint16_t type,
+                                time_t now, int fresh)
 {
     lookup_ctx ctx = {.res = res,
                       .now = now,
                       .deadline = dance_net_now_ms() + res->cfg.deadline_ms,
-                      .budget = QUERY_BUDGET};
+                      .budget = QUERY_BUDGET,
+                      .fresh = fresh};
     ldns_rdf *qname = NULL, *next = NULL;
     dance_res_result *r = NULL, *out;
     dance_res_status worst = DANCE_RES_SECURE;
@@ -1080,4 +1085,19 @@ dance_res_result *dance_res_lookup(dance_res *res, const char *name,
     }
     dance_res_result_free(r);
     return out;
+}
+
+/* dance_res_lookup - see header. */
+dance_res_result *dance_res_lookup(dance_res *res, const char *name,
+                                   uint16_t type, time_t now)
+{
+    return lookup(res, name, type, now, 0);
+}
+
+/* dance_res_refresh - see header. */
+dance_res_result *dance_res_refresh(dance_res *res, const char *name,
+                                    uint16_t type, time_t now)
+{
+    atomic_fetch_add(&res->refreshes, 1);
+    return lookup(res, name, type, now, 1);
 }

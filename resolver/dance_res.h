@@ -76,6 +76,15 @@ dance_res_result *dance_res_lookup(dance_res *res, const char *name,
                                    uint16_t type, time_t now);
 
 /*
+ * dance_res_refresh - dance_res_lookup, but the answer for (name, type)
+ * itself is fetched again even if cached (the chain above it may come from
+ * the cache), and the cache is updated. Used to renew names in use before
+ * they expire, so a handshake never waits for them.
+ */
+dance_res_result *dance_res_refresh(dance_res *res, const char *name,
+                                    uint16_t type, time_t now);
+
+/*
  * dance_res_lookup_cached - the cached result for (name, type) at now, if
  * the answer is in the cache as one hop (no CNAME to follow); NULL
  * otherwise. Never sends a query. Caller frees the result.
@@ -99,6 +108,7 @@ typedef struct {
     uint64_t udp_queries;  /* packets sent over UDP */
     uint64_t tcp_queries;  /* exchanges over TCP (after truncation) */
     uint64_t shared_waits; /* lookups that waited for another's query */
+    uint64_t refreshes;    /* dance_res_refresh calls */
 } dance_res_stats;
 
 /* dance_res_get_stats - a snapshot of the counters. */
