@@ -34,6 +34,7 @@
 #include "dance_ext.h"
 #include "dance_log.h"
 #include "dance_prov.h"
+#include "dance_store.h"
 
 #define DANCE_PROV_NAME "dance: DANE client authentication (DANCE)"
 #ifndef DANCE_VERSION
@@ -201,10 +202,14 @@ static int prov_get_params(void *provctx, OSSL_PARAM params[])
 static const OSSL_ALGORITHM *prov_query(void *provctx, int operation_id,
                                         int *no_cache)
 {
+    static const OSSL_ALGORITHM stores[] = {
+        {"dnssec", "provider=dance", dance_store_functions,
+         "keys published in DNSSEC-signed IPSECKEY records (dnssec:<name>)"},
+        {NULL, NULL, NULL, NULL}};
+
     (void)provctx;
-    (void)operation_id;
     *no_cache = 0;
-    return NULL;
+    return operation_id == OSSL_OP_STORE ? stores : NULL;
 }
 
 static const OSSL_ITEM *prov_reason_strings(void *provctx)
