@@ -25,4 +25,11 @@ if [ "${1:-}" != "--quick" ]; then
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
   UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     run_build build-asan -DCMAKE_BUILD_TYPE=Debug -DDANCE_SANITIZE=ON
+  # libFuzzer over the firmware-key readers (CBOR, COSE, SUIT, IPSECKEY),
+  # a few seconds: only the fuzz target and the tool that seeds it are built.
+  echo "== fuzz build-fuzz (clang, libFuzzer)"
+  CC=clang cmake -S . -B build-fuzz -DDANCE_FUZZ=ON -DDANCE_FUZZ_SECONDS=5 \
+    >/dev/null
+  cmake --build build-fuzz -j"$(nproc)" --target fuzz_fw dance
+  (cd build-fuzz && ctest --output-on-failure -L fuzz)
 fi

@@ -7,6 +7,8 @@ packages=(
   build-essential cmake pkg-config clang-format
   libssl-dev openssl libldns-dev ldnsutils libcunit1-dev
   nsd unbound dns-root-data
+  curl nginx python3
+  libcbor-dev python3-cbor2 python3-cryptography clang libclang-rt-14-dev
 )
 
 missing=()

@@ -14,6 +14,10 @@ typedef struct {
 
 static const subcommand subcommands[] = {
     {"lookup", dance_cmd_lookup, "DNSSEC-validated lookup of a name"},
+    {"tlsa", dance_cmd_tlsa, "TLSA record for a certificate or public key"},
+    {"keystore", dance_cmd_keystore, "IPSECKEY records for firmware keys"},
+    {"manifest", dance_cmd_manifest, "create, sign and verify SUIT manifests"},
+    {"rollover", dance_cmd_rollover, "firmware key rollover manifests"},
 };
 
 /* usage - list the subcommands on stream. */

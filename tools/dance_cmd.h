@@ -11,5 +11,9 @@
 #define DANCE_EXIT_USAGE 1
 
 int dance_cmd_lookup(int argc, char **argv);
+int dance_cmd_tlsa(int argc, char **argv);
+int dance_cmd_keystore(int argc, char **argv);
+int dance_cmd_manifest(int argc, char **argv);
+int dance_cmd_rollover(int argc, char **argv);
 
 #endif /* DANCE_CMD_H */

@@ -15,7 +15,8 @@
 #include <CUnit/CUnit.h>
 
 /* The suites, in run order: one X(name) per suite. */
-#define DANCE_TEST_SUITES(X) X(cache) X(validate) X(net) X(anchor) X(name) X(config) X(async)
+#define DANCE_TEST_SUITES(X)                                                   \
+    X(cache) X(validate) X(net) X(anchor) X(name) X(config) X(async) X(fw)
 
 /*
  * dance_test_suite_<name> - add suite <name> to the CUnit registry.
