@@ -728,6 +728,15 @@ static int refuse_hello(SSL *s, int *al, void *arg)
 
 /* ---- installation ------------------------------------------------------- */
 
+/* dance_ext_type_usable - see header. */
+int dance_ext_type_usable(unsigned int type)
+{
+    /* SSL_extension_supported misses two that libssl 3.0 parses itself:
+     * signature_algorithms_cert (50) and cryptopro_bug (65000). */
+    return type <= 0xffff && !SSL_extension_supported(type) && type != 50 &&
+           type != 65000;
+}
+
 /* ctx_new - ex_data "new" callback, run inside every SSL_CTX_new. */
 static void ctx_new(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx,
                     long argl, void *argp)

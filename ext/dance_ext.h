@@ -35,6 +35,13 @@ typedef struct {
 } dance_ext_runtime;
 
 /*
+ * dance_ext_type_usable - may type carry dane_clientid? Not if libssl
+ * handles that extension itself (it would never reach our callbacks, or
+ * would break handshakes). Returns 1, or 0.
+ */
+int dance_ext_type_usable(unsigned int type);
+
+/*
  * dance_ext_install - hook every SSL_CTX created from now on, per rt
  * (borrowed; it must stay valid for the life of the process, since
  * SSL_CTXs hold callbacks that use it). One runtime per process: calls

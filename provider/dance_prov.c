@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include <openssl/core_dispatch.h>
+#include <openssl/conf.h>
 #include <openssl/core_names.h>
 #include <openssl/err.h>
 #include <openssl/params.h>
@@ -245,6 +246,72 @@ static const OSSL_DISPATCH prov_dispatch[] = {
 
 /* ---- activation --------------------------------------------------------- */
 
+/* known_key - a key of ours, or one libcrypto reads from any provider
+ * section. */
+static int known_key(const char *key)
+{
+    static const char *const core_keys[] = {"module", "activate", "identity",
+                                            "soft_load", NULL};
+
+    for (size_t i = 0; core_keys[i] != NULL; i++)
+        if (strcmp(key, core_keys[i]) == 0)
+            return 1;
+    for (size_t i = 0; dance_config_keys[i] != NULL; i++)
+        if (strcmp(key, dance_config_keys[i]) == 0)
+            return 1;
+    return 0;
+}
+
+/* check_section_keys - refuse keys of our section that nobody reads: a
+ * misspelt "clientauth = require" must not leave require mode off. The
+ * core only hands a provider the keys it asks for, so the section is read
+ * again from the file the process loaded (OPENSSL_CONF, or the default
+ * one). When that file or our section cannot be found (an application
+ * that loads another file itself), there is nothing to check. */
+static int check_section_keys(const core_fns *core, char *err, size_t errlen)
+{
+    const char *prov_name = NULL, *init, *provs, *sect;
+    OSSL_PARAM params[2];
+    char *path = NULL;
+    CONF *conf = NULL;
+    STACK_OF(CONF_VALUE) * values;
+    int ok = 1;
+
+    params[0] = OSSL_PARAM_construct_utf8_ptr(OSSL_PROV_PARAM_CORE_PROV_NAME,
+                                              (char **)&prov_name, 0);
+    params[1] = OSSL_PARAM_construct_end();
+    if (!core->get_params(core->handle, params) || prov_name == NULL)
+        return 1;
+    path = getenv("OPENSSL_CONF") != NULL
+               ? OPENSSL_strdup(getenv("OPENSSL_CONF"))
+               : CONF_get1_default_config_file();
+    ERR_set_mark();
+    conf = NCONF_new(NULL);
+    if (path == NULL || conf == NULL || NCONF_load(conf, path, NULL) <= 0 ||
+        (init = NCONF_get_string(conf, NULL, "openssl_conf")) == NULL ||
+        (provs = NCONF_get_string(conf, init, "providers")) == NULL ||
+        (sect = NCONF_get_string(conf, provs, prov_name)) == NULL ||
+        (values = NCONF_get_section(conf, sect)) == NULL)
+        goto done;
+    for (int i = 0; i < sk_CONF_VALUE_num(values); i++) {
+        const CONF_VALUE *v = sk_CONF_VALUE_value(values, i);
+
+        if (!known_key(v->name)) {
+            snprintf(err, errlen,
+                     "unknown key '%s' in [%s] of %s (a misspelling would "
+                     "silently drop a setting)",
+                     v->name, sect, path);
+            ok = 0;
+            break;
+        }
+    }
+done:
+    ERR_pop_to_mark();
+    NCONF_free(conf);
+    OPENSSL_free(path);
+    return ok;
+}
+
 /* Values of our keys as the core returned them (borrowed, init only). */
 typedef struct {
     const char *values[32];
@@ -278,7 +345,19 @@ static int read_config(const core_fns *core, dance_config *cfg, char *err,
         snprintf(err, errlen, "cannot read the provider's configuration");
         return 0;
     }
-    return dance_config_load(cfg, value_of, &v, err, errlen);
+    if (!check_section_keys(core, err, errlen))
+        return 0;
+    if (!dance_config_load(cfg, value_of, &v, err, errlen))
+        return 0;
+    if (!dance_ext_type_usable(cfg->extension_type)) {
+        snprintf(err, errlen,
+                 "extension_type = %u is an extension libssl handles itself "
+                 "(choose another, e.g. 65293)",
+                 cfg->extension_type);
+        dance_config_clear(cfg);
+        return 0;
+    }
+    return 1;
 }
 
 /* keep_resident - never unload this module: SSL_CTXs point into it. */

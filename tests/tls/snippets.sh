@@ -94,13 +94,25 @@ fi
 tls_conf bad-type extension_type=65000
 mapfile -t envs < <(tls_env "$TMP/bad-type.cnf" 0)
 env "${envs[@]}" openssl list -providers >"$TMP/bad-type.out" 2>&1 || true
-if cat "$TMP/bad-type.out" "$TMP/bad-type.log" 2>/dev/null |
-    grep -v 'active:' | grep -q 'extension_type'; then
+# The refusal comes before log_file is opened: the message is on stderr.
+if grep -v 'active:' "$TMP/bad-type.out" | grep -q 'extension_type'; then
     tls_pass "extension_type 65000 (OpenSSL's cryptopro_bug) is refused"
 else
     tls_fail "extension_type 65000 (OpenSSL's cryptopro_bug) is refused" \
         "no message naming extension_type (the provider activated)"
     cat "$TMP/bad-type.out" "$TMP/bad-type.log" 2>/dev/null |
         sed 's/^/#   /' || true
+fi
+# A misspelt key must not silently drop a setting: "clientauth" is
+# refused by name (the provider re-reads its own section).
+tls_conf typo clientauth=require
+mapfile -t envs < <(tls_env "$TMP/typo.cnf" 0)
+env "${envs[@]}" openssl list -providers >"$TMP/typo.out" 2>&1 || true
+if grep -q "unknown key 'clientauth'" "$TMP/typo.out"; then
+    tls_pass "a misspelt key (clientauth) is refused by name"
+else
+    tls_fail "a misspelt key (clientauth) is refused by name" \
+        "no message naming clientauth"
+    sed 's/^/#   /' "$TMP/typo.out"
 fi
 tls_done
