@@ -27,7 +27,7 @@ static const char keystore_usage[] =
     "\n"
     "  --kid KID          key id, one DNS label\n"
     "  --precedence N     IPSECKEY precedence (default 10)\n" DANCE_OPTS_USAGE
-    "\n"
+        DANCE_OPTS_KEYSTORE_USAGE "\n"
     "Exit status: 0 ok, 1 usage, 2 bad key, 3 DNS says no, 4 internal.\n";
 
 /* cmd_record - `dance keystore record`. */

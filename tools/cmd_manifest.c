@@ -39,7 +39,7 @@ static const char manifest_usage[] =
     "  --kid KID          key id, one DNS label\n"
     "  --trust FILE       the device's vendor trust anchor (public key)\n"
     "  --server-key FILE  the update server's public key\n" DANCE_OPTS_USAGE
-    "\n"
+        DANCE_OPTS_KEYSTORE_USAGE "\n"
     "Exit status: 0 ok, 1 usage, 2 invalid (malformed, digest, signature),\n"
     "3 the DNS key store says no (not secure, kid not main), 4 internal.\n";
 

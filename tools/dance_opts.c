@@ -1,6 +1,6 @@
 /*
- * dance_opts.c - shared options and helpers of the firmware-key
- * subcommands (see dance_opts.h).
+ * dance_opts.c - shared options and helpers of the subcommands (see
+ * dance_opts.h).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -74,6 +74,9 @@ int dance_opts_handle(dance_opts *o, int c, const char *arg, const char *prog)
         return 1;
     case DANCE_OPTS_KEYSTORE:
         o->keystore = arg;
+        return 1;
+    case DANCE_OPTS_TRUST_AD:
+        o->cfg.mode = DANCE_RES_MODE_TRUST_AD;
         return 1;
     }
     return 0;

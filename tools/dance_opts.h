@@ -1,7 +1,8 @@
 /*
- * dance_opts.h - what the firmware-key subcommands (keystore, manifest,
- * rollover) share: the resolver options of `dance lookup` (-s, -a, --time,
- * --timeout) plus --keystore, key loading, binary output and exit statuses.
+ * dance_opts.h - what the subcommands share: the resolver options (-s, -a,
+ * --trust-ad, --time, --timeout) of `dance lookup` and the firmware-key
+ * subcommands (keystore, manifest, rollover), plus, for the latter,
+ * --keystore, key loading, binary output and exit statuses.
  */
 #ifndef DANCE_OPTS_H
 #define DANCE_OPTS_H
@@ -24,7 +25,12 @@ enum {
 };
 
 /* getopt_long codes of the shared long-only options. */
-enum { DANCE_OPTS_TIME = 256, DANCE_OPTS_TIMEOUT, DANCE_OPTS_KEYSTORE };
+enum {
+    DANCE_OPTS_TIME = 256,
+    DANCE_OPTS_TIMEOUT,
+    DANCE_OPTS_KEYSTORE,
+    DANCE_OPTS_TRUST_AD
+};
 
 /* The shared options, to put in a subcommand's struct option table. */
 #define DANCE_OPTS_LONG                                                        \
@@ -32,6 +38,7 @@ enum { DANCE_OPTS_TIME = 256, DANCE_OPTS_TIMEOUT, DANCE_OPTS_KEYSTORE };
         {"anchor", required_argument, NULL, 'a'},                              \
         {"time", required_argument, NULL, DANCE_OPTS_TIME},                    \
         {"timeout", required_argument, NULL, DANCE_OPTS_TIMEOUT},              \
+        {"trust-ad", no_argument, NULL, DANCE_OPTS_TRUST_AD},                  \
     {                                                                          \
         "keystore", required_argument, NULL, DANCE_OPTS_KEYSTORE               \
     }
@@ -42,8 +49,14 @@ enum { DANCE_OPTS_TIME = 256, DANCE_OPTS_TIMEOUT, DANCE_OPTS_KEYSTORE };
     "                          /etc/resolv.conf)\n"                            \
     "  -a, --anchor FILE       trust anchor, DS or DNSKEY lines (default\n"    \
     "                          /usr/share/dns/root.key)\n"                     \
+    "      --trust-ad          believe the AD bit of a validating resolver\n"  \
+    "                          (it must be on loopback) instead of\n"          \
+    "                          validating\n"                                   \
     "      --time UNIXTIME     validate signatures as of this time\n"          \
-    "      --timeout MS        wait per query exchange (default 2000)\n"       \
+    "      --timeout MS        wait per query exchange (default 2000)\n"
+
+/* The usage text of --keystore (firmware-key subcommands only). */
+#define DANCE_OPTS_KEYSTORE_USAGE                                              \
     "      --keystore ZONE     the vendor's key store zone\n"
 
 typedef struct {
