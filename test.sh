@@ -12,12 +12,27 @@ echo "== format check (.clang-format)"
 mapfile -t sources < <(git ls-files '*.c' '*.h' 2>/dev/null || find . -name '*.[ch]' -not -path './build*')
 clang-format --dry-run -Werror "${sources[@]}"
 
+# Totals over every ctest run, printed as the last line.
+passed=0
+failed=0
+
+ctest_in() { # ctest_in DIR [CTEST ARGS...]: run ctest, add to the totals
+  local dir=$1 summary total bad; shift
+  (cd "$dir" && ctest --output-on-failure "$@") | tee "$dir/ctest.out"
+  summary=$(grep -E '[0-9]+ tests? failed out of [0-9]+' "$dir/ctest.out" |
+    tail -n 1)
+  total=$(sed -E 's/.*out of ([0-9]+).*/\1/' <<<"$summary")
+  bad=$(sed -E 's/.* ([0-9]+) tests? failed.*/\1/' <<<"$summary")
+  passed=$((passed + total - bad))
+  failed=$((failed + bad))
+}
+
 run_build() { # run_build DIR [CMAKE ARGS...]
   local dir=$1; shift
   echo "== build $dir $*"
   cmake -S . -B "$dir" "$@" >/dev/null
   cmake --build "$dir" -j"$(nproc)"
-  (cd "$dir" && ctest --output-on-failure -j2)
+  ctest_in "$dir" -j2
 }
 
 run_build build -DCMAKE_BUILD_TYPE=RelWithDebInfo
@@ -31,5 +46,6 @@ if [ "${1:-}" != "--quick" ]; then
   CC=clang cmake -S . -B build-fuzz -DDANCE_FUZZ=ON -DDANCE_FUZZ_SECONDS=5 \
     >/dev/null
   cmake --build build-fuzz -j"$(nproc)" --target fuzz_fw dance
-  (cd build-fuzz && ctest --output-on-failure -L fuzz)
+  ctest_in build-fuzz -L fuzz
 fi
+echo "$passed passed, $failed failed"
