@@ -289,6 +289,29 @@ static int delegation_nsec(const ldns_rr *nsec)
            !bitmap_has(nsec, LDNS_RR_TYPE_SOA);
 }
 
+/* matched_denial - what an NSEC or NSEC3 at the name itself proves about
+ * qtype there (a NODATA claim). */
+static dance_denial matched_denial(const ldns_rr *match, ldns_rr_type qtype,
+                                   char *why, size_t whylen)
+{
+    const char *kind =
+        ldns_rr_get_type(match) == LDNS_RR_TYPE_NSEC ? "NSEC" : "NSEC3";
+
+    if (bitmap_has(match, qtype) || bitmap_has(match, LDNS_RR_TYPE_CNAME)) {
+        say(why, whylen, "%s at the name lists the type asked for", kind);
+        return DANCE_DENIAL_FAIL;
+    }
+    if (delegation_nsec(match)) {
+        /* Parent side of a cut: it speaks for DS only. */
+        if (qtype == LDNS_RR_TYPE_DS)
+            return bitmap_has(match, LDNS_RR_TYPE_DS) ? DANCE_DENIAL_FAIL
+                                                      : DANCE_DENIAL_INSECURE;
+        say(why, whylen, "%s from the parent side of a delegation", kind);
+        return DANCE_DENIAL_FAIL;
+    }
+    return DANCE_DENIAL_NODATA;
+}
+
 /* nsec_covering - the NSEC that proves name does not exist, or NULL. An
  * NSEC from above a delegation cannot speak for names below the cut. */
 static const ldns_rr *nsec_covering(const ldns_rr_list *nsecs,
@@ -385,22 +408,8 @@ static dance_denial nsec_denial(const ldns_rdf *qname, ldns_rr_type qtype,
     ldns_rdf *ce = NULL, *wc = NULL;
     dance_denial result = DANCE_DENIAL_FAIL;
 
-    if (!nxdomain && match != NULL) {
-        if (bitmap_has(match, qtype) || bitmap_has(match, LDNS_RR_TYPE_CNAME)) {
-            say(why, whylen, "NSEC at the name lists the type asked for");
-            return DANCE_DENIAL_FAIL;
-        }
-        if (delegation_nsec(match)) {
-            /* Parent side of a cut: it speaks for DS only. */
-            if (qtype == LDNS_RR_TYPE_DS)
-                return bitmap_has(match, LDNS_RR_TYPE_DS)
-                           ? DANCE_DENIAL_FAIL
-                           : DANCE_DENIAL_INSECURE;
-            say(why, whylen, "NSEC from the parent side of a delegation");
-            return DANCE_DENIAL_FAIL;
-        }
-        return DANCE_DENIAL_NODATA;
-    }
+    if (!nxdomain && match != NULL)
+        return matched_denial(match, qtype, why, whylen);
     if (match != NULL) {
         say(why, whylen, "NXDOMAIN claimed but an NSEC shows the name exists");
         return DANCE_DENIAL_FAIL;
@@ -566,19 +575,7 @@ static dance_denial nsec3_denial(const ldns_rdf *qname, ldns_rr_type qtype,
             say(why, whylen, "NXDOMAIN claimed but an NSEC3 matches the name");
             return DANCE_DENIAL_FAIL;
         }
-        if (bitmap_has(match, qtype) || bitmap_has(match, LDNS_RR_TYPE_CNAME)) {
-            say(why, whylen, "NSEC3 at the name lists the type asked for");
-            return DANCE_DENIAL_FAIL;
-        }
-        if (delegation_nsec(match)) {
-            if (qtype == LDNS_RR_TYPE_DS)
-                return bitmap_has(match, LDNS_RR_TYPE_DS)
-                           ? DANCE_DENIAL_FAIL
-                           : DANCE_DENIAL_INSECURE;
-            say(why, whylen, "NSEC3 from the parent side of a delegation");
-            return DANCE_DENIAL_FAIL;
-        }
-        return DANCE_DENIAL_NODATA;
+        return matched_denial(match, qtype, why, whylen);
     }
     ce = nsec3_closest_encloser(nsecs, qname, zone, &cover);
     if (ce == NULL) {
