@@ -246,15 +246,21 @@ static void enqueue(dance_async *pool, dance_res_job *job)
     pthread_cond_signal(&pool->work_cv);
 }
 
-/* needs_refresh - is a cached answer in its last tenth of life (at least
- * the last second)? Then it is renewed in the background, so a name in use
- * never expires under a handshake. */
+/* needs_refresh - should a cached answer be renewed in the background? In
+ * the last tenth of its life (at least the last second), or past it (served
+ * stale meanwhile), so a name in use never expires under a handshake; but
+ * not within a second of its making. A validating resolver in trust-ad
+ * mode answers from its own cache with the remaining TTL, so a renewal
+ * near the end returns the same, almost expired answer: asking again
+ * sooner would only repeat that, and the answer must be served a moment
+ * past its expiry until the resolver itself has fetched a new one. */
 static int needs_refresh(const dance_res_result *r, time_t now)
 {
-    time_t left = dance_res_result_expires(r) - now;
-    time_t window = (time_t)dance_res_result_ttl(r) / 10;
+    time_t expires = dance_res_result_expires(r);
+    time_t ttl = (time_t)dance_res_result_ttl(r);
+    time_t window = ttl / 10 > 1 ? ttl / 10 : 1;
 
-    return left <= (window > 1 ? window : 1);
+    return expires - now <= window && now - (expires - ttl) >= 1;
 }
 
 /* schedule_refresh - queue one refresh of (name, type) unless one is
@@ -303,7 +309,7 @@ dance_res_job *dance_async_start(dance_async *pool, const char *name,
     job->type = type;
     job->now = now;
     job->refs = 1;
-    job->result = dance_res_lookup_cached(pool->res, name, type, now);
+    job->result = dance_res_lookup_cached(pool->res, name, type, now, 1);
     if (job->result != NULL) {
         job->immediate = job->done = 1; /* the hot path: no thread */
         if (needs_refresh(job->result, now))

@@ -305,6 +305,14 @@ void dance_cache_free(dance_cache *cache)
 dance_res_result *dance_cache_get1(dance_cache *cache, const char *name,
                                    uint16_t type, time_t now)
 {
+    return dance_cache_get1_grace(cache, name, type, now, 0);
+}
+
+/* dance_cache_get1_grace - see header. */
+dance_res_result *dance_cache_get1_grace(dance_cache *cache, const char *name,
+                                         uint16_t type, time_t now,
+                                         time_t grace)
+{
     dance_cache_entry **slot;
     dance_cache_entry *e, *expired = NULL;
     dance_res_result *res = NULL;
@@ -325,7 +333,7 @@ dance_res_result *dance_cache_get1(dance_cache *cache, const char *name,
     e = *slot;
     if (e == NULL) {
         cache->stats.misses++;
-    } else if (dance_res_result_expires(e->res) <= now) {
+    } else if (dance_res_result_expires(e->res) + grace <= now) {
         table_remove(cache, e);
         expired = e;
         cache->stats.expirations++;

@@ -47,6 +47,16 @@ dance_res_result *dance_cache_get1(dance_cache *cache, const char *name,
                                    uint16_t type, time_t now);
 
 /*
+ * dance_cache_get1_grace - dance_cache_get1, but an entry stays usable for
+ * grace seconds past its expiry (the caller can tell from the result's
+ * expiry time). For the handshake path only, while the answer is being
+ * renewed: see dance_async.c.
+ */
+dance_res_result *dance_cache_get1_grace(dance_cache *cache, const char *name,
+                                         uint16_t type, time_t now,
+                                         time_t grace);
+
+/*
  * dance_cache_put - store res under its own name and type, replacing any
  * entry for the same key. The cache takes its own reference; the caller
  * keeps theirs. A result already expired at now is not stored.

@@ -991,9 +991,12 @@ static const ldns_rdf *cname_target(const dance_res_result *r,
 
 /* dance_res_lookup_cached - see header. */
 dance_res_result *dance_res_lookup_cached(dance_res *res, const char *name,
-                                          uint16_t type, time_t now)
+                                          uint16_t type, time_t now,
+                                          int stale_ok)
 {
-    dance_res_result *r = dance_cache_get1(res->cache, name, type, now);
+    time_t grace = stale_ok ? (time_t)(res->cfg.deadline_ms + 999) / 1000 : 0;
+    dance_res_result *r =
+        dance_cache_get1_grace(res->cache, name, type, now, grace);
 
     if (r != NULL && cname_target(r, type) != NULL) {
         dance_res_result_free(r); /* a chain: the full lookup composes it */

@@ -88,9 +88,13 @@ dance_res_result *dance_res_refresh(dance_res *res, const char *name,
  * dance_res_lookup_cached - the cached result for (name, type) at now, if
  * the answer is in the cache as one hop (no CNAME to follow); NULL
  * otherwise. Never sends a query. Caller frees the result.
+ * With stale_ok, an answer up to one lookup deadline past its expiry is
+ * still returned (the caller must renew it: see dance_async.c); whether it
+ * expired shows in dance_res_result_expires().
  */
 dance_res_result *dance_res_lookup_cached(dance_res *res, const char *name,
-                                          uint16_t type, time_t now);
+                                          uint16_t type, time_t now,
+                                          int stale_ok);
 
 /* dance_res_deadline_ms - the longest one lookup may take. */
 unsigned dance_res_deadline_ms(const dance_res *res);

@@ -194,6 +194,29 @@ static void test_replace(void)
 }
 
 /* test_expiry_boundary - live at expires-1, gone at expires. */
+static void test_grace(void)
+{
+    dance_cache *cache = dance_cache_new(16);
+    dance_res_result *r;
+
+    CU_ASSERT_PTR_NOT_NULL_FATAL(cache);
+    CU_ASSERT_EQUAL(put_new(cache, "g.example.test", TYPE_TLSA, 100, "g"), 1);
+    /* Past expiry, within the grace: still served, visibly expired. */
+    r = dance_cache_get1_grace(cache, "g.example.test", TYPE_TLSA, T0 + 101, 2);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+    CU_ASSERT(dance_res_result_expires(r) <= T0 + 101);
+    dance_res_result_free(r);
+    /* A plain get never serves it. */
+    CU_ASSERT_PTR_NULL(
+        dance_cache_get1(cache, "g.example.test", TYPE_TLSA, T0 + 101));
+    CU_ASSERT_EQUAL(put_new(cache, "g.example.test", TYPE_TLSA, 100, "g"), 1);
+    /* Beyond the grace: gone. */
+    CU_ASSERT_PTR_NULL(dance_cache_get1_grace(cache, "g.example.test",
+                                              TYPE_TLSA, T0 + 102, 2));
+    CU_ASSERT_EQUAL(stats(cache).entries, 0);
+    dance_cache_free(cache);
+}
+
 static void test_expiry_boundary(void)
 {
     dance_cache *cache = dance_cache_new(16);
@@ -686,6 +709,7 @@ static const CU_TestInfo cache_tests[] = {
     {"type_in_key", test_type_in_key},
     {"replace", test_replace},
     {"expiry_boundary", test_expiry_boundary},
+    {"grace", test_grace},
     {"put_expired", test_put_expired},
     {"negative", test_negative},
     {"lru_evicts_oldest", test_lru_evicts_oldest},
