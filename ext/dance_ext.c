@@ -492,7 +492,6 @@ static int plain_verify(dance_conn *conn, X509_STORE_CTX *xs)
 static int enable_dane(SSL *s, X509_STORE_CTX *xs, const char *name,
                        const dance_res_result *result, const char **why)
 {
-    const ldns_rr_list *rrset = dance_res_result_get0_rrset(result);
     X509_VERIFY_PARAM *param = X509_STORE_CTX_get0_param(xs);
     int usable = 0;
 
@@ -501,17 +500,16 @@ static int enable_dane(SSL *s, X509_STORE_CTX *xs, const char *name,
         return 0;
     }
     SSL_dane_set_flags(s, DANE_FLAG_NO_DANE_EE_NAMECHECKS);
-    for (size_t i = 0; rrset != NULL && i < ldns_rr_list_rr_count(rrset); i++) {
-        const ldns_rr *rr = ldns_rr_list_rr(rrset, i);
+    /* TLSA RDATA: usage, selector, matching type (one octet each), then
+     * the certificate association data. */
+    for (size_t i = 0; i < dance_res_result_rr_count(result); i++) {
+        size_t len = 0;
+        const uint8_t *rd = dance_res_result_get0_rdata(result, i, &len);
 
-        if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_TLSA ||
-            ldns_rr_rd_count(rr) != 4)
+        if (dance_res_result_rr_type(result, i) != LDNS_RR_TYPE_TLSA ||
+            rd == NULL || len < 4)
             continue;
-        if (SSL_dane_tlsa_add(s, ldns_rdf2native_int8(ldns_rr_rdf(rr, 0)),
-                              ldns_rdf2native_int8(ldns_rr_rdf(rr, 1)),
-                              ldns_rdf2native_int8(ldns_rr_rdf(rr, 2)),
-                              ldns_rdf_data(ldns_rr_rdf(rr, 3)),
-                              ldns_rdf_size(ldns_rr_rdf(rr, 3))) > 0)
+        if (SSL_dane_tlsa_add(s, rd[0], rd[1], rd[2], rd + 3, len - 3) > 0)
             usable++;
     }
     if (usable == 0) {

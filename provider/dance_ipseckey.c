@@ -447,7 +447,7 @@ static dance_ipseckey_status lookup_cname(dance_res *res, const char *name,
                                           size_t errlen)
 {
     dance_res_result *r = dance_res_lookup(res, name, LDNS_RR_TYPE_CNAME, now);
-    const ldns_rr_list *rrs;
+    ldns_rr_list *rrs = NULL;
     ldns_rdf *owner = NULL;
     dance_ipseckey_status st;
     dance_res_status s;
@@ -457,7 +457,7 @@ static dance_ipseckey_status lookup_cname(dance_res *res, const char *name,
         return seterr(err, errlen, DANCE_IPSECKEY_INTERNAL, "out of memory");
     s = dance_res_result_status(r);
     if (s == DANCE_RES_SECURE) {
-        rrs = dance_res_result_get0_rrset(r);
+        rrs = dance_res_result_get1_rrset(r);
         if (rrs == NULL || ldns_rr_list_rr_count(rrs) != 1 ||
             ldns_rr_get_type(ldns_rr_list_rr(rrs, 0)) != LDNS_RR_TYPE_CNAME ||
             ldns_rr_rd_count(ldns_rr_list_rr(rrs, 0)) != 1) {
@@ -483,6 +483,7 @@ static dance_ipseckey_status lookup_cname(dance_res *res, const char *name,
              ? DANCE_IPSECKEY_OK
              : seterr(err, errlen, DANCE_IPSECKEY_INTERNAL, "out of memory");
 done:
+    ldns_rr_list_deep_free(rrs);
     dance_res_result_free(r);
     return st;
 }
@@ -494,7 +495,7 @@ static dance_ipseckey_status lookup_key(dance_res *res, const char *name,
                                         char *err, size_t errlen)
 {
     dance_res_result *r;
-    const ldns_rr_list *rrs;
+    ldns_rr_list *rrs = NULL;
     ldns_buffer *buf = NULL;
     ldns_rr *rr = NULL;
     ldns_rdf *want = NULL;
@@ -513,7 +514,7 @@ static dance_ipseckey_status lookup_key(dance_res *res, const char *name,
                     dance_res_result_get0_why(r));
         goto done;
     }
-    rrs = dance_res_result_get0_rrset(r);
+    rrs = dance_res_result_get1_rrset(r);
     for (i = 0; rrs != NULL && i < ldns_rr_list_rr_count(rrs); i++) {
         if (ldns_rr_get_type(ldns_rr_list_rr(rrs, i)) ==
             LDNS_RR_TYPE_IPSECKEY) {
@@ -550,6 +551,7 @@ static dance_ipseckey_status lookup_key(dance_res *res, const char *name,
 done:
     ldns_rdf_deep_free(want);
     ldns_buffer_free(buf);
+    ldns_rr_list_deep_free(rrs);
     dance_res_result_free(r);
     return st;
 }

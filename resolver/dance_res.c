@@ -218,8 +218,8 @@ static char *dname_str(const ldns_rdf *name)
     return s != NULL ? s : strdup("?");
 }
 
-/* make_result - build a result for a hop; takes rrset; ttl capped per
- * status and configuration. */
+/* make_result - build a result for a hop; frees rrset (the result keeps a
+ * compact copy); ttl capped per status and configuration. */
 static dance_res_result *make_result(lookup_ctx *ctx, const ldns_rdf *qname,
                                      ldns_rr_type type, dance_res_status st,
                                      ldns_rr_list *rrset, uint32_t ttl,
@@ -238,6 +238,7 @@ static dance_res_result *make_result(lookup_ctx *ctx, const ldns_rdf *qname,
     r = dance_res_result_new(name != NULL ? name : "?", type, st, rrset, ttl,
                              ctx->now, why);
     free(name);
+    ldns_rr_list_deep_free(rrset);
     return r;
 }
 
@@ -409,7 +410,7 @@ static dance_res_result *zone_keys(lookup_ctx *ctx, const ldns_rdf *zone)
 {
     const ldns_rr_list *trust = dance_anchors_get0(ctx->res->anchors, zone);
     dance_res_result *ds = NULL, *r = NULL;
-    ldns_rr_list *dnskeys = NULL, *sigs = NULL, *keys = NULL;
+    ldns_rr_list *dnskeys = NULL, *sigs = NULL, *keys = NULL, *ds_set = NULL;
     ldns_pkt *pkt = NULL;
     char why[WHY_LEN], *zs = dname_str(zone);
     uint32_t ttl = 0;
@@ -440,7 +441,13 @@ static dance_res_result *zone_keys(lookup_ctx *ctx, const ldns_rdf *zone)
             r = fail(ctx, zone, LDNS_RR_TYPE_DNSKEY, st, why);
             goto done;
         }
-        trust = dance_res_result_get0_rrset(ds);
+        ds_set = dance_res_result_get1_rrset(ds);
+        if (ds_set == NULL) {
+            r = fail(ctx, zone, LDNS_RR_TYPE_DNSKEY, DANCE_RES_INDETERMINATE,
+                     "out of memory");
+            goto done;
+        }
+        trust = ds_set;
     }
     pkt = query(ctx, zone, LDNS_RR_TYPE_DNSKEY, 1, why);
     if (pkt == NULL) {
@@ -488,6 +495,7 @@ done:
     free(zs);
     ldns_rr_list_deep_free(dnskeys);
     ldns_rr_list_deep_free(sigs);
+    ldns_rr_list_deep_free(ds_set);
     ldns_pkt_free(pkt);
     dance_res_result_free(ds);
     return r;
@@ -551,6 +559,8 @@ static dance_res_result *signed_positive(lookup_ctx *ctx, const ldns_pkt *pkt,
         section_select(ldns_pkt_answer(pkt), qname, LDNS_RR_TYPE_RRSIG);
     dance_res_status kst =
         keys != NULL ? dance_res_result_status(keys) : DANCE_RES_INDETERMINATE;
+    ldns_rr_list *keyset =
+        kst == DANCE_RES_SECURE ? dance_res_result_get1_rrset(keys) : NULL;
     uint8_t labels = 0, qlabels = ldns_dname_label_count(qname);
     uint32_t ttl = 0;
     char why[WHY_LEN], *ss = dname_str(signer);
@@ -564,18 +574,19 @@ static dance_res_result *signed_positive(lookup_ctx *ctx, const ldns_pkt *pkt,
         fmt(why, "keys of %s: %s", ss,
             keys != NULL ? dance_res_result_get0_why(keys) : "out of memory");
         r = fail(ctx, qname, type, kst, why);
+    } else if (keyset == NULL) {
+        r = fail(ctx, qname, type, DANCE_RES_INDETERMINATE, "out of memory");
     } else if (sigs == NULL ||
-               !dance_val_rrset(set, sigs, signer,
-                                dance_res_result_get0_rrset(keys), ctx->now,
-                                &ttl, &labels, why, sizeof(why))) {
+               !dance_val_rrset(set, sigs, signer, keyset, ctx->now, &ttl,
+                                &labels, why, sizeof(why))) {
         r = fail(ctx, qname, type, DANCE_RES_BOGUS, why);
     } else {
         if (is_wildcard_name(qname))
             qlabels--;
         if (labels < qlabels) {
             uint32_t nttl = ttl;
-            ldns_rr_list *nsecs = verified_denials(
-                ctx, pkt, signer, dance_res_result_get0_rrset(keys), &nttl);
+            ldns_rr_list *nsecs =
+                verified_denials(ctx, pkt, signer, keyset, &nttl);
 
             if (nsecs == NULL ||
                 !dance_val_wildcard(qname, labels, nsecs, signer, why,
@@ -595,6 +606,7 @@ done:
     free(ss);
     ldns_rr_list_deep_free(set);
     ldns_rr_list_deep_free(sigs);
+    ldns_rr_list_deep_free(keyset);
     dance_res_result_free(keys);
     return r;
 }
@@ -610,7 +622,7 @@ static dance_res_result *signed_negative(lookup_ctx *ctx, const ldns_pkt *pkt,
         keys != NULL ? dance_res_result_status(keys) : DANCE_RES_INDETERMINATE;
     int nxdomain = ldns_pkt_get_rcode(pkt) == LDNS_RCODE_NXDOMAIN;
     uint32_t ttl = negative_ttl(ldns_pkt_authority(pkt), UINT32_MAX);
-    ldns_rr_list *nsecs = NULL;
+    ldns_rr_list *nsecs = NULL, *keyset = NULL;
     char why[WHY_LEN], *ss = dname_str(signer);
 
     if (kst == DANCE_RES_INSECURE) {
@@ -624,8 +636,9 @@ static dance_res_result *signed_negative(lookup_ctx *ctx, const ldns_pkt *pkt,
         r = fail(ctx, qname, type, kst, why);
         goto done;
     }
-    nsecs = verified_denials(ctx, pkt, signer,
-                             dance_res_result_get0_rrset(keys), &ttl);
+    keyset = dance_res_result_get1_rrset(keys);
+    nsecs = keyset != NULL ? verified_denials(ctx, pkt, signer, keyset, &ttl)
+                           : NULL;
     if (nsecs == NULL) {
         r = fail(ctx, qname, type, DANCE_RES_INDETERMINATE, "out of memory");
         goto done;
@@ -659,6 +672,7 @@ static dance_res_result *signed_negative(lookup_ctx *ctx, const ldns_pkt *pkt,
 done:
     free(ss);
     ldns_rr_list_deep_free(nsecs);
+    ldns_rr_list_deep_free(keyset);
     dance_res_result_free(keys);
     return r;
 }
@@ -976,17 +990,25 @@ static int status_rank(dance_res_status st)
     }
 }
 
-/* cname_target - the target of a hop that answered with a CNAME, or NULL. */
-static const ldns_rdf *cname_target(const dance_res_result *r,
-                                    ldns_rr_type type)
+/* is_cname_hop - did a hop for type answer with a CNAME to follow? */
+static int is_cname_hop(const dance_res_result *r, ldns_rr_type type)
 {
-    const ldns_rr_list *set = dance_res_result_get0_rrset(r);
-    const ldns_rr *rr = set != NULL ? ldns_rr_list_rr(set, 0) : NULL;
+    return type != LDNS_RR_TYPE_CNAME &&
+           dance_res_result_rr_type(r, 0) == LDNS_RR_TYPE_CNAME;
+}
 
-    if (type == LDNS_RR_TYPE_CNAME || rr == NULL ||
-        ldns_rr_get_type(rr) != LDNS_RR_TYPE_CNAME || ldns_rr_rd_count(rr) != 1)
+/* cname_target - the target of a CNAME hop (caller frees), or NULL. */
+static ldns_rdf *cname_target(const dance_res_result *r, ldns_rr_type type)
+{
+    ldns_rdf *target = NULL;
+    const uint8_t *rdata;
+    size_t len = 0, pos = 0;
+
+    if (!is_cname_hop(r, type) ||
+        (rdata = dance_res_result_get0_rdata(r, 0, &len)) == NULL ||
+        ldns_wire2dname(&target, rdata, len, &pos) != LDNS_STATUS_OK)
         return NULL;
-    return ldns_rr_rdf(rr, 0);
+    return target;
 }
 
 /* dance_res_lookup_cached - see header. */
@@ -998,7 +1020,7 @@ dance_res_result *dance_res_lookup_cached(dance_res *res, const char *name,
     dance_res_result *r =
         dance_cache_get1_grace(res->cache, name, type, now, grace);
 
-    if (r != NULL && cname_target(r, type) != NULL) {
+    if (r != NULL && is_cname_hop(r, type)) {
         dance_res_result_free(r); /* a chain: the full lookup composes it */
         return NULL;
     }
@@ -1014,7 +1036,7 @@ static dance_res_result *lookup(dance_res *res, const char *name, uint16_t type,
                       .deadline = dance_net_now_ms() + res->cfg.deadline_ms,
                       .budget = QUERY_BUDGET,
                       .fresh = fresh};
-    ldns_rdf *qname = NULL, *next = NULL;
+    ldns_rdf *qname = NULL;
     dance_res_result *r = NULL, *out;
     dance_res_status worst = DANCE_RES_SECURE;
     uint32_t ttl = UINT32_MAX;
@@ -1028,7 +1050,7 @@ static dance_res_result *lookup(dance_res *res, const char *name, uint16_t type,
                                     0, now, why);
     }
     for (hops = 0;; hops++) {
-        const ldns_rdf *target;
+        ldns_rdf *target;
         char *ts;
 
         r = hop(&ctx, qname, type);
@@ -1038,6 +1060,7 @@ static dance_res_result *lookup(dance_res *res, const char *name, uint16_t type,
         if (target == NULL)
             break;
         if (hops == MAX_CNAME_HOPS) {
+            ldns_rdf_deep_free(target);
             dance_res_result_free(r);
             fmt(why, "CNAME chain longer than %d%s", MAX_CNAME_HOPS, chain);
             r = fail(&ctx, qname, type, DANCE_RES_INDETERMINATE, why);
@@ -1054,13 +1077,10 @@ static dance_res_result *lookup(dance_res *res, const char *name, uint16_t type,
             snprintf(chain + used, sizeof(chain) - used, " -> %s", ts);
         }
         free(ts);
-        next = ldns_rdf_clone(target);
         dance_res_result_free(r);
         r = NULL;
         ldns_rdf_deep_free(qname);
-        qname = next;
-        if (qname == NULL)
-            break;
+        qname = target;
     }
     ldns_rdf_deep_free(qname);
     if (hops == 0 || r == NULL)
@@ -1073,8 +1093,7 @@ static dance_res_result *lookup(dance_res *res, const char *name, uint16_t type,
     if (dance_res_result_ttl(r) < ttl)
         ttl = dance_res_result_ttl(r);
     {
-        const ldns_rr_list *set = dance_res_result_get0_rrset(r);
-        ldns_rr_list *copy = set != NULL ? ldns_rr_list_clone(set) : NULL;
+        ldns_rr_list *copy = dance_res_result_get1_rrset(r);
         const char *last = dance_res_result_get0_why(r);
         int need = snprintf(NULL, 0, "%s (via CNAME %s%s)", last, name, chain);
         char *full = need > 0 ? malloc((size_t)need + 1) : NULL;
@@ -1084,6 +1103,7 @@ static dance_res_result *lookup(dance_res *res, const char *name, uint16_t type,
                      chain);
         out = dance_res_result_new(name, type, worst, copy, ttl, now,
                                    full != NULL ? full : "via CNAME");
+        ldns_rr_list_deep_free(copy);
         free(full);
     }
     dance_res_result_free(r);

@@ -1,5 +1,10 @@
 /*
  * dance_result.c - immutable, reference-counted lookup results.
+ *
+ * A result is one allocation: the fixed fields, then the name, the reason
+ * and the records in DNS wire form (each one owner, type, class, TTL,
+ * RDLENGTH, RDATA, without name compression). A cache of 100,000 client
+ * identities therefore costs one block each, not a tree of ldns objects.
  */
 #include "dance_result.h"
 
@@ -13,9 +18,12 @@ struct dance_res_result {
     uint16_t type;
     uint32_t ttl;
     time_t expires;
-    char *name;
-    char *why;
-    ldns_rr_list *rrset; /* owned, read-only after construction */
+    const char *name;    /* into data */
+    const char *why;     /* into data */
+    const uint8_t *wire; /* into data: the records */
+    size_t wire_len;
+    size_t rr_count;
+    char data[]; /* name NUL why NUL records */
 };
 
 /* dance_res_status_str - presentation form of a status. */
@@ -48,33 +56,44 @@ int dance_res_status_is_secure(dance_res_status status)
 /* dance_res_result_new - see header. */
 dance_res_result *dance_res_result_new(const char *name, uint16_t type,
                                        dance_res_status status,
-                                       ldns_rr_list *rrset, uint32_t ttl,
+                                       const ldns_rr_list *rrset, uint32_t ttl,
                                        time_t now, const char *why)
 {
-    dance_res_result *res = calloc(1, sizeof(*res));
+    size_t name_len = strlen(name != NULL ? name : "") + 1;
+    size_t why_len = strlen(why != NULL ? why : "") + 1;
+    size_t count = rrset != NULL ? ldns_rr_list_rr_count(rrset) : 0;
+    ldns_buffer *buf = ldns_buffer_new(512);
+    dance_res_result *res = NULL;
+    char *p;
 
+    if (buf == NULL)
+        return NULL;
+    for (size_t i = 0; i < count; i++)
+        if (ldns_rr2buffer_wire(buf, ldns_rr_list_rr(rrset, i),
+                                LDNS_SECTION_ANSWER) != LDNS_STATUS_OK)
+            goto done;
+    res = malloc(sizeof(*res) + name_len + why_len + ldns_buffer_position(buf));
     if (res == NULL)
-        goto err;
-    res->name = strdup(name != NULL ? name : "");
-    res->why = strdup(why != NULL ? why : "");
-    if (res->name == NULL || res->why == NULL)
-        goto err;
+        goto done;
     atomic_init(&res->refs, 1);
     res->status = status;
     res->type = type;
     res->ttl = ttl;
     res->expires = now + (time_t)ttl;
-    res->rrset = rrset;
+    p = res->data;
+    memcpy(p, name != NULL ? name : "", name_len);
+    res->name = p;
+    p += name_len;
+    memcpy(p, why != NULL ? why : "", why_len);
+    res->why = p;
+    p += why_len;
+    memcpy(p, ldns_buffer_begin(buf), ldns_buffer_position(buf));
+    res->wire = (const uint8_t *)p;
+    res->wire_len = ldns_buffer_position(buf);
+    res->rr_count = count;
+done:
+    ldns_buffer_free(buf);
     return res;
-
-err:
-    if (res != NULL) {
-        free(res->name);
-        free(res->why);
-        free(res);
-    }
-    ldns_rr_list_deep_free(rrset);
-    return NULL;
 }
 
 /* dance_res_result_up_ref - take one more reference. */
@@ -90,9 +109,6 @@ void dance_res_result_free(dance_res_result *res)
         return;
     if (atomic_fetch_sub_explicit(&res->refs, 1, memory_order_acq_rel) != 1)
         return;
-    ldns_rr_list_deep_free(res->rrset);
-    free(res->name);
-    free(res->why);
     free(res);
 }
 
@@ -116,11 +132,6 @@ uint16_t dance_res_result_type(const dance_res_result *res)
     return res->type;
 }
 
-const ldns_rr_list *dance_res_result_get0_rrset(const dance_res_result *res)
-{
-    return res->rrset;
-}
-
 uint32_t dance_res_result_ttl(const dance_res_result *res)
 {
     return res->ttl;
@@ -129,4 +140,78 @@ uint32_t dance_res_result_ttl(const dance_res_result *res)
 time_t dance_res_result_expires(const dance_res_result *res)
 {
     return res->expires;
+}
+
+size_t dance_res_result_rr_count(const dance_res_result *res)
+{
+    return res->rr_count;
+}
+
+/* find_rr - offset of record i's fixed fields (just past its owner name)
+ * in the wire form we wrote ourselves; 0 when out of range. */
+static size_t find_rr(const dance_res_result *res, size_t i)
+{
+    size_t pos = 0;
+
+    for (size_t n = 0; n <= i && pos < res->wire_len; n++) {
+        size_t rdlen;
+
+        while (pos < res->wire_len && res->wire[pos] != 0)
+            pos += 1 + res->wire[pos]; /* a label: no compression here */
+        pos++;                         /* the root label */
+        if (pos + 10 > res->wire_len)
+            return 0;
+        if (n == i)
+            return pos;
+        rdlen = ((size_t)res->wire[pos + 8] << 8) | res->wire[pos + 9];
+        pos += 10 + rdlen;
+    }
+    return 0;
+}
+
+/* dance_res_result_rr_type - see header. */
+uint16_t dance_res_result_rr_type(const dance_res_result *res, size_t i)
+{
+    size_t pos = i < res->rr_count ? find_rr(res, i) : 0;
+
+    return pos == 0 ? 0
+                    : (uint16_t)((res->wire[pos] << 8) | res->wire[pos + 1]);
+}
+
+/* dance_res_result_get0_rdata - see header. */
+const uint8_t *dance_res_result_get0_rdata(const dance_res_result *res,
+                                           size_t i, size_t *len)
+{
+    size_t pos = i < res->rr_count ? find_rr(res, i) : 0;
+    size_t rdlen;
+
+    if (pos == 0)
+        return NULL;
+    rdlen = ((size_t)res->wire[pos + 8] << 8) | res->wire[pos + 9];
+    if (pos + 10 + rdlen > res->wire_len)
+        return NULL;
+    *len = rdlen;
+    return res->wire + pos + 10;
+}
+
+/* dance_res_result_get1_rrset - see header. */
+ldns_rr_list *dance_res_result_get1_rrset(const dance_res_result *res)
+{
+    ldns_rr_list *list;
+    size_t pos = 0;
+
+    if (res->rr_count == 0 || (list = ldns_rr_list_new()) == NULL)
+        return NULL;
+    for (size_t i = 0; i < res->rr_count; i++) {
+        ldns_rr *rr = NULL;
+
+        if (ldns_wire2rr(&rr, res->wire, res->wire_len, &pos,
+                         LDNS_SECTION_ANSWER) != LDNS_STATUS_OK ||
+            !ldns_rr_list_push_rr(list, rr)) {
+            ldns_rr_free(rr);
+            ldns_rr_list_deep_free(list);
+            return NULL;
+        }
+    }
+    return list;
 }

@@ -8,6 +8,7 @@
 #ifndef DANCE_RESULT_H
 #define DANCE_RESULT_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <time.h>
 
@@ -39,16 +40,15 @@ typedef struct dance_res_result dance_res_result;
  * name:    owner name asked for (presentation format); copied.
  * type:    RR type asked for.
  * status:  outcome.
- * rrset:   records (may be NULL); ownership passes to the result.
+ * rrset:   records (may be NULL); read, not kept (the caller frees it).
  * ttl:     seconds the result may be reused from `now`.
  * now:     the time the result was produced.
  * why:     human-readable reason, copied; NULL means "".
- * Returns a result with one reference, or NULL on allocation failure (rrset
- * is freed in that case too, so the caller never leaks it).
+ * Returns a result with one reference, or NULL on allocation failure.
  */
 dance_res_result *dance_res_result_new(const char *name, uint16_t type,
                                        dance_res_status status,
-                                       ldns_rr_list *rrset, uint32_t ttl,
+                                       const ldns_rr_list *rrset, uint32_t ttl,
                                        time_t now, const char *why);
 
 /* dance_res_result_up_ref - take one more reference. Thread-safe. */
@@ -64,10 +64,32 @@ const char *dance_res_result_get0_why(const dance_res_result *res);
 const char *dance_res_result_get0_name(const dance_res_result *res);
 uint16_t dance_res_result_type(const dance_res_result *res);
 /*
- * The records (the RRset of the final name for a CNAME chain), or NULL when
- * there are none; borrowed and read-only: many threads may share it.
+ * Records: the RRset of the name asked for (of the final name for a CNAME
+ * chain). They are kept in DNS wire form, in the result's own allocation,
+ * so a cache of many results stays small.
  */
-const ldns_rr_list *dance_res_result_get0_rrset(const dance_res_result *res);
+
+/* dance_res_result_rr_count - how many records (0 for absence). */
+size_t dance_res_result_rr_count(const dance_res_result *res);
+
+/* dance_res_result_rr_type - the type of record i, or 0 when out of range. */
+uint16_t dance_res_result_rr_type(const dance_res_result *res, size_t i);
+
+/*
+ * dance_res_result_get0_rdata - the wire RDATA of record i and its length;
+ * NULL when out of range. Borrowed: valid while the caller holds a ref.
+ * No allocation: this is what the handshake path uses.
+ */
+const uint8_t *dance_res_result_get0_rdata(const dance_res_result *res,
+                                           size_t i, size_t *len);
+
+/*
+ * dance_res_result_get1_rrset - the records as a new ldns list (caller
+ * frees with ldns_rr_list_deep_free), or NULL when there are none or
+ * memory runs out.
+ */
+ldns_rr_list *dance_res_result_get1_rrset(const dance_res_result *res);
+
 /* The TTL granted when the result was made. */
 uint32_t dance_res_result_ttl(const dance_res_result *res);
 /* Absolute time after which the result must not be used. */

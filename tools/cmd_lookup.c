@@ -65,7 +65,7 @@ int dance_cmd_lookup(int argc, char **argv)
     ldns_rr_type type = LDNS_RR_TYPE_TLSA;
     dance_res *res = NULL;
     dance_res_result *r = NULL;
-    const ldns_rr_list *rrset;
+    ldns_rr_list *rrset;
     ldns_rdf *check = NULL;
     int c, taken, rc;
 
@@ -121,9 +121,10 @@ int dance_cmd_lookup(int argc, char **argv)
     }
     printf("status: %s\n", dance_res_status_str(dance_res_result_status(r)));
     printf("why: %s\n", dance_res_result_get0_why(r));
-    rrset = dance_res_result_get0_rrset(r);
+    rrset = dance_res_result_get1_rrset(r);
     for (size_t i = 0; rrset != NULL && i < ldns_rr_list_rr_count(rrset); i++)
         ldns_rr_print(stdout, ldns_rr_list_rr(rrset, i));
+    ldns_rr_list_deep_free(rrset);
     rc = exit_for(dance_res_result_status(r));
     dance_res_result_free(r);
     dance_res_free(res);

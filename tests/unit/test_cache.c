@@ -295,7 +295,7 @@ static void test_negative(void)
     got = dance_cache_get1(cache, "NX.example.test.", TYPE_TLSA, T0 + 59);
     CU_ASSERT_PTR_NOT_NULL_FATAL(got);
     CU_ASSERT_EQUAL(dance_res_result_status(got), DANCE_RES_SECURE_NXDOMAIN);
-    CU_ASSERT_PTR_NULL(dance_res_result_get0_rrset(got));
+    CU_ASSERT_EQUAL(dance_res_result_rr_count(got), 0);
     CU_ASSERT_STRING_EQUAL(dance_res_result_get0_why(got),
                            "NSEC3 proves NXDOMAIN");
     dance_res_result_free(got);
@@ -303,7 +303,7 @@ static void test_negative(void)
     got = dance_cache_get1(cache, "nd.example.test", TYPE_TLSA, T0 + 29);
     CU_ASSERT_PTR_NOT_NULL_FATAL(got);
     CU_ASSERT_EQUAL(dance_res_result_status(got), DANCE_RES_SECURE_NODATA);
-    CU_ASSERT_PTR_NULL(dance_res_result_get0_rrset(got));
+    CU_ASSERT_EQUAL(dance_res_result_rr_count(got), 0);
     dance_res_result_free(got);
 
     /* Negative entries expire by their own TTL too. */
@@ -528,8 +528,10 @@ static void test_rrset_outlives_eviction(void)
     ldns_rr_list *list = ldns_rr_list_new();
     ldns_rr *rr = NULL;
     dance_res_result *r, *got;
-    const ldns_rr_list *rrset;
+    ldns_rr_list *rrset;
     const ldns_rr *first;
+    const uint8_t *rdata;
+    size_t rdlen = 0;
     char *text;
 
     CU_ASSERT_PTR_NOT_NULL_FATAL(cache);
@@ -539,6 +541,7 @@ static void test_rrset_outlives_eviction(void)
     CU_ASSERT_TRUE_FATAL(ldns_rr_list_push_rr(list, rr));
     r = dance_res_result_new("_443._tcp.a.example.test", TYPE_TLSA,
                              DANCE_RES_SECURE, list, 300, T0, "validated");
+    ldns_rr_list_deep_free(list); /* the result keeps its own copy */
     CU_ASSERT_PTR_NOT_NULL_FATAL(r);
     CU_ASSERT_EQUAL(dance_cache_put(cache, r, T0), 1);
     dance_res_result_free(r); /* only the cache holds it now */
@@ -553,7 +556,18 @@ static void test_rrset_outlives_eviction(void)
     CU_ASSERT_FALSE(hits(cache, "_443._tcp.a.example.test", TYPE_TLSA, T0));
     dance_cache_free(cache);
 
-    rrset = dance_res_result_get0_rrset(got);
+    /* The wire RDATA, as the handshake path reads it. */
+    CU_ASSERT_EQUAL(dance_res_result_rr_count(got), 1);
+    CU_ASSERT_EQUAL(dance_res_result_rr_type(got, 0), LDNS_RR_TYPE_TLSA);
+    CU_ASSERT_EQUAL(dance_res_result_rr_type(got, 1), 0);
+    CU_ASSERT_PTR_NULL(dance_res_result_get0_rdata(got, 1, &rdlen));
+    rdata = dance_res_result_get0_rdata(got, 0, &rdlen);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(rdata);
+    CU_ASSERT_EQUAL(rdlen, 3 + 32);
+    CU_ASSERT(rdata[0] == 3 && rdata[1] == 1 && rdata[2] == 1 &&
+              rdata[3] == 0x01 && rdata[4] == 0x02);
+    /* And as ldns records again. */
+    rrset = dance_res_result_get1_rrset(got);
     CU_ASSERT_PTR_NOT_NULL_FATAL(rrset);
     CU_ASSERT_EQUAL_FATAL(ldns_rr_list_rr_count(rrset), 1);
     first = ldns_rr_list_rr(rrset, 0);
@@ -567,6 +581,7 @@ static void test_rrset_outlives_eviction(void)
     CU_ASSERT_PTR_NOT_NULL_FATAL(text);
     CU_ASSERT_PTR_NOT_NULL(strstr(text, "0102030405060708090a0b0c0d0e0f10"));
     LDNS_FREE(text);
+    ldns_rr_list_deep_free(rrset);
     dance_res_result_free(got);
 }
 
