@@ -9,6 +9,7 @@ packages=(
   nsd unbound dns-root-data
   curl nginx python3
   libcbor-dev python3-cbor2 python3-cryptography clang libclang-rt-14-dev
+  valgrind
 )
 
 missing=()

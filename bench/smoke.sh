@@ -1,0 +1,104 @@
+#!/bin/bash
+# smoke.sh - correctness-only smoke run of dance-bench (ctest bench.smoke).
+#
+#   smoke.sh DANCE_BENCH DANCE_SO FAULTPROXY DNSWORLD_SH
+#
+# Builds a small PKI and a DNS world, then checks that a baseline run and
+# DANE runs (validate and trust-ad, TLS 1.2 and 1.3) complete every
+# handshake and that the provider's counters say what happened: a warm run
+# answers every handshake from the cache, a cold run queues one lookup per
+# new name. Nothing here measures or asserts time.
+# The checks are eval'd strings that read $out: single quotes on purpose.
+# shellcheck disable=SC2016,SC2034
+set -euo pipefail
+if [ $# -ne 4 ]; then
+    echo "usage: $0 DANCE_BENCH DANCE_SO FAULTPROXY DNSWORLD_SH" >&2
+    exit 2
+fi
+BENCH=$1 FAULTPROXY=$3 DNSWORLD=$4
+MODULE=$(realpath "$2") # openssl.cnf resolves relative modules elsewhere
+TMP=$(mktemp -d /tmp/dance-bench-smoke.XXXXXX)
+trap '"$DNSWORLD" stop "$TMP/world" >/dev/null 2>&1 || true; rm -rf "$TMP"' EXIT
+fails=0
+
+# check NAME COND - report one assertion (COND is eval'd, so callers quote
+# it in single quotes on purpose).
+check() {
+    if eval "$2"; then
+        echo "ok - $1"
+    else
+        echo "not ok - $1"
+        fails=$((fails + 1))
+    fi
+}
+
+# field LINE KEY - the value of KEY in a result line.
+field() {
+    tr ' ' '\n' <<<"$1" | sed -n "s/^$2=//p"
+}
+
+# conf FILE [KEY=VALUE...] - an openssl.cnf; with settings, dance is loaded.
+conf() {
+    local f=$1 kv
+    shift
+    {
+        echo "openssl_conf = openssl_init"
+        echo "[openssl_init]"
+        echo "providers = provider_sect"
+        echo "[provider_sect]"
+        echo "default = default_sect"
+        [ $# -gt 0 ] && echo "dance = dance_sect"
+        echo "[default_sect]"
+        echo "activate = 1"
+        if [ $# -gt 0 ]; then
+            echo "[dance_sect]"
+            echo "module = $MODULE"
+            echo "activate = 1"
+            for kv in "$@"; do echo "${kv%%=*} = ${kv#*=}"; done
+        fi
+    } >"$f"
+}
+
+"$BENCH" pki "$TMP" 40
+"$DNSWORLD" start "$TMP/world" "$FAULTPROXY" "$TMP/tlsa.rr" >/dev/null 2>&1
+# shellcheck disable=SC1091
+. "$TMP/world/env"
+
+conf "$TMP/base.cnf"
+out=$(OPENSSL_CONF=$TMP/base.cnf "$BENCH" run --pki "$TMP" --label base \
+    --n 20 --ids 0:4 --expect-dance no)
+check "baseline: 20 of 20 handshakes" '[ "$(field "$out" ok)" = 20 ]'
+
+for mode in validate trust-ad; do
+    ns=$DW_NSD
+    [ $mode = trust-ad ] && ns=$DW_UNBOUND
+    conf "$TMP/$mode.cnf" client_auth=require dnssec=$mode "nameservers=$ns" \
+        trust_anchor="$DW_ANCHOR" log_level=warn
+    for tls in 1.2 1.3; do
+        out=$(OPENSSL_CONF=$TMP/$mode.cnf "$BENCH" run --pki "$TMP" \
+            --label warm --tls $tls --n 20 --ids 0:4 --prewarm \
+            --expect-dance yes)
+        check "$mode TLS $tls warm: 20 ok, all from the cache" \
+            '[ "$(field "$out" ok)" = 20 ] && [ "$(field "$out" immediate)" = 20 ] && [ "$(field "$out" queued)" = 0 ]'
+        first=10
+        [ $tls = 1.3 ] && first=20
+        out=$(OPENSSL_CONF=$TMP/$mode.cnf "$BENCH" run --pki "$TMP" \
+            --label cold --tls $tls --n 10 --ids $first:10 --fresh \
+            --chain-warm 0 --expect-dance yes)
+        check "$mode TLS $tls cold: 10 ok, one queued lookup each" \
+            '[ "$(field "$out" ok)" = 10 ] && [ "$(field "$out" queued)" = 10 ]'
+    done
+done
+# DANE decides: with `allow` naming someone else, the same clients are
+# refused (no lookup is made for them).
+conf "$TMP/deny.cnf" client_auth=require dnssec=validate "nameservers=$DW_NSD" \
+    trust_anchor="$DW_ANCHOR" allow=nobody.example.test log_level=error
+if OPENSSL_CONF=$TMP/deny.cnf "$BENCH" run --pki "$TMP" --label deny \
+    --n 3 --ids 0:1 --expect-dance yes >"$TMP/deny.out" 2>/dev/null; then
+    check "name outside allow is refused" false
+else
+    check "name outside allow is refused" \
+        '[ "$(field "$(cat "$TMP/deny.out")" fail)" = 3 ]'
+fi
+[ $fails -eq 0 ] || { echo "$fails check(s) failed"; exit 1; }
+echo "all checks passed"
