@@ -140,54 +140,10 @@ fi
 NGINX=$(command -v nginx || true)
 [ -z "$NGINX" ] && [ -x /usr/sbin/nginx ] && NGINX=/usr/sbin/nginx
 if [ -n "$NGINX" ]; then
-    NGX=$TMP/nginx
-    mkdir -p "$NGX/logs" "$NGX/tmp"
     NGX_PORT=${SERVER_PORTS[0]}
     tls_conf srv-nginx client_auth=optional
-    cat >"$NGX/nginx.conf" <<NGXEOF
-daemon off;
-master_process on;
-worker_processes 2;
-user root;
-pid $NGX/nginx.pid;
-error_log $NGX/logs/error.log info;
-env OPENSSL_CONF;
-events { worker_connections 64; }
-http {
-    access_log $NGX/logs/access.log;
-    client_body_temp_path $NGX/tmp/body;
-    proxy_temp_path $NGX/tmp/proxy;
-    fastcgi_temp_path $NGX/tmp/fastcgi;
-    uwsgi_temp_path $NGX/tmp/uwsgi;
-    scgi_temp_path $NGX/tmp/scgi;
-    server {
-        listen 127.0.0.1:$NGX_PORT ssl;
-        server_name www.example.test;
-        ssl_certificate $PKI/www.crt;
-        ssl_certificate_key $PKI/www.key;
-        ssl_protocols TLSv1.2 TLSv1.3;
-        ssl_verify_client optional_no_ca;
-        location / {
-            default_type text/plain;
-            return 200 "\$ssl_client_verify\n";
-        }
-    }
-}
-NGXEOF
-    mapfile -t NGX_ENV < <(tls_env "$TMP/srv-nginx.cnf" 0)
-    env "${NGX_ENV[@]}" "$NGINX" -p "$NGX" -c "$NGX/nginx.conf" \
-        </dev/null >"$NGX/stdout" 2>&1 &
-    NGX_PID=$!
     ready=0
-    for ((i = 0; i < 100; i++)); do
-        if ! kill -0 "$NGX_PID" 2>/dev/null; then break; fi
-        if timeout 1 bash -c "exec 3<>/dev/tcp/127.0.0.1/$NGX_PORT" \
-            2>/dev/null; then
-            ready=1
-            break
-        fi
-        sleep 0.1
-    done
+    tls_nginx_start "$TMP/srv-nginx.cnf" && ready=1
     if [ "$ready" != 1 ]; then
         tls_fail "nginx starts with the provider" "it did not listen"
         tls_show nginx "$NGX/stdout"
@@ -239,13 +195,7 @@ body '${body:-none}'"
                 '^HTTP/1.[01] 200 NONE$' - "-tls${v/./_}"
         done
     fi
-    kill -TERM "$NGX_PID" 2>/dev/null || true
-    for ((i = 0; i < 50; i++)); do
-        kill -0 "$NGX_PID" 2>/dev/null || break
-        sleep 0.1
-    done
-    kill -KILL "$NGX_PID" 2>/dev/null || true
-    wait "$NGX_PID" 2>/dev/null || true
+    tls_nginx_stop
     san=$(tls_sanitizer_report "$NGX/stdout" "$NGX/logs/error.log")
     if [ -n "$san" ]; then
         tls_fail "nginx: no sanitizer report" "found one"

@@ -219,6 +219,73 @@ tls_show() {
         tail -n 25 | sed "s/^/#   $label: /" || true
 }
 
+# tls_nginx_start CNF: nginx (a master and 2 workers) in $TMP/nginx on
+# 127.0.0.1:$NGX_PORT with the www certificate, asking every client for a
+# certificate (ssl_verify_client optional_no_ca: the chain is judged by
+# OpenSSL and the provider) and answering every request with
+# $ssl_client_verify. OPENSSL_CONF=CNF loads the provider. Sets NGX and
+# NGX_PID; returns 0 once it listens, 1 if it did not within 10 s.
+tls_nginx_start() {
+    local cnf=$1 i envs
+    NGX=$TMP/nginx
+    mkdir -p "$NGX/logs" "$NGX/tmp"
+    cat >"$NGX/nginx.conf" <<NGXEOF
+daemon off;
+master_process on;
+worker_processes 2;
+user root;
+pid $NGX/nginx.pid;
+error_log $NGX/logs/error.log info;
+env OPENSSL_CONF;
+events { worker_connections 64; }
+http {
+    access_log $NGX/logs/access.log;
+    client_body_temp_path $NGX/tmp/body;
+    proxy_temp_path $NGX/tmp/proxy;
+    fastcgi_temp_path $NGX/tmp/fastcgi;
+    uwsgi_temp_path $NGX/tmp/uwsgi;
+    scgi_temp_path $NGX/tmp/scgi;
+    server {
+        listen 127.0.0.1:$NGX_PORT ssl;
+        server_name www.example.test;
+        ssl_certificate $PKI/www.crt;
+        ssl_certificate_key $PKI/www.key;
+        ssl_protocols TLSv1.2 TLSv1.3;
+        ssl_verify_client optional_no_ca;
+        location / {
+            default_type text/plain;
+            return 200 "\$ssl_client_verify\n";
+        }
+    }
+}
+NGXEOF
+    mapfile -t envs < <(tls_env "$cnf" 0)
+    env "${envs[@]}" "$NGINX" -p "$NGX" -c "$NGX/nginx.conf" \
+        </dev/null >"$NGX/stdout" 2>&1 &
+    NGX_PID=$!
+    for ((i = 0; i < 100; i++)); do
+        kill -0 "$NGX_PID" 2>/dev/null || return 1
+        if timeout 1 bash -c "exec 3<>/dev/tcp/127.0.0.1/$NGX_PORT" \
+            2>/dev/null; then
+            return 0
+        fi
+        sleep 0.1
+    done
+    return 1
+}
+
+# tls_nginx_stop: stop the nginx tls_nginx_start started, and wait for it.
+tls_nginx_stop() {
+    local i
+    kill -TERM "$NGX_PID" 2>/dev/null || true
+    for ((i = 0; i < 50; i++)); do
+        kill -0 "$NGX_PID" 2>/dev/null || break
+        sleep 0.1
+    done
+    kill -KILL "$NGX_PID" 2>/dev/null || true
+    wait "$NGX_PID" 2>/dev/null || true
+}
+
 # tls_done - print the summary; exit 1 if any case failed.
 tls_done() {
     echo "$TLS_PASSED passed, $TLS_FAILED failed"

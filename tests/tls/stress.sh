@@ -103,58 +103,9 @@ if [ -z "$NGINX" ]; then
     tls_fail "nginx stress" "nginx is not installed (scripts/deps.sh)"
     tls_done
 fi
-NGX=$TMP/nginx
-mkdir -p "$NGX/logs" "$NGX/tmp"
 NGX_PORT=${SERVER_PORTS[0]}
 tls_conf srv-nginx client_auth=optional
-cat >"$NGX/nginx.conf" <<NGXEOF
-daemon off;
-master_process on;
-worker_processes 2;
-user root;
-pid $NGX/nginx.pid;
-error_log $NGX/logs/error.log notice;
-env OPENSSL_CONF;
-events { worker_connections 64; }
-http {
-    access_log off;
-    client_body_temp_path $NGX/tmp/body;
-    proxy_temp_path $NGX/tmp/proxy;
-    fastcgi_temp_path $NGX/tmp/fastcgi;
-    uwsgi_temp_path $NGX/tmp/uwsgi;
-    scgi_temp_path $NGX/tmp/scgi;
-    server {
-        listen 127.0.0.1:$NGX_PORT ssl;
-        ssl_certificate $PKI/www.crt;
-        ssl_certificate_key $PKI/www.key;
-        ssl_verify_client optional_no_ca;
-        location / {
-            default_type text/plain;
-            return 200 "\$ssl_client_verify\n";
-        }
-    }
-}
-NGXEOF
-mapfile -t NGX_ENV < <(tls_env "$TMP/srv-nginx.cnf" 0)
-env "${NGX_ENV[@]}" "$NGINX" -p "$NGX" -c "$NGX/nginx.conf" \
-    </dev/null >"$NGX/stdout" 2>&1 &
-NGX_PID=$!
-# stop_nginx - stop the nginx master started above and wait for it.
-stop_nginx() {
-    kill -TERM "$NGX_PID" 2>/dev/null || true
-    for ((j = 0; j < 50; j++)); do
-        kill -0 "$NGX_PID" 2>/dev/null || break
-        sleep 0.1
-    done
-    kill -KILL "$NGX_PID" 2>/dev/null || true
-    wait "$NGX_PID" 2>/dev/null || true
-}
-for ((i = 0; i < 100; i++)); do
-    kill -0 "$NGX_PID" 2>/dev/null || break
-    timeout 1 bash -c "exec 3<>/dev/tcp/127.0.0.1/$NGX_PORT" 2>/dev/null &&
-        break
-    sleep 0.1
-done
+tls_nginx_start "$TMP/srv-nginx.cnf" || true
 workers_before=$(pgrep -P "$NGX_PID" | sort | tr '\n' ' ')
 M=$((N / 3))
 bad=0
@@ -193,7 +144,7 @@ else
         "workers before '$workers_before', after '$workers_after'"
     grep 'exited on signal' "$NGX/logs/error.log" | sed 's/^/#   /' || true
 fi
-stop_nginx
+tls_nginx_stop
 san=$(tls_sanitizer_report "$NGX/stdout" "$NGX/logs/error.log")
 if [ -n "$san" ]; then
     tls_fail "nginx: no sanitizer report" "found one"
