@@ -26,7 +26,7 @@ work=$(mktemp -d /tmp/dance-demo.XXXXXX)
 server_pid=
 cleanup() {
     [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null || true
-    tests/dnsworld/dnsworld.sh stop "$work/dns" >/dev/null 2>&1 || true
+    "$top/tests/dnsworld/dnsworld.sh" stop "$work/dns" >/dev/null 2>&1 || true
     rm -rf "$work"
 }
 trap cleanup EXIT
