@@ -144,14 +144,16 @@ recorded_pid() {
 }
 
 # wait_ready NAME PROG PORT LOG - poll PORT until a test. SOA query gets
-# NOERROR; fail with LOG's tail if the process dies or after ~10 s.
+# NOERROR. Returns 1 (LOG's tail shown) if the process dies, e.g. because
+# another process took its port; fails after ~10 s.
 wait_ready() {
     local name=$1 prog=$2 port=$3 log=$4 pid i out
     pid=$(recorded_pid "$name")
     for ((i = 0; i < WAIT_STEPS; i++)); do
         if ! proc_running "$pid"; then
             tail -n 20 "$log" >&2 || true
-            fail "$name exited during start-up (log: $log)"
+            msg "$name exited during start-up (log: $log)"
+            return 1
         fi
         out=$(timeout 2 drill -p "$port" @127.0.0.1 test. SOA 2>&1) || true
         if grep -q 'rcode: NOERROR' <<<"$out"; then
@@ -539,6 +541,42 @@ write_env() {
 }
 
 # start_world - the "start" command.
+# start_servers - pick ports, write the configurations, start nsd, unbound
+# and the two proxies and wait for each; 1 if one of them died.
+start_servers() {
+    PORTS=""
+    NSD_PORT=$(pick_port)
+    PORTS="$PORTS $NSD_PORT"
+    UNBOUND_PORT=$(pick_port)
+    PORTS="$PORTS $UNBOUND_PORT"
+    PROXY_NSD_PORT=$(pick_port)
+    PORTS="$PORTS $PROXY_NSD_PORT"
+    PROXY_UNBOUND_PORT=$(pick_port)
+    write_nsd_conf "$NSD_PORT"
+    write_unbound_conf "$UNBOUND_PORT" "$NSD_PORT" "$PROXY_NSD_PORT"
+
+    launch nsd nsd "$DIR/nsd/nsd.stderr" nsd -d -c "$DIR/nsd/nsd.conf"
+    wait_ready nsd nsd "$NSD_PORT" "$DIR/nsd/nsd.log" || return 1
+
+    launch proxy-nsd faultproxy "$DIR/proxy-nsd.stderr" "$FAULTPROXY" \
+        -l 127.0.0.1 -p "$PROXY_NSD_PORT" -u "127.0.0.1@$NSD_PORT" \
+        --log "$DIR/proxy-nsd.log" --pidfile "$DIR/proxy-nsd.pid"
+    wait_ready proxy-nsd faultproxy "$PROXY_NSD_PORT" \
+        "$DIR/proxy-nsd.stderr" || return 1
+
+    launch unbound unbound "$DIR/unbound/unbound.stderr" \
+        unbound -c "$DIR/unbound/unbound.conf"
+    wait_ready unbound unbound "$UNBOUND_PORT" "$DIR/unbound/unbound.log" ||
+        return 1
+
+    launch proxy-unbound faultproxy "$DIR/proxy-unbound.stderr" \
+        "$FAULTPROXY" -l 127.0.0.1 -p "$PROXY_UNBOUND_PORT" \
+        -u "127.0.0.1@$UNBOUND_PORT" --log "$DIR/proxy-unbound.log" \
+        --pidfile "$DIR/proxy-unbound.pid"
+    wait_ready proxy-unbound faultproxy "$PROXY_UNBOUND_PORT" \
+        "$DIR/proxy-unbound.stderr"
+}
+
 start_world() {
     # Only ever wipe a directory this script made (the marker, or the
     # layout of a world made before the marker existed).
@@ -556,38 +594,16 @@ start_world() {
     STARTED=0
     trap 'if [ "$STARTED" != 1 ]; then stop_world "$DIR"; fi' EXIT
 
-    PORTS=""
-    NSD_PORT=$(pick_port)
-    PORTS="$PORTS $NSD_PORT"
-    UNBOUND_PORT=$(pick_port)
-    PORTS="$PORTS $UNBOUND_PORT"
-    PROXY_NSD_PORT=$(pick_port)
-    PORTS="$PORTS $PROXY_NSD_PORT"
-    PROXY_UNBOUND_PORT=$(pick_port)
-
     msg "generating and signing zones in $DIR"
     make_zones
-    write_nsd_conf "$NSD_PORT"
-    write_unbound_conf "$UNBOUND_PORT" "$NSD_PORT" "$PROXY_NSD_PORT"
-
-    launch nsd nsd "$DIR/nsd/nsd.stderr" nsd -d -c "$DIR/nsd/nsd.conf"
-    wait_ready nsd nsd "$NSD_PORT" "$DIR/nsd/nsd.log"
-
-    launch proxy-nsd faultproxy "$DIR/proxy-nsd.stderr" "$FAULTPROXY" \
-        -l 127.0.0.1 -p "$PROXY_NSD_PORT" -u "127.0.0.1@$NSD_PORT" \
-        --log "$DIR/proxy-nsd.log" --pidfile "$DIR/proxy-nsd.pid"
-    wait_ready proxy-nsd faultproxy "$PROXY_NSD_PORT" "$DIR/proxy-nsd.stderr"
-
-    launch unbound unbound "$DIR/unbound/unbound.stderr" \
-        unbound -c "$DIR/unbound/unbound.conf"
-    wait_ready unbound unbound "$UNBOUND_PORT" "$DIR/unbound/unbound.log"
-
-    launch proxy-unbound faultproxy "$DIR/proxy-unbound.stderr" \
-        "$FAULTPROXY" -l 127.0.0.1 -p "$PROXY_UNBOUND_PORT" \
-        -u "127.0.0.1@$UNBOUND_PORT" --log "$DIR/proxy-unbound.log" \
-        --pidfile "$DIR/proxy-unbound.pid"
-    wait_ready proxy-unbound faultproxy "$PROXY_UNBOUND_PORT" \
-        "$DIR/proxy-unbound.stderr"
+    # A port found free can be taken by someone else before a daemon binds
+    # it (tests run in parallel): start again on new ports, a few times.
+    for attempt in 1 2 3; do
+        start_servers && break
+        [ "$attempt" = 3 ] && fail "the servers did not start (3 attempts)"
+        msg "starting again on other ports"
+        stop_world "$DIR"
+    done
 
     # The readiness probes are not test traffic: start with empty logs.
     : >"$DIR/proxy-nsd.log"
