@@ -99,9 +99,22 @@ tls_cleanup() {
     exit "$rc"
 }
 
-# tls_free_port - a free loopback port (asks the fault proxy binary).
+# tls_free_port - a loopback port nobody listens on, below the kernel's
+# ephemeral range: server ports are chosen before the servers start (the
+# server-DANE TLSA records name them), and no connection's source port and
+# no other test's kernel-chosen port can take one of them meanwhile.
 tls_free_port() {
-    "$FAULTPROXY" --free-port || tls_die "$FAULTPROXY --free-port failed"
+    local low _ p i
+    read -r low _ </proc/sys/net/ipv4/ip_local_port_range
+    for ((i = 0; i < 50; i++)); do
+        p=$((10000 + RANDOM % (low - 10000)))
+        if ! timeout 1 bash -c "exec 3<>/dev/tcp/127.0.0.1/$p" 2>/dev/null
+        then
+            echo "$p"
+            return 0
+        fi
+    done
+    tls_die "no free port below $low"
 }
 
 # tls_world_start N - pick N distinct free ports (SERVER_PORTS), make the
