@@ -548,34 +548,57 @@ static int is_wildcard_name(const ldns_rdf *name)
     return ldns_rdf_size(name) >= 2 && d[0] == 1 && d[1] == '*';
 }
 
+/* signer_keys - the validated DNSKEY set of signer (caller frees), or
+ * NULL with *st the status a reply signed by it deserves (insecure: the
+ * zone is unsigned; bogus or indeterminate: its keys failed) and why. */
+static ldns_rr_list *signer_keys(lookup_ctx *ctx, const ldns_rdf *signer,
+                                 dance_res_status *st, char *why)
+{
+    dance_res_result *keys = hop(ctx, signer, LDNS_RR_TYPE_DNSKEY);
+    ldns_rr_list *keyset = NULL;
+
+    *st =
+        keys != NULL ? dance_res_result_status(keys) : DANCE_RES_INDETERMINATE;
+    if (*st == DANCE_RES_SECURE) {
+        keyset = dance_res_result_get1_rrset(keys);
+        if (keyset == NULL) {
+            *st = DANCE_RES_INDETERMINATE;
+            fmt(why, "out of memory");
+        }
+    } else if (*st == DANCE_RES_INSECURE) {
+        fmt(why, "%s", dance_res_result_get0_why(keys));
+    } else {
+        char *ss = dname_str(signer);
+
+        fmt(why, "keys of %s: %s", ss != NULL ? ss : "?",
+            keys != NULL ? dance_res_result_get0_why(keys) : "out of memory");
+        free(ss);
+    }
+    dance_res_result_free(keys);
+    return keyset;
+}
+
 /* signed_positive - validate an answer RRset signed by signer. */
 static dance_res_result *signed_positive(lookup_ctx *ctx, const ldns_pkt *pkt,
                                          const ldns_rdf *qname,
                                          ldns_rr_type type, ldns_rr_list *set,
                                          const ldns_rdf *signer)
 {
-    dance_res_result *keys = hop(ctx, signer, LDNS_RR_TYPE_DNSKEY), *r = NULL;
+    dance_res_result *r = NULL;
     ldns_rr_list *sigs =
         section_select(ldns_pkt_answer(pkt), qname, LDNS_RR_TYPE_RRSIG);
-    dance_res_status kst =
-        keys != NULL ? dance_res_result_status(keys) : DANCE_RES_INDETERMINATE;
-    ldns_rr_list *keyset =
-        kst == DANCE_RES_SECURE ? dance_res_result_get1_rrset(keys) : NULL;
     uint8_t labels = 0, qlabels = ldns_dname_label_count(qname);
     uint32_t ttl = 0;
     char why[WHY_LEN], *ss = dname_str(signer);
+    dance_res_status kst;
+    ldns_rr_list *keyset = signer_keys(ctx, signer, &kst, why);
 
-    if (kst == DANCE_RES_INSECURE) {
-        fmt(why, "%s", dance_res_result_get0_why(keys));
+    if (keyset == NULL && kst == DANCE_RES_INSECURE) {
         r = make_result(ctx, qname, type, DANCE_RES_INSECURE, set,
                         min_ttl(set, UINT32_MAX), why);
         set = NULL;
-    } else if (kst != DANCE_RES_SECURE) {
-        fmt(why, "keys of %s: %s", ss,
-            keys != NULL ? dance_res_result_get0_why(keys) : "out of memory");
-        r = fail(ctx, qname, type, kst, why);
     } else if (keyset == NULL) {
-        r = fail(ctx, qname, type, DANCE_RES_INDETERMINATE, "out of memory");
+        r = fail(ctx, qname, type, kst, why);
     } else if (sigs == NULL ||
                !dance_val_rrset(set, sigs, signer, keyset, ctx->now, &ttl,
                                 &labels, why, sizeof(why))) {
@@ -607,7 +630,6 @@ done:
     ldns_rr_list_deep_free(set);
     ldns_rr_list_deep_free(sigs);
     ldns_rr_list_deep_free(keyset);
-    dance_res_result_free(keys);
     return r;
 }
 
@@ -617,28 +639,22 @@ static dance_res_result *signed_negative(lookup_ctx *ctx, const ldns_pkt *pkt,
                                          ldns_rr_type type,
                                          const ldns_rdf *signer)
 {
-    dance_res_result *keys = hop(ctx, signer, LDNS_RR_TYPE_DNSKEY), *r = NULL;
-    dance_res_status kst =
-        keys != NULL ? dance_res_result_status(keys) : DANCE_RES_INDETERMINATE;
+    dance_res_result *r = NULL;
+    dance_res_status kst;
     int nxdomain = ldns_pkt_get_rcode(pkt) == LDNS_RCODE_NXDOMAIN;
     uint32_t ttl = negative_ttl(ldns_pkt_authority(pkt), UINT32_MAX);
     ldns_rr_list *nsecs = NULL, *keyset = NULL;
     char why[WHY_LEN], *ss = dname_str(signer);
 
-    if (kst == DANCE_RES_INSECURE) {
-        fmt(why, "%s", dance_res_result_get0_why(keys));
-        r = make_result(ctx, qname, type, DANCE_RES_INSECURE, NULL, ttl, why);
+    keyset = signer_keys(ctx, signer, &kst, why);
+    if (keyset == NULL) {
+        r = kst == DANCE_RES_INSECURE
+                ? make_result(ctx, qname, type, DANCE_RES_INSECURE, NULL, ttl,
+                              why)
+                : fail(ctx, qname, type, kst, why);
         goto done;
     }
-    if (kst != DANCE_RES_SECURE) {
-        fmt(why, "keys of %s: %s", ss,
-            keys != NULL ? dance_res_result_get0_why(keys) : "out of memory");
-        r = fail(ctx, qname, type, kst, why);
-        goto done;
-    }
-    keyset = dance_res_result_get1_rrset(keys);
-    nsecs = keyset != NULL ? verified_denials(ctx, pkt, signer, keyset, &ttl)
-                           : NULL;
+    nsecs = verified_denials(ctx, pkt, signer, keyset, &ttl);
     if (nsecs == NULL) {
         r = fail(ctx, qname, type, DANCE_RES_INDETERMINATE, "out of memory");
         goto done;
@@ -673,7 +689,6 @@ done:
     free(ss);
     ldns_rr_list_deep_free(nsecs);
     ldns_rr_list_deep_free(keyset);
-    dance_res_result_free(keys);
     return r;
 }
 
