@@ -196,6 +196,14 @@ void dance_res_atfork_unlock(dance_res *res)
     pthread_mutex_unlock(&res->lock);
 }
 
+/* dance_res_atfork_child - see header. */
+void dance_res_atfork_child(dance_res *res)
+{
+    res->flights = NULL; /* their owners and waiters stayed in the parent */
+    dance_cache_atfork_unlock(res->cache);
+    pthread_mutex_init(&res->lock, NULL);
+}
+
 /* ---- small helpers ------------------------------------------------------ */
 
 /* fmt - printf into a WHY_LEN buffer. */

@@ -106,6 +106,14 @@ unsigned dance_res_deadline_ms(const dance_res *res);
 void dance_res_atfork_lock(dance_res *res);
 void dance_res_atfork_unlock(dance_res *res);
 
+/*
+ * dance_res_atfork_child - in the child after fork(), instead of _unlock:
+ * the queries in flight belong to threads the child does not have, so
+ * they are forgotten (leaked; the child asks again), and the lock is made
+ * new.
+ */
+void dance_res_atfork_child(dance_res *res);
+
 typedef struct {
     dance_cache_stats cache;
     uint64_t lookups;      /* dance_res_lookup calls */
