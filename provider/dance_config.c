@@ -17,7 +17,8 @@ const char *const dance_config_keys[] = {
     "profile",     "hello_name",        "extension_type",
     "dnssec",      "trust_anchor",      "nameservers",
     "timeout_ms",  "cache_max_entries", "cache_max_ttl",
-    "log_level",   "log_file",          NULL};
+    "log_level",   "log_file",          "cache_max_bytes",
+    NULL};
 
 /* choice - value must be one of names (NULL-terminated); its index. */
 static int choice(const char *key, const char *value, const char *const *names,
@@ -210,6 +211,11 @@ static int set_key(dance_config *cfg, const char *key, const char *v, char *err,
         if (!number(key, v, 0, 10000000, &n, err, errlen))
             return 0;
         cfg->cache_max_entries = n;
+    } else if (strcmp(key, "cache_max_bytes") == 0) {
+        /* 1 MiB .. 64 GiB; 0 is refused (cache_max_entries = 0 disables) */
+        if (!number(key, v, 1UL << 20, 1UL << 36, &n, err, errlen))
+            return 0;
+        cfg->cache_max_bytes = n;
     } else if (strcmp(key, "cache_max_ttl") == 0) {
         if (!number(key, v, 0, 604800, &n, err, errlen))
             return 0;
@@ -245,6 +251,7 @@ int dance_config_load(dance_config *cfg, dance_config_get_fn get, void *arg,
     cfg->dnssec = DANCE_RES_MODE_VALIDATE;
     cfg->timeout_ms = 2000;
     cfg->cache_max_entries = 10000;
+    cfg->cache_max_bytes = DANCE_CACHE_DEFAULT_MAX_BYTES;
     cfg->cache_max_ttl = 3600;
     cfg->log_level = DANCE_LOG_WARN;
     if (!copy("/usr/share/dns/root.key", &cfg->trust_anchor, err, errlen) ||
@@ -289,5 +296,6 @@ void dance_config_resolver(const dance_config *cfg, dance_res_config *out)
     out->timeout_ms = cfg->timeout_ms / 2 > 0 ? cfg->timeout_ms / 2 : 1;
     out->attempts = 2;
     out->cache_max_entries = cfg->cache_max_entries;
+    out->cache_max_bytes = cfg->cache_max_bytes;
     out->cache_max_ttl = cfg->cache_max_ttl;
 }

@@ -57,6 +57,7 @@ typedef struct {
     char *nameservers; /* NULL: /etc/resolv.conf */
     unsigned timeout_ms;
     size_t cache_max_entries;
+    size_t cache_max_bytes; /* cost bound of the cache, bytes */
     uint32_t cache_max_ttl;
     /* logging */
     dance_log_level log_level;
