@@ -7,8 +7,9 @@
  * reference counted: one reference per job, plus one held by the queue or
  * the worker until it is done. When the last job of a lookup is freed
  * before it is done, nobody waits for it any more: a queued lookup leaves
- * the queue at once, a running one is flagged, and the transport sends no
- * further packet for it (see dance_net_scope).
+ * the queue at once; a running one is flagged, and the transport does not
+ * retry its queries (see dance_net_scope) unless someone asks for it again
+ * meanwhile.
  *
  * Bounds (see dance_async.h for the values): the queue holds at most
  * DANCE_ASYNC_MAX_QUEUED lookups, at most DANCE_ASYNC_MAX_QUEUED_PER_SITE
@@ -674,7 +675,8 @@ dance_res_job *dance_async_start(dance_async *pool, const char *name,
     for (lookup *a = pool->active; a != NULL; a = a->next_active)
         if (a->type == type && strcmp(a->key, lk->key) == 0) {
             a->refs++; /* share the pending lookup */
-            a->askers++;
+            if (a->askers++ == 0)
+                atomic_store(&a->cancelled, 0); /* asked for again */
             if (a->deadline_ms < job->deadline_ms)
                 a->deadline_ms = job->deadline_ms;
             job->lk = a;
@@ -772,12 +774,13 @@ void dance_res_job_free(dance_res_job *job)
     }
     pthread_mutex_lock(&pool->lock);
     if (--lk->askers == 0 && lk->state != LK_DONE) {
-        /* Nobody waits for it any more: cancel it. */
+        /* Nobody waits for it any more: a queued lookup is dropped; a
+         * running one is not retried (and revived if asked for again). */
         atomic_store(&lk->cancelled, 1);
-        unshare(pool, lk);
         pool->stats.cancelled++;
         if (lk->state == LK_QUEUED &&
             unlink_from(&pool->head, &pool->tail, lk)) {
+            unshare(pool, lk);
             pool->queued--;
             lk->state = LK_DONE;
             lookup_release(lk); /* the queue's */

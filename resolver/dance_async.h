@@ -21,7 +21,7 @@
  *    occupy at most half the workers (at least one) at a time, so one busy
  *    site cannot starve lookups for others;
  *  - a lookup all of whose jobs were freed is cancelled: it leaves the
- *    queue, or if running sends no further packet;
+ *    queue, or if running its queries are not retried;
  *  - a zone whose servers timed out or answered SERVFAIL/REFUSED/NOTIMP is
  *    remembered for DANCE_ASYNC_FAILING_MS (at most
  *    DANCE_ASYNC_FAILING_ZONES zones); names under it are answered
@@ -38,12 +38,14 @@
 
 #include "dance_res.h"
 
-/* Lookups waiting for a worker, in all. A flood of distinct names needs
- * one queue entry each; 1024 is minutes of work for a silent zone but
- * holds a restart's burst of real clients (a few kB each). */
+/* Lookups waiting for a worker, in all. Each costs a few hundred bytes;
+ * the bound holds a restart's burst of real clients, while a flood finds
+ * the queue (or its site's share) full and is answered at once. A queued
+ * lookup whose askers' deadline has passed is dropped without a query. */
 #define DANCE_ASYNC_MAX_QUEUED 1024
-/* Lookups waiting for a worker under one site. */
-#define DANCE_ASYNC_MAX_QUEUED_PER_SITE 64
+/* Lookups waiting for a worker under one site: a quarter of the queue, so
+ * one site cannot fill it. */
+#define DANCE_ASYNC_MAX_QUEUED_PER_SITE 256
 /* Labels of a name that make its site (example.com of a.b.example.com). */
 #define DANCE_ASYNC_SITE_LABELS 2
 /* How long a failing zone is remembered, milliseconds. */

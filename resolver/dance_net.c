@@ -493,7 +493,7 @@ dance_net_status dance_net_query(const dance_net_server *servers, size_t n,
                 free(query);
                 goto out;
             }
-            if (scope_cancelled()) {
+            if (round + i > 0 && scope_cancelled()) {
                 free(query);
                 free(buf);
                 ldns_pkt_free(fallback);

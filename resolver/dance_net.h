@@ -94,9 +94,13 @@ dance_net_status dance_net_query(const dance_net_server *servers, size_t n,
  * the lookup pool (dance_async.c) enters one around each lookup it runs.
  *  - deadline_ms (CLOCK_MONOTONIC ms; 0: none) caps every query's own
  *    deadline, so time a lookup spent queued counts against it;
- *  - cancelled (may be NULL): once it reads nonzero, no further packet is
- *    sent (nobody waits for the answer any more) and the query returns
- *    DANCE_NET_TIMEOUT with "abandoned" as its reason;
+ *  - cancelled (may be NULL): once it reads nonzero (nobody waits for the
+ *    answer any more), a query is not retried: after an exchange that got
+ *    no usable reply it returns DANCE_NET_TIMEOUT with "abandoned" as its
+ *    reason. A query's first packet is always sent, so an abandoned
+ *    lookup never hands other lookups sharing its queries (the resolver's
+ *    single flight: DNSKEY, DS) a failure that a working server would not
+ *    have caused;
  *  - failures is incremented for every query that ended without a usable
  *    reply because servers timed out or answered only SERVFAIL, REFUSED or
  *    NOTIMP (what makes a zone "failing", see dance_async.h).
