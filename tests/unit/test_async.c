@@ -563,6 +563,30 @@ static void test_abandoned_not_retried(void)
     answer_stop(srv);
 }
 
+/* An abandoned lookup asked for again while it runs is revived and
+ * shared: the new asker gets the answer of the one query on the wire.
+ * (A guard for the revival: cancelling must never hand a later asker of
+ * the same name a failure that a working server did not cause.) */
+static void test_abandoned_then_asked_again(void)
+{
+    answer_server *srv = answer_start();
+    dance_res *res = trust_ad_res(srv, 2000, 2);
+    dance_async *pool = dance_async_new(res, 2);
+    dance_res_job *job;
+    uint64_t ms;
+
+    job = dance_async_start(pool, "_c.again.slow.test", LDNS_RR_TYPE_TLSA, 1);
+    usleep(100 * 1000); /* running: its query waits for the slow reply */
+    dance_res_job_free(job);
+    job = dance_async_start(pool, "_c.again.slow.test", LDNS_RR_TYPE_TLSA, 1);
+    CU_ASSERT_EQUAL(timed_join(job, &ms, NULL, 0), DANCE_RES_SECURE);
+    CU_ASSERT_EQUAL(atomic_load(&srv->slow_queries), 1);
+    dance_res_job_free(job);
+    dance_async_free(pool);
+    dance_res_free(res);
+    answer_stop(srv);
+}
+
 /* A zone whose server times out or says SERVFAIL is remembered: the next
  * name under it fails at once without a query; other zones are not
  * affected. */
@@ -677,6 +701,7 @@ int dance_test_suite_async(void)
         {"queue bound: immediate indeterminate", test_queue_bound},
         {"join deadline counts from start", test_join_deadline},
         {"abandoned lookup not retried", test_abandoned_not_retried},
+        {"abandoned, asked again: revived", test_abandoned_then_asked_again},
         {"failing zone remembered", test_failing_zone},
         {"fork with a lookup in flight", test_fork_in_flight},
         CU_TEST_INFO_NULL};
