@@ -32,8 +32,8 @@
 /* Cryptographic work one lookup may cause (KeyTrap, CVE-2023-50387; NSEC3,
  * CVE-2023-50868). A valid chain needs about one verification per RRset and
  * a few hashes per NSEC3 proof; an attacker's zone gets no more. */
-#define SIG_CHECK_BUDGET 128  /* RRSIG verifications per lookup */
-#define NSEC3_HASH_BUDGET 256 /* NSEC3 hash computations per lookup */
+#define SIG_CHECK_BUDGET DANCE_VAL_MAX_SIG_CHECKS    /* per lookup: 128 */
+#define NSEC3_HASH_BUDGET DANCE_VAL_MAX_NSEC3_HASHES /* per lookup: 256 */
 #define BUDGET_WHY "validation budget exhausted"
 #define WHY_LEN 512
 

@@ -163,15 +163,16 @@ static int sig_time(const dance_val_ctx *vc, const ldns_rr *sig, time_t *t,
     return 1;
 }
 
-/* key_may_have_made - does key carry sig's key tag and algorithm? */
-static int key_may_have_made(const ldns_rr *key, const ldns_rr *sig)
+/* key_may_have_made - does key (whose tag is tag) carry sig's key tag and
+ * algorithm? */
+static int key_may_have_made(const ldns_rr *key, uint16_t tag,
+                             const ldns_rr *sig)
 {
     return ldns_rr_get_type(key) == LDNS_RR_TYPE_DNSKEY &&
            ldns_rr_rd_count(key) == 4 &&
            ldns_rdf2native_int8(ldns_rr_dnskey_algorithm(key)) ==
                ldns_rdf2native_int8(ldns_rr_rrsig_algorithm(sig)) &&
-           ldns_calc_keytag(key) ==
-               ldns_rdf2native_int16(ldns_rr_rrsig_keytag(sig));
+           tag == ldns_rdf2native_int16(ldns_rr_rrsig_keytag(sig));
 }
 
 /* dance_val_rrset - see header. */
@@ -182,12 +183,21 @@ int dance_val_rrset(const ldns_rr_list *rrset, const ldns_rr_list *sigs,
 {
     const ldns_rr *first = ldns_rr_list_rr(rrset, 0);
     ldns_status last = LDNS_STATUS_CRYPTO_NO_RRSIG;
+    size_t nkeys = ldns_rr_list_rr_count(keys);
+    uint16_t *tags;
     char zbuf[256];
 
     if (first == NULL) {
         say(why, whylen, "empty RRset");
         return 0;
     }
+    tags = calloc(nkeys + 1, sizeof(*tags)); /* each key's tag, once */
+    if (tags == NULL) {
+        say(why, whylen, "out of memory");
+        return 0;
+    }
+    for (size_t k = 0; k < nkeys; k++)
+        tags[k] = ldns_calc_keytag(ldns_rr_list_rr(keys, k));
     for (size_t i = 0; i < ldns_rr_list_rr_count(sigs); i++) {
         ldns_rr *sig = ldns_rr_list_rr(sigs, i);
         uint8_t siglabels;
@@ -208,15 +218,16 @@ int dance_val_rrset(const ldns_rr_list *rrset, const ldns_rr_list *sigs,
             continue;
         if (!sig_time(vc, sig, &t, &last))
             continue;
-        for (size_t k = 0; !verified && k < ldns_rr_list_rr_count(keys); k++) {
+        for (size_t k = 0; !verified && k < nkeys; k++) {
             ldns_rr *key = ldns_rr_list_rr(keys, k);
             ldns_status st;
 
-            if (!key_may_have_made(key, sig))
+            if (!key_may_have_made(key, tags[k], sig))
                 continue;
             if (vc->sigs_left == 0) {
                 vc->exhausted = 1;
                 say(why, whylen, "validation budget exhausted");
+                free(tags);
                 return 0;
             }
             vc->sigs_left--;
@@ -243,8 +254,10 @@ int dance_val_rrset(const ldns_rr_list *rrset, const ldns_rr_list *sigs,
             min_ttl = seconds_until(ldns_rr_rrsig_expiration(sig), vc->now);
         *ttl = min_ttl;
         *labels = siglabels;
+        free(tags);
         return 1;
     }
+    free(tags);
     say(why, whylen, "no valid signature by %s: %s",
         name_str(zone, zbuf, sizeof(zbuf)), ldns_get_errorstr_by_id(last));
     return 0;

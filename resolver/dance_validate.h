@@ -18,6 +18,12 @@
 /* NSEC3 iteration counts above this are treated as insecure (RFC 9276). */
 #define DANCE_VAL_NSEC3_MAX_ITERATIONS 150
 
+/* Work bounds per lookup (see dance_res.c): RRSIG verifications and NSEC3
+ * hash computations. A valid chain needs about one verification per RRset
+ * and a few hashes per NSEC3 proof. */
+#define DANCE_VAL_MAX_SIG_CHECKS 128
+#define DANCE_VAL_MAX_NSEC3_HASHES 256
+
 /* Default allowance for an RRSIG inception in the future, seconds. */
 #define DANCE_VAL_DEFAULT_CLOCK_SKEW 300
 

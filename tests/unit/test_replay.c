@@ -1082,6 +1082,7 @@ out:
 REPLAY_CASE(test_basics, "basics.rpl")
 REPLAY_CASE(test_wildcard_nsec, "wildcard_nsec.rpl")
 REPLAY_CASE(test_wildcard_nsec3, "wildcard_nsec3.rpl")
+REPLAY_CASE(test_keytrap, "keytrap.rpl")
 #undef REPLAY_CASE
 
 int dance_test_suite_replay(void)
@@ -1090,6 +1091,7 @@ int dance_test_suite_replay(void)
         {"basics: chain, nxdomain, nodata, insecure", test_basics},
         {"item 1: wildcard replay, NSEC", test_wildcard_nsec},
         {"item 1: wildcard replay, NSEC3", test_wildcard_nsec3},
+        {"item 7: KeyTrap and NSEC3 work bounds", test_keytrap},
         CU_TEST_INFO_NULL};
 
     return dance_test_add_suite("replay", NULL, NULL, tests);
