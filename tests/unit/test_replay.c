@@ -1083,6 +1083,7 @@ REPLAY_CASE(test_basics, "basics.rpl")
 REPLAY_CASE(test_wildcard_nsec, "wildcard_nsec.rpl")
 REPLAY_CASE(test_wildcard_nsec3, "wildcard_nsec3.rpl")
 REPLAY_CASE(test_keytrap, "keytrap.rpl")
+REPLAY_CASE(test_ds_parent_side, "ds_parent_side.rpl")
 #undef REPLAY_CASE
 
 int dance_test_suite_replay(void)
@@ -1092,6 +1093,7 @@ int dance_test_suite_replay(void)
         {"item 1: wildcard replay, NSEC", test_wildcard_nsec},
         {"item 1: wildcard replay, NSEC3", test_wildcard_nsec3},
         {"item 7: KeyTrap and NSEC3 work bounds", test_keytrap},
+        {"item 5: DS only from the parent side", test_ds_parent_side},
         CU_TEST_INFO_NULL};
 
     return dance_test_add_suite("replay", NULL, NULL, tests);
