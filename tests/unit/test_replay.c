@@ -1084,6 +1084,8 @@ REPLAY_CASE(test_wildcard_nsec, "wildcard_nsec.rpl")
 REPLAY_CASE(test_wildcard_nsec3, "wildcard_nsec3.rpl")
 REPLAY_CASE(test_keytrap, "keytrap.rpl")
 REPLAY_CASE(test_ds_parent_side, "ds_parent_side.rpl")
+REPLAY_CASE(test_nsec3_flags, "nsec3_flags.rpl")
+REPLAY_CASE(test_optout, "optout.rpl")
 #undef REPLAY_CASE
 
 int dance_test_suite_replay(void)
@@ -1094,6 +1096,8 @@ int dance_test_suite_replay(void)
         {"item 1: wildcard replay, NSEC3", test_wildcard_nsec3},
         {"item 7: KeyTrap and NSEC3 work bounds", test_keytrap},
         {"item 5: DS only from the parent side", test_ds_parent_side},
+        {"item 3: NSEC3 with unknown flags ignored", test_nsec3_flags},
+        {"item 2: NSEC3 opt-out is insecure", test_optout},
         CU_TEST_INFO_NULL};
 
     return dance_test_add_suite("replay", NULL, NULL, tests);
