@@ -96,7 +96,7 @@ void dance_res_config_init(dance_res_config *cfg)
     cfg->cache_max_ttl = 3600;
     cfg->bogus_ttl = 60;
     cfg->indeterminate_ttl = 0;
-    cfg->clock_skew = DANCE_VAL_DEFAULT_CLOCK_SKEW;
+    cfg->clock_skew = DANCE_RES_DEFAULT_CLOCK_SKEW;
 }
 
 /* dance_res_new - see header. */

@@ -63,7 +63,8 @@ typedef struct {
     size_t exchange_servers;        /* servers exchange answers for, >= 1 */
 } dance_res_config;
 
-/* Largest accepted clock_skew (one day), seconds. */
+/* Default and largest accepted clock_skew (one day), seconds. */
+#define DANCE_RES_DEFAULT_CLOCK_SKEW 300
 #define DANCE_RES_MAX_CLOCK_SKEW 86400
 
 /* dance_res_config_init - defaults: validate, /usr/share/dns/root.key,

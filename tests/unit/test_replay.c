@@ -1086,6 +1086,7 @@ REPLAY_CASE(test_keytrap, "keytrap.rpl")
 REPLAY_CASE(test_ds_parent_side, "ds_parent_side.rpl")
 REPLAY_CASE(test_nsec3_flags, "nsec3_flags.rpl")
 REPLAY_CASE(test_optout, "optout.rpl")
+REPLAY_CASE(test_clock_skew, "clock_skew.rpl")
 #undef REPLAY_CASE
 
 int dance_test_suite_replay(void)
@@ -1098,6 +1099,7 @@ int dance_test_suite_replay(void)
         {"item 5: DS only from the parent side", test_ds_parent_side},
         {"item 3: NSEC3 with unknown flags ignored", test_nsec3_flags},
         {"item 2: NSEC3 opt-out is insecure", test_optout},
+        {"item 6: clock skew on inception", test_clock_skew},
         CU_TEST_INFO_NULL};
 
     return dance_test_add_suite("replay", NULL, NULL, tests);
