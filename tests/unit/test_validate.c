@@ -366,6 +366,23 @@ static void test_nsec_delegations(void)
     ldns_rr_list_deep_free(all);
 }
 
+static void test_nsec_apex_never_denies_ds(void)
+{
+    /* A zone's own apex NSEC (SOA bit set) never proves that the zone has
+     * no DS: that is the parent's data (RFC 4035 5.2). */
+    ldns_rr_list *apex = list_of(
+        rr("example.test. 300 IN NSEC a.example.test. SOA NS RRSIG NSEC "
+           "DNSKEY"),
+        NULL);
+
+    CU_ASSERT_EQUAL(denial("example.test.", LDNS_RR_TYPE_DS, 0, apex),
+                    DANCE_DENIAL_FAIL);
+    /* ... while it does deny other types at the apex. */
+    CU_ASSERT_EQUAL(denial("example.test.", LDNS_RR_TYPE_TLSA, 0, apex),
+                    DANCE_DENIAL_NODATA);
+    ldns_rr_list_deep_free(apex);
+}
+
 static void test_denial_outside_zone(void)
 {
     ldns_rr_list *all = nsec_chain();
@@ -498,6 +515,7 @@ int dance_test_suite_validate(void)
         {"nsec: nxdomain", test_nsec_nxdomain},
         {"nsec: nodata and empty non-terminal", test_nsec_nodata},
         {"nsec: delegations", test_nsec_delegations},
+        {"nsec: an apex NSEC never denies DS", test_nsec_apex_never_denies_ds},
         {"denial: name outside the zone", test_denial_outside_zone},
         {"nsec3: nodata and delegation", test_nsec3_nodata_and_delegation},
         {"nsec3: nxdomain and opt-out", test_nsec3_nxdomain},
