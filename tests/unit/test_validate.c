@@ -426,6 +426,42 @@ static char *hash_of(const char *name)
     return hs;
 }
 
+static void test_nsec3_hash_bound(void)
+{
+    /* An NXDOMAIN proof for a.b.c.example.test. needs 5 hashes (the name,
+     * its ancestors down to the apex, the wildcard): with a bound of 3 the
+     * proof stops, says why, and the context says the bound was hit. */
+    char *apex = hash_of("example.test.");
+    ldns_rr_list *proof =
+        list_of(nsec3("example.test.", apex, 0, "SOA NS DNSKEY RRSIG"), NULL);
+    ldns_rdf *q = ldns_dname_new_frm_str("a.b.c.example.test.");
+    dance_val_ctx *roomy = dance_val_ctx_new(T0, 0, 10, 100);
+    dance_val_ctx *tight = dance_val_ctx_new(T0, 0, 10, 3);
+    char why[256] = "";
+
+    CU_ASSERT_EQUAL(dance_val_denial(q, LDNS_RR_TYPE_A, 1, proof, zone, roomy,
+                                     why, sizeof(why)),
+                    DANCE_DENIAL_NXDOMAIN);
+    CU_ASSERT_EQUAL(dance_val_ctx_exhausted(roomy), 0);
+    /* Each name is hashed once, however many times the proof looks. */
+    CU_ASSERT_EQUAL(dance_val_ctx_nsec3_hashes(roomy), 5);
+    CU_ASSERT_EQUAL(dance_val_denial(q, LDNS_RR_TYPE_A, 1, proof, zone, roomy,
+                                     why, sizeof(why)),
+                    DANCE_DENIAL_NXDOMAIN);
+    CU_ASSERT_EQUAL(dance_val_ctx_nsec3_hashes(roomy), 5);
+    CU_ASSERT_EQUAL(dance_val_denial(q, LDNS_RR_TYPE_A, 1, proof, zone, tight,
+                                     why, sizeof(why)),
+                    DANCE_DENIAL_FAIL);
+    CU_ASSERT_EQUAL(dance_val_ctx_exhausted(tight), 1);
+    CU_ASSERT_EQUAL(dance_val_ctx_nsec3_hashes(tight), 3);
+    CU_ASSERT_PTR_NOT_NULL(strstr(why, "budget"));
+    dance_val_ctx_free(roomy);
+    dance_val_ctx_free(tight);
+    ldns_rdf_deep_free(q);
+    ldns_rr_list_deep_free(proof);
+    free(apex);
+}
+
 static void test_nsec3_nodata_and_delegation(void)
 {
     char *apex = hash_of("example.test.");
@@ -520,6 +556,7 @@ int dance_test_suite_validate(void)
         {"nsec3: nodata and delegation", test_nsec3_nodata_and_delegation},
         {"nsec3: nxdomain and opt-out", test_nsec3_nxdomain},
         {"nsec3: iteration cap", test_nsec3_iteration_cap},
+        {"nsec3: hashes once, within the bound", test_nsec3_hash_bound},
         CU_TEST_INFO_NULL};
 
     return dance_test_add_suite("validate", setup, teardown, tests);
