@@ -59,6 +59,7 @@ typedef struct {
     size_t cache_max_entries;
     size_t cache_max_bytes; /* cost bound of the cache, bytes */
     uint32_t cache_max_ttl;
+    uint32_t clock_skew; /* RRSIG inception may be this far ahead, seconds */
     /* logging */
     dance_log_level log_level;
     char *log_file; /* "stderr", "syslog" or a path */

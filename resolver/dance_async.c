@@ -783,7 +783,9 @@ void dance_res_job_free(dance_res_job *job)
             unshare(pool, lk);
             pool->queued--;
             lk->state = LK_DONE;
-            lookup_release(lk); /* the queue's */
+            /* The queue's reference; the job's, released below, keeps
+             * lk alive, so this one never frees it. */
+            lk->refs--;
         }
     }
     lookup_release(lk); /* the job's */
