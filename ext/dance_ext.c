@@ -1307,6 +1307,10 @@ static void ctx_new(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx,
         SSL_CTX_set_client_hello_cb(ctx, refuse_hello, NULL);
         return;
     }
+    /* The client role enables DANE on its connections (dane_verify_conn). */
+    if (rt->cfg.server_dane != DANCE_SERVER_DANE_OFF &&
+        SSL_CTX_dane_enable(ctx) <= 0)
+        dance_log(DANCE_LOG_WARN, "SSL_CTX_dane_enable failed");
     if (!SSL_CTX_add_custom_ext(ctx, rt->cfg.extension_type, EXT_CONTEXTS,
                                 ext_add, ext_free, NULL, ext_parse, NULL)) {
         dance_log(DANCE_LOG_ERROR,

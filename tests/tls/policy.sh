@@ -165,7 +165,7 @@ done
 
 # --- 9. TLS 1.2 renegotiation starts fresh --------------------------------
 tls_conf srv-reneg client_auth=require
-tls_server_start reneg srv-reneg
+tls_server_start reneg srv-reneg -client_renegotiation
 for i in 1 2; do
     id=reneg$i
     lline=$(tls_lines "$TMP/srv-reneg.log")
@@ -178,7 +178,8 @@ for i in 1 2; do
             >"$TMP/$id.out" 2>"$TMP/$id.err" || true
     tls_verdict "$TMP/$id.out"
     n=$(tail -n +"$lline" "$TMP/srv-reneg.log" | grep -c 'authenticated by DANE' || true)
-    if grep -q RENEGOTIATING "$TMP/$id.out" && [ "$VERDICT" = authenticated ] &&
+    if cat "$TMP/$id.out" "$TMP/$id.err" | grep -q RENEGOTIATING &&
+        [ "$VERDICT" = authenticated ] &&
         [ "$n" -ge 2 ] && ! grep -q 'already enabled' "$TMP/srv-reneg.log"; then
         tls_pass "TLS 1.2 renegotiation $i: good client authenticated twice"
     else
@@ -187,6 +188,30 @@ for i in 1 2; do
         tls_show client "$TMP/$id.err"
         tls_show "dance log" "$TMP/srv-reneg.log" "$lline"
     fi
+done
+
+# --- 9. SSL_clear reuse of one SSL object starts fresh -------------------
+tls_conf srv-reuse client_auth=require
+tls_policysrv_start reuse srv-reuse -r
+for ver in 1.2 1.3 1.2; do
+    # shellcheck disable=SC2046
+    tls_case "SSL_clear reuse, TLS $ver: good client authenticated" \
+        authenticated reuse cli-device1 "-tls${ver/./_}" $(tls_cert device1)
+    lline=$(tls_lines "$TMP/srv-reuse.log")
+    # shellcheck disable=SC2046
+    tls_case "SSL_clear reuse, TLS $ver: next client (another name) \
+authenticated" authenticated reuse cli-other "-tls${ver/./_}" \
+        $(tls_cert device1)
+    if tail -n +"$lline" "$TMP/srv-reuse.log" |
+        grep -q 'name _client\.device1\.example\.test'; then
+        tls_fail "SSL_clear reuse, TLS $ver: no trace of the previous \
+connection's ClientName" "the log names _client.device1.example.test"
+    else
+        tls_pass "SSL_clear reuse, TLS $ver: no trace of the previous \
+connection's ClientName"
+    fi
+    tls_case "SSL_clear reuse, TLS $ver: then no certificate refused" \
+        rejected reuse - "-tls${ver/./_}"
 done
 
 for s in opt-strict res reneg; do

@@ -6,7 +6,8 @@
  * The provider is loaded through OPENSSL_CONF only.
  *
  *   policysrv -p PORT -C CERT -K KEY [-A CAFILE] [-V none|peer|require]
- *             [-h] [-n] [-c] [-x] [-v] [-N CONNECTIONS]
+ *             [-h] [-n] [-c] [-x] [-v] [-r]
+ *             [-N CONNECTIONS]
  *
  *   -V  the verify mode the server sets (default none)
  *   -h  own ClientHello callback: SSL_set_verify(NONE)
@@ -14,6 +15,7 @@
  *   -c  own certificate callback: SSL_set_verify(NONE)
  *   -x  servername callback switches to a second SSL_CTX (verify none)
  *   -v  own certificate-verify callback that accepts everything
+ *   -r  reuse one SSL object for every connection (SSL_clear)
  *
  * For each connection it reads one line and answers like `openssl
  * s_server -www` does (tests/tls/lib.sh tls_verdict reads it):
@@ -32,7 +34,8 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
-static int opt_h, opt_n, opt_c, opt_x, opt_v;
+static int opt_h, opt_n, opt_c, opt_x, opt_v, opt_r;
+static SSL *reused;
 static SSL_CTX *second_ctx;
 
 /* hello_cb - the application's own ClientHello callback. */
@@ -102,12 +105,24 @@ static SSL_CTX *new_ctx(const char *cert, const char *key, const char *ca,
 /* serve - one connection: handshake, one line in, the verdict page out. */
 static void serve(SSL_CTX *ctx, int fd)
 {
-    SSL *s = SSL_new(ctx);
+    SSL *s;
     char line[512], page[1024];
     X509 *peer;
     long vr;
     int n;
 
+    if (opt_r && reused != NULL) {
+        s = reused;
+        if (SSL_clear(s) != 1) {
+            fprintf(stderr, "SSL_clear failed\n");
+            close(fd);
+            return;
+        }
+    } else {
+        s = SSL_new(ctx);
+        if (opt_r)
+            reused = s;
+    }
     SSL_set_fd(s, fd);
     if (SSL_accept(s) != 1) {
         fprintf(stderr, "handshake failed\n");
@@ -135,7 +150,8 @@ static void serve(SSL_CTX *ctx, int fd)
     fprintf(stderr, "served: verify %ld\n", vr);
     SSL_shutdown(s);
 done:
-    SSL_free(s);
+    if (!opt_r)
+        SSL_free(s);
     close(fd);
 }
 
@@ -148,7 +164,7 @@ int main(int argc, char **argv)
     struct sockaddr_in sa;
     SSL_CTX *ctx;
 
-    while ((opt = getopt(argc, argv, "p:C:K:A:V:hncxvN:")) != -1) {
+    while ((opt = getopt(argc, argv, "p:C:K:A:V:hncxvrN:")) != -1) {
         switch (opt) {
         case 'p':
             port = atoi(optarg);
@@ -182,6 +198,9 @@ int main(int argc, char **argv)
             break;
         case 'v':
             opt_v = 1;
+            break;
+        case 'r':
+            opt_r = 1;
             break;
         case 'N':
             count = atol(optarg);
@@ -221,6 +240,7 @@ int main(int argc, char **argv)
             count--;
     }
     close(lfd);
+    SSL_free(reused);
     SSL_CTX_free(ctx);
     SSL_CTX_free(second_ctx);
     return 0;
