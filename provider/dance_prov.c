@@ -461,13 +461,13 @@ static dance_ext_runtime *runtime_get(dance_config *cfg, int *took_cfg,
         char a[20], b[20], c[20];
 
         dance_log(DANCE_LOG_INFO,
-                  "active (%s): client_auth=%s server_dane=%s profile=%s "
-                  "dnssec=%s extension_type=%u",
-                  rt->cfg.source != NULL ? rt->cfg.source : "?",
+                  "active: client_auth=%s server_dane=%s profile=%s "
+                  "dnssec=%s extension_type=%u (from %s)",
                   dance_config_value(&rt->cfg, "client_auth", a, sizeof(a)),
                   dance_config_value(&rt->cfg, "server_dane", b, sizeof(b)),
                   dance_config_value(&rt->cfg, "profile", c, sizeof(c)),
-                  dance_res_mode_str(rt->cfg.dnssec), rt->cfg.extension_type);
+                  dance_res_mode_str(rt->cfg.dnssec), rt->cfg.extension_type,
+                  rt->cfg.source != NULL ? rt->cfg.source : "?");
     }
 done:
     pthread_mutex_unlock(&runtime_lock);
