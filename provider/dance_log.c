@@ -40,6 +40,7 @@ typedef enum { SINK_STDERR, SINK_SYSLOG, SINK_FILE } sink_kind;
  * without the lock on every call, the rest only under it. */
 static atomic_int log_level = DANCE_LOG_WARN;
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
 static sink_kind log_sink = SINK_STDERR;
 static FILE *log_fp;        /* SINK_FILE only */
 static int log_sock = -1;   /* SINK_SYSLOG: connected, or -1 */
@@ -96,6 +97,25 @@ static int sock_open(void)
     return 0;
 }
 
+/* atfork_lock, atfork_unlock - hold the log lock across fork(), so a child
+ * forked while another thread writes a line does not inherit it held. */
+static void atfork_lock(void)
+{
+    pthread_mutex_lock(&log_lock);
+}
+
+static void atfork_unlock(void)
+{
+    pthread_mutex_unlock(&log_lock);
+}
+
+/* install_atfork - register the fork handlers once per process (the module
+ * stays loaded for the life of the process). */
+static void install_atfork(void)
+{
+    pthread_atfork(atfork_lock, atfork_unlock, atfork_unlock);
+}
+
 /* dance_log_configure - see header. */
 int dance_log_configure(dance_log_level level, const char *dest, char *err,
                         size_t errlen)
@@ -130,6 +150,7 @@ int dance_log_configure(dance_log_level level, const char *dest, char *err,
     }
     if (env != NULL && dance_log_level_parse(env, &from_env))
         level = from_env;
+    pthread_once(&atfork_once, install_atfork);
     pthread_mutex_lock(&log_lock);
     if (log_fp != NULL)
         fclose(log_fp);

@@ -7,11 +7,14 @@
 #include <errno.h>
 #include <pthread.h>
 #include <regex.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
@@ -228,6 +231,56 @@ static void test_threads(void)
     CU_ASSERT_EQUAL(bad, 0);
 }
 
+static atomic_int forking;
+
+/* busy_writer - log until forking is cleared. */
+static void *busy_writer(void *arg)
+{
+    (void)arg;
+    while (atomic_load(&forking))
+        dance_log(DANCE_LOG_WARN, "busy");
+    return NULL;
+}
+
+/* A child forked while another thread is writing a line can log too (the
+ * lock is not inherited held): each child logs and exits within 5 s. */
+static void test_fork(void)
+{
+    pthread_t t;
+    char err[200] = "";
+    int hung = 0;
+
+    unlink(file_path);
+    CU_ASSERT_EQUAL_FATAL(
+        dance_log_configure(DANCE_LOG_WARN, file_path, err, sizeof(err)), 1);
+    atomic_store(&forking, 1);
+    CU_ASSERT_EQUAL_FATAL(pthread_create(&t, NULL, busy_writer, NULL), 0);
+    for (int i = 0; i < 50; i++) {
+        pid_t pid = fork();
+        int status = 0, done = 0;
+
+        if (pid == 0) {
+            dance_log(DANCE_LOG_WARN, "child");
+            _exit(0);
+        }
+        CU_ASSERT_FATAL(pid > 0);
+        for (int w = 0; w < 500 && !done; w++) {
+            done = waitpid(pid, &status, WNOHANG) == pid;
+            if (!done)
+                usleep(10000);
+        }
+        if (!done) {
+            hung++;
+            kill(pid, SIGKILL);
+            waitpid(pid, &status, 0);
+            break;
+        }
+    }
+    atomic_store(&forking, 0);
+    pthread_join(t, NULL);
+    CU_ASSERT_EQUAL(hung, 0);
+}
+
 /* dance_test_suite_log - see dance_test.h. */
 int dance_test_suite_log(void)
 {
@@ -237,6 +290,7 @@ int dance_test_suite_log(void)
          test_syslog_identity},
         {"syslog: a relative socket path is refused", test_syslog_bad_path},
         {"threads: whole lines, none lost", test_threads},
+        {"fork while another thread logs: the child can log", test_fork},
         CU_TEST_INFO_NULL};
 
     return dance_test_add_suite("log", suite_init, suite_cleanup, tests);
