@@ -49,6 +49,7 @@
 #define MIXED "mixed.example.com"
 #define OFFLIST "dev1.example.net"
 #define SRV_OWNER "_443._tcp.dev1.example.com"
+#define TADEV "ta-dev.example.com" /* TLSA 2 0 1: the device TA */
 #define BAD_USAGE                                                              \
     "4 1 1 0102030405060708091011121314151617181920212223242526272829303132"
 #define SHORT_DIGEST                                                           \
@@ -192,7 +193,8 @@ static EVP_PKEY *k_dev1;   /* published at DEV1, MIXED, SRV_OWNER, OFFLIST */
 static EVP_PKEY *k_rogue;  /* published nowhere */
 static EVP_PKEY *k_ca;     /* the application's client CA */
 static EVP_PKEY *k_server; /* the server's own key */
-static X509 *ca_cert, *server_cert;
+static EVP_PKEY *k_ta;     /* the device trust anchor of TADEV */
+static X509 *ca_cert, *server_cert, *ta_cert;
 static zone_entry *z_offlist;
 static dance_ext_runtime rt; /* the suite's: lives until the process exits */
 
@@ -260,16 +262,21 @@ static int ext_init(void)
 {
     static const char *const base[] = {"client_auth", "require", "allow",
                                        "*.example.com", NULL};
-    char dev1_rr[80], err[256];
+    char dev1_rr[80], ta_rr[80], hex[65], err[256];
     dance_res_config rc;
 
     k_dev1 = dance_tc_key();
     k_rogue = dance_tc_key();
     k_ca = dance_tc_key();
     k_server = dance_tc_key();
+    k_ta = dance_tc_key();
     if (k_dev1 == NULL || k_rogue == NULL || k_ca == NULL || k_server == NULL ||
-        !spki_rr(k_dev1, dev1_rr))
+        k_ta == NULL || !spki_rr(k_dev1, dev1_rr))
         return 1;
+    ta_cert = dance_tc_cert(k_ta, "CN=Device TA", NULL, 1, NULL, NULL);
+    if (ta_cert == NULL || !dance_tc_tlsa_hex(ta_cert, 0, hex))
+        return 1;
+    snprintf(ta_rr, sizeof(ta_rr), "2 0 1 %s", hex);
     ca_cert = dance_tc_cert(k_ca, "CN=Client CA", NULL, 1, NULL, NULL);
     server_cert = dance_tc_cert(k_server, "CN=server.example.com",
                                 "DNS:server.example.com", 0, NULL, NULL);
@@ -279,6 +286,7 @@ static int ext_init(void)
     publish(MIXED, (const char *[]){BAD_USAGE, SHORT_DIGEST, dev1_rr, NULL});
     publish(SRV_OWNER, (const char *[]){dev1_rr, NULL});
     z_offlist = publish(OFFLIST, (const char *[]){dev1_rr, NULL});
+    publish(TADEV, (const char *[]){ta_rr, NULL});
     if (dns_start() != 0)
         return 1;
     snprintf(ns, sizeof(ns), "127.0.0.1@%u", dns_port);
@@ -313,6 +321,8 @@ static int ext_cleanup(void)
     }
     X509_free(ca_cert);
     X509_free(server_cert);
+    X509_free(ta_cert);
+    EVP_PKEY_free(k_ta);
     EVP_PKEY_free(k_dev1);
     EVP_PKEY_free(k_rogue);
     EVP_PKEY_free(k_ca);
@@ -326,8 +336,10 @@ typedef struct {
     int version;       /* TLS1_3_VERSION or TLS1_2_VERSION */
     X509 *client_cert; /* NULL: the client has no certificate */
     EVP_PKEY *client_key;
-    int app_verify; /* the application's own SSL_CTX_set_verify mode */
-    int app_ca;     /* the application trusts ca_cert for clients */
+    int app_verify;    /* the application's own SSL_CTX_set_verify mode */
+    int app_ca;        /* the application trusts ca_cert for clients */
+    X509 *chain;       /* sent after client_cert, or NULL */
+    int judged_by_app; /* admitted only because the app verifies nothing */
 } setup;
 
 typedef struct {
@@ -369,6 +381,10 @@ static outcome handshake(const setup *su)
     if (su->client_cert != NULL) {
         CU_ASSERT_FATAL(SSL_CTX_use_certificate(cctx, su->client_cert) == 1);
         CU_ASSERT_FATAL(SSL_CTX_use_PrivateKey(cctx, su->client_key) == 1);
+    }
+    if (su->chain != NULL) {
+        X509_up_ref(su->chain);
+        CU_ASSERT_FATAL(SSL_CTX_add0_chain_cert(cctx, su->chain) == 1);
     }
     CU_ASSERT_FATAL(SSL_CTX_use_certificate(sctx, server_cert) == 1);
     CU_ASSERT_FATAL(SSL_CTX_use_PrivateKey(sctx, k_server) == 1);
@@ -434,7 +450,11 @@ static void expect(const char *what, const setup *base, int admit,
                     o.admitted ? "admitted" : "refused",
                     admit ? "admitted" : "refused", o.verify);
         CU_ASSERT_EQUAL(o.admitted, admit);
-        if (admit && o.admitted) {
+        if (admit && o.admitted && base->judged_by_app) {
+            /* admitted by the application's own rules: DANE failed, and
+             * the verify result says so. */
+            CU_ASSERT_NOT_EQUAL(o.verify, X509_V_OK);
+        } else if (admit && o.admitted) {
             CU_ASSERT_EQUAL(o.verify, X509_V_OK);
             CU_ASSERT_TRUE(o.peer_cert);
             CU_ASSERT_EQUAL(o.queued, 0);
@@ -473,7 +493,7 @@ static X509 *client(EVP_PKEY *key, const char *subject, const char *sans)
 static void test_require_genuine(void)
 {
     X509 *x = client(k_dev1, "CN=" DEV1, "DNS:" DEV1);
-    setup su = {0, x, k_dev1, SSL_VERIFY_NONE, 0};
+    setup su = {0, x, k_dev1, SSL_VERIFY_NONE, 0, NULL, 0};
 
     CU_ASSERT_FATAL(policy(REQUIRE(DEV1)));
     expect("genuine client", &su, 1, NULL);
@@ -486,7 +506,7 @@ static void test_require_genuine(void)
 /* test_require_no_cert - no certificate, so no dane_clientid: refused. */
 static void test_require_no_cert(void)
 {
-    setup su = {0, NULL, NULL, SSL_VERIFY_NONE, 0};
+    setup su = {0, NULL, NULL, SSL_VERIFY_NONE, 0, NULL, 0};
 
     CU_ASSERT_FATAL(policy(REQUIRE(DEV1)));
     expect("no certificate", &su, 0, NULL);
@@ -496,7 +516,7 @@ static void test_require_no_cert(void)
 static void test_require_unpublished(void)
 {
     X509 *x = client(k_rogue, "CN=" DEV1, "DNS:" DEV1);
-    setup su = {0, x, k_rogue, SSL_VERIFY_NONE, 0};
+    setup su = {0, x, k_rogue, SSL_VERIFY_NONE, 0, NULL, 0};
 
     CU_ASSERT_FATAL(policy(REQUIRE(DEV1)));
     expect("unpublished key", &su, 0, NULL);
@@ -512,7 +532,7 @@ static void test_require_unpublished(void)
 static void test_require_cn_admin(void)
 {
     X509 *x = client(k_dev1, "CN=admin", NULL);
-    setup su = {0, x, k_dev1, SSL_VERIFY_NONE, 0};
+    setup su = {0, x, k_dev1, SSL_VERIFY_NONE, 0, NULL, 0};
 
     CU_ASSERT_FATAL(policy(REQUIRE(DEV1)));
     expect("CN=admin, strict", &su, 0, NULL);
@@ -529,7 +549,7 @@ static void test_require_other_san(void)
 {
     X509 *x = client(k_dev1, NULL, "DNS:" DEV2);
     X509 *y = client(k_dev1, "CN=" DEV1, "DNS:" DEV1 ",email:root@example.com");
-    setup su = {0, x, k_dev1, SSL_VERIFY_NONE, 0};
+    setup su = {0, x, k_dev1, SSL_VERIFY_NONE, 0, NULL, 0};
 
     CU_ASSERT_FATAL(policy(REQUIRE(DEV1)));
     expect("SAN of another device", &su, 0, NULL);
@@ -544,7 +564,7 @@ static void test_require_other_san(void)
 static void test_require_not_allowed(void)
 {
     X509 *x = client(k_dev1, "CN=" OFFLIST, "DNS:" OFFLIST);
-    setup su = {0, x, k_dev1, SSL_VERIFY_NONE, 0};
+    setup su = {0, x, k_dev1, SSL_VERIFY_NONE, 0, NULL, 0};
     unsigned before = atomic_load(&z_offlist->asked);
 
     CU_ASSERT_FATAL(policy(REQUIRE(OFFLIST)));
@@ -566,7 +586,7 @@ static void test_require_not_allowed(void)
 static void test_require_server_owner(void)
 {
     X509 *x = client(k_dev1, "CN=" DEV1, "DNS:" DEV1);
-    setup su = {0, x, k_dev1, SSL_VERIFY_NONE, 0};
+    setup su = {0, x, k_dev1, SSL_VERIFY_NONE, 0, NULL, 0};
 
     CU_ASSERT_FATAL(policy(REQUIRE(SRV_OWNER)));
     expect("server TLSA owner as ClientName", &su, 0, NULL);
@@ -580,11 +600,45 @@ static void test_require_server_owner(void)
 static void test_require_mixed_rrset(void)
 {
     X509 *x = client(k_dev1, "CN=" MIXED, "DNS:" MIXED);
-    setup su = {0, x, k_dev1, SSL_VERIFY_NONE, 0};
+    setup su = {0, x, k_dev1, SSL_VERIFY_NONE, 0, NULL, 0};
 
     CU_ASSERT_FATAL(policy(REQUIRE(MIXED)));
     expect("mixed RRset", &su, 1, NULL);
     X509_free(x);
+}
+
+/* test_require_dane_ta - TLSA 2 0 1 (the device CA's certificate): the
+ * ClientName must be a dNSName SAN of the client's certificate, exactly;
+ * no CN fallback, no wildcard (issue 8 item 8). main: FAILS (the CN-only
+ * and the wildcard certificate are admitted: the old host flags). The
+ * wildcard case runs with identity_check = off, so only the SAN rule can
+ * refuse it. */
+static void test_require_dane_ta(void)
+{
+    X509 *exact =
+        dance_tc_cert(k_dev1, "CN=" TADEV, "DNS:" TADEV, 0, ta_cert, k_ta);
+    X509 *cn_only = dance_tc_cert(k_dev1, "CN=" TADEV, NULL, 0, ta_cert, k_ta);
+    X509 *wild =
+        dance_tc_cert(k_dev1, NULL, "DNS:*.example.com", 0, ta_cert, k_ta);
+    X509 *self = client(k_dev1, "CN=" TADEV, "DNS:" TADEV);
+    setup su = {0, exact, k_dev1, SSL_VERIFY_NONE, 0, ta_cert, 0};
+
+    CU_ASSERT_FATAL(exact != NULL && cn_only != NULL && wild != NULL);
+    CU_ASSERT_FATAL(policy(REQUIRE(TADEV)));
+    expect("DANE-TA, exact SAN", &su, 1, NULL);
+    su.client_cert = cn_only;
+    expect("DANE-TA, CN only", &su, 0, NULL);
+    su.client_cert = self; /* not issued by the TA */
+    expect("DANE-TA, self-signed", &su, 0, NULL);
+    CU_ASSERT_FATAL(policy(
+        (const char *[]){"client_auth", "require", "allow", "*.example.com",
+                         "client_name", TADEV, "identity_check", "off", NULL}));
+    su.client_cert = wild;
+    expect("DANE-TA, wildcard SAN, identity_check off", &su, 0, NULL);
+    X509_free(self);
+    X509_free(wild);
+    X509_free(cn_only);
+    X509_free(exact);
 }
 
 /* ---- optional ----------------------------------------------------------- */
@@ -599,7 +653,7 @@ static void test_require_mixed_rrset(void)
 static void test_optional_unpublished(void)
 {
     X509 *x = client(k_rogue, "CN=" DEV1, "DNS:" DEV1);
-    setup su = {0, x, k_rogue, APP_STRICT, 1};
+    setup su = {0, x, k_rogue, APP_STRICT, 1, NULL, 0};
 
     CU_ASSERT_FATAL(policy(OPTIONAL(DEV1)));
     expect("optional, unpublished self-signed", &su, 0, NULL);
@@ -612,7 +666,7 @@ static void test_optional_ca_client(void)
 {
     EVP_PKEY *k = dance_tc_key();
     X509 *x = dance_tc_cert(k, "CN=ca-client", NULL, 0, ca_cert, k_ca);
-    setup su = {0, x, k, APP_STRICT, 1};
+    setup su = {0, x, k, APP_STRICT, 1, NULL, 0};
 
     CU_ASSERT_FATAL(k != NULL && x != NULL);
     /* client_name auto and no dNSName: this client sends no extension. */
@@ -631,7 +685,7 @@ static void test_optional_ca_client(void)
 static void test_optional_dane_client(void)
 {
     X509 *x = client(k_dev1, "CN=" DEV1, "DNS:" DEV1);
-    setup su = {0, x, k_dev1, APP_STRICT, 1};
+    setup su = {0, x, k_dev1, APP_STRICT, 1, NULL, 0};
 
     CU_ASSERT_FATAL(policy(OPTIONAL(DEV1)));
     expect("optional, DANE client", &su, 1, NULL);
@@ -645,10 +699,24 @@ static void test_optional_dane_client(void)
 static void test_optional_cn_admin(void)
 {
     X509 *x = client(k_dev1, "CN=admin", NULL);
-    setup su = {0, x, k_dev1, APP_STRICT, 1};
+    setup su = {0, x, k_dev1, APP_STRICT, 1, NULL, 0};
 
     CU_ASSERT_FATAL(policy(OPTIONAL(DEV1)));
     expect("optional, CN=admin", &su, 0, NULL);
+    X509_free(x);
+}
+
+/* test_optional_app_verifies_nothing - an application that asks for no
+ * client verification admits whoever it admitted before: a failed DANE
+ * client gets in as it would without the module, with a verify result
+ * that is not OK (the application may read it); never X509_V_OK. */
+static void test_optional_app_verifies_nothing(void)
+{
+    X509 *x = client(k_rogue, "CN=" DEV1, "DNS:" DEV1);
+    setup su = {0, x, k_rogue, SSL_VERIFY_NONE, 0, NULL, 1};
+
+    CU_ASSERT_FATAL(policy(OPTIONAL(DEV1)));
+    expect("optional, app VERIFY_NONE, unpublished", &su, 1, NULL);
     X509_free(x);
 }
 
@@ -661,10 +729,12 @@ static const CU_TestInfo cases[] = {
     {"require_not_allowed", test_require_not_allowed},
     {"require_server_owner", test_require_server_owner},
     {"require_mixed_rrset", test_require_mixed_rrset},
+    {"require_dane_ta", test_require_dane_ta},
     {"optional_unpublished", test_optional_unpublished},
     {"optional_ca_client", test_optional_ca_client},
     {"optional_dane_client", test_optional_dane_client},
     {"optional_cn_admin", test_optional_cn_admin},
+    {"optional_app_verifies_nothing", test_optional_app_verifies_nothing},
     CU_TEST_INFO_NULL};
 
 /* dance_test_suite_ext - see dance_test.h. */
