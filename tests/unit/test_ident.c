@@ -385,7 +385,8 @@ static void test_report_once(void)
  * against `tlsa` under NAME through dance_ident_dane_enable. With
  * old_flags, the host flags the old enable_dane used replace ours, to
  * show the defect this rule closes. Returns the X509_V_* result. */
-static int dane_verify(X509 *leaf, X509 *ta, const char *tlsa, int old_flags)
+static int dane_verify_in(X509 *leaf, X509 *ta, X509 *trusted, const char *tlsa,
+                          int old_flags)
 {
     SSL_CTX *ctx = SSL_CTX_new(TLS_method());
     SSL *s;
@@ -406,6 +407,8 @@ static int dane_verify(X509 *leaf, X509 *ta, const char *tlsa, int old_flags)
     CU_ASSERT_PTR_NOT_NULL_FATAL(s);
     if (ta != NULL)
         sk_X509_push(chain, ta);
+    if (trusted != NULL)
+        CU_ASSERT_FATAL(X509_STORE_add_cert(store, trusted) == 1);
     CU_ASSERT_FATAL(X509_STORE_CTX_init(xs, store, leaf, chain) == 1);
     CU_ASSERT_EQUAL_FATAL(
         dance_ident_dane_enable(s, xs, NAME, r, &rep, why, sizeof(why)),
@@ -423,6 +426,12 @@ static int dane_verify(X509 *leaf, X509 *ta, const char *tlsa, int old_flags)
     SSL_free(s);
     SSL_CTX_free(ctx);
     return err;
+}
+
+/* dane_verify - dane_verify_in with an empty trust store. */
+static int dane_verify(X509 *leaf, X509 *ta, const char *tlsa, int old_flags)
+{
+    return dane_verify_in(leaf, ta, NULL, tlsa, old_flags);
 }
 
 /* test_dane_ta_names - TLSA 2 0 1: the ClientName must be a dNSName SAN,
@@ -508,6 +517,37 @@ static void test_dane_enable_none_usable(void)
     SSL_CTX_free(ctx);
 }
 
+/* test_pkix_usages - PKIX-TA (0) and PKIX-EE (1): OpenSSL's DANE engine
+ * also requires PKIX validation against the trust store (the
+ * application's, in a handshake), and the same exact-SAN name rule. */
+static void test_pkix_usages(void)
+{
+    EVP_PKEY *ca_key = dance_tc_key();
+    X509 *ca = dance_tc_cert(ca_key, "CN=Client CA", NULL, 1, NULL, NULL);
+    X509 *leaf = dance_tc_cert(key, "CN=" NAME, "DNS:" NAME, 0, ca, ca_key);
+    X509 *cn_only = dance_tc_cert(key, "CN=" NAME, NULL, 0, ca, ca_key);
+    char hex[65], ee[80], ta[80];
+
+    CU_ASSERT_FATAL(ca != NULL && leaf != NULL && cn_only != NULL);
+    CU_ASSERT_FATAL(dance_tc_tlsa_hex(leaf, 1, hex));
+    snprintf(ee, sizeof(ee), "1 1 1 %s", hex);
+    CU_ASSERT_FATAL(dance_tc_tlsa_hex(ca, 0, hex));
+    snprintf(ta, sizeof(ta), "0 0 1 %s", hex);
+    /* Trusted CA: both usages pass; without it, PKIX fails first. */
+    CU_ASSERT_EQUAL(dane_verify_in(leaf, ca, ca, ee, 0), X509_V_OK);
+    CU_ASSERT_EQUAL(dane_verify_in(leaf, ca, ca, ta, 0), X509_V_OK);
+    CU_ASSERT_NOT_EQUAL(dane_verify_in(leaf, ca, NULL, ee, 0), X509_V_OK);
+    CU_ASSERT_NOT_EQUAL(dane_verify_in(leaf, ca, NULL, ta, 0), X509_V_OK);
+    /* No CN fallback for the PKIX usages either. */
+    CU_ASSERT_EQUAL(dane_verify_in(cn_only, ca, ca, ta, 0),
+                    X509_V_ERR_HOSTNAME_MISMATCH);
+    CU_ASSERT_EQUAL(dane_verify_in(cn_only, ca, ca, ta, 1), X509_V_OK);
+    X509_free(cn_only);
+    X509_free(leaf);
+    X509_free(ca);
+    EVP_PKEY_free(ca_key);
+}
+
 static const CU_TestInfo cases[] = {
     {"base", test_base},
     {"name_equal", test_name_equal},
@@ -522,6 +562,7 @@ static const CU_TestInfo cases[] = {
     {"openssl_leaves_errors", test_openssl_leaves_errors},
     {"report_once", test_report_once},
     {"dane_ta_names", test_dane_ta_names},
+    {"pkix_usages", test_pkix_usages},
     {"dane_enable_none_usable", test_dane_enable_none_usable},
     CU_TEST_INFO_NULL};
 
