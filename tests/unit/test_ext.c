@@ -240,6 +240,10 @@ static int policy(const char *const *kv)
 
     for (size_t i = 0; kv[i] != NULL && n + 2 < 48; i++)
         all[n++] = kv[i];
+    if (kv_get("profile", &(kv_table){kv}) == NULL) {
+        all[n++] = "profile"; /* both TLS versions; not the default */
+        all[n++] = "hello";
+    }
     all[n++] = "dnssec";
     all[n++] = "trust-ad";
     all[n++] = "nameservers";
@@ -340,6 +344,7 @@ typedef struct {
     int app_ca;        /* the application trusts ca_cert for clients */
     X509 *chain;       /* sent after client_cert, or NULL */
     int judged_by_app; /* admitted only because the app verifies nothing */
+    int only;          /* 0: TLS 1.3 and 1.2; else this version only */
 } setup;
 
 typedef struct {
@@ -442,6 +447,8 @@ static void expect(const char *what, const setup *base, int admit,
         setup su = *base;
         outcome o;
 
+        if (base->only != 0 && base->only != versions[v])
+            continue;
         su.version = versions[v];
         o = handshake(&su);
         if (o.admitted != admit)
@@ -493,7 +500,8 @@ static X509 *client(EVP_PKEY *key, const char *subject, const char *sans)
 static void test_require_genuine(void)
 {
     X509 *x = client(k_dev1, "CN=" DEV1, "DNS:" DEV1);
-    setup su = {0, x, k_dev1, SSL_VERIFY_NONE, 0, NULL, 0};
+    setup su = {
+        .client_cert = x, .client_key = k_dev1, .app_verify = SSL_VERIFY_NONE};
 
     CU_ASSERT_FATAL(policy(REQUIRE(DEV1)));
     expect("genuine client", &su, 1, NULL);
@@ -506,7 +514,7 @@ static void test_require_genuine(void)
 /* test_require_no_cert - no certificate, so no dane_clientid: refused. */
 static void test_require_no_cert(void)
 {
-    setup su = {0, NULL, NULL, SSL_VERIFY_NONE, 0, NULL, 0};
+    setup su = {.app_verify = SSL_VERIFY_NONE};
 
     CU_ASSERT_FATAL(policy(REQUIRE(DEV1)));
     expect("no certificate", &su, 0, NULL);
@@ -516,7 +524,8 @@ static void test_require_no_cert(void)
 static void test_require_unpublished(void)
 {
     X509 *x = client(k_rogue, "CN=" DEV1, "DNS:" DEV1);
-    setup su = {0, x, k_rogue, SSL_VERIFY_NONE, 0, NULL, 0};
+    setup su = {
+        .client_cert = x, .client_key = k_rogue, .app_verify = SSL_VERIFY_NONE};
 
     CU_ASSERT_FATAL(policy(REQUIRE(DEV1)));
     expect("unpublished key", &su, 0, NULL);
@@ -532,7 +541,8 @@ static void test_require_unpublished(void)
 static void test_require_cn_admin(void)
 {
     X509 *x = client(k_dev1, "CN=admin", NULL);
-    setup su = {0, x, k_dev1, SSL_VERIFY_NONE, 0, NULL, 0};
+    setup su = {
+        .client_cert = x, .client_key = k_dev1, .app_verify = SSL_VERIFY_NONE};
 
     CU_ASSERT_FATAL(policy(REQUIRE(DEV1)));
     expect("CN=admin, strict", &su, 0, NULL);
@@ -549,7 +559,8 @@ static void test_require_other_san(void)
 {
     X509 *x = client(k_dev1, NULL, "DNS:" DEV2);
     X509 *y = client(k_dev1, "CN=" DEV1, "DNS:" DEV1 ",email:root@example.com");
-    setup su = {0, x, k_dev1, SSL_VERIFY_NONE, 0, NULL, 0};
+    setup su = {
+        .client_cert = x, .client_key = k_dev1, .app_verify = SSL_VERIFY_NONE};
 
     CU_ASSERT_FATAL(policy(REQUIRE(DEV1)));
     expect("SAN of another device", &su, 0, NULL);
@@ -564,7 +575,8 @@ static void test_require_other_san(void)
 static void test_require_not_allowed(void)
 {
     X509 *x = client(k_dev1, "CN=" OFFLIST, "DNS:" OFFLIST);
-    setup su = {0, x, k_dev1, SSL_VERIFY_NONE, 0, NULL, 0};
+    setup su = {
+        .client_cert = x, .client_key = k_dev1, .app_verify = SSL_VERIFY_NONE};
     unsigned before = atomic_load(&z_offlist->asked);
 
     CU_ASSERT_FATAL(policy(REQUIRE(OFFLIST)));
@@ -586,7 +598,8 @@ static void test_require_not_allowed(void)
 static void test_require_server_owner(void)
 {
     X509 *x = client(k_dev1, "CN=" DEV1, "DNS:" DEV1);
-    setup su = {0, x, k_dev1, SSL_VERIFY_NONE, 0, NULL, 0};
+    setup su = {
+        .client_cert = x, .client_key = k_dev1, .app_verify = SSL_VERIFY_NONE};
 
     CU_ASSERT_FATAL(policy(REQUIRE(SRV_OWNER)));
     expect("server TLSA owner as ClientName", &su, 0, NULL);
@@ -600,7 +613,8 @@ static void test_require_server_owner(void)
 static void test_require_mixed_rrset(void)
 {
     X509 *x = client(k_dev1, "CN=" MIXED, "DNS:" MIXED);
-    setup su = {0, x, k_dev1, SSL_VERIFY_NONE, 0, NULL, 0};
+    setup su = {
+        .client_cert = x, .client_key = k_dev1, .app_verify = SSL_VERIFY_NONE};
 
     CU_ASSERT_FATAL(policy(REQUIRE(MIXED)));
     expect("mixed RRset", &su, 1, NULL);
@@ -621,7 +635,10 @@ static void test_require_dane_ta(void)
     X509 *wild =
         dance_tc_cert(k_dev1, NULL, "DNS:*.example.com", 0, ta_cert, k_ta);
     X509 *self = client(k_dev1, "CN=" TADEV, "DNS:" TADEV);
-    setup su = {0, exact, k_dev1, SSL_VERIFY_NONE, 0, ta_cert, 0};
+    setup su = {.client_cert = exact,
+                .client_key = k_dev1,
+                .app_verify = SSL_VERIFY_NONE,
+                .chain = ta_cert};
 
     CU_ASSERT_FATAL(exact != NULL && cn_only != NULL && wild != NULL);
     CU_ASSERT_FATAL(policy(REQUIRE(TADEV)));
@@ -653,7 +670,10 @@ static void test_require_dane_ta(void)
 static void test_optional_unpublished(void)
 {
     X509 *x = client(k_rogue, "CN=" DEV1, "DNS:" DEV1);
-    setup su = {0, x, k_rogue, APP_STRICT, 1, NULL, 0};
+    setup su = {.client_cert = x,
+                .client_key = k_rogue,
+                .app_verify = APP_STRICT,
+                .app_ca = 1};
 
     CU_ASSERT_FATAL(policy(OPTIONAL(DEV1)));
     expect("optional, unpublished self-signed", &su, 0, NULL);
@@ -666,7 +686,10 @@ static void test_optional_ca_client(void)
 {
     EVP_PKEY *k = dance_tc_key();
     X509 *x = dance_tc_cert(k, "CN=ca-client", NULL, 0, ca_cert, k_ca);
-    setup su = {0, x, k, APP_STRICT, 1, NULL, 0};
+    setup su = {.client_cert = x,
+                .client_key = k,
+                .app_verify = APP_STRICT,
+                .app_ca = 1};
 
     CU_ASSERT_FATAL(k != NULL && x != NULL);
     /* client_name auto and no dNSName: this client sends no extension. */
@@ -685,7 +708,10 @@ static void test_optional_ca_client(void)
 static void test_optional_dane_client(void)
 {
     X509 *x = client(k_dev1, "CN=" DEV1, "DNS:" DEV1);
-    setup su = {0, x, k_dev1, APP_STRICT, 1, NULL, 0};
+    setup su = {.client_cert = x,
+                .client_key = k_dev1,
+                .app_verify = APP_STRICT,
+                .app_ca = 1};
 
     CU_ASSERT_FATAL(policy(OPTIONAL(DEV1)));
     expect("optional, DANE client", &su, 1, NULL);
@@ -699,7 +725,10 @@ static void test_optional_dane_client(void)
 static void test_optional_cn_admin(void)
 {
     X509 *x = client(k_dev1, "CN=admin", NULL);
-    setup su = {0, x, k_dev1, APP_STRICT, 1, NULL, 0};
+    setup su = {.client_cert = x,
+                .client_key = k_dev1,
+                .app_verify = APP_STRICT,
+                .app_ca = 1};
 
     CU_ASSERT_FATAL(policy(OPTIONAL(DEV1)));
     expect("optional, CN=admin", &su, 0, NULL);
@@ -713,11 +742,64 @@ static void test_optional_cn_admin(void)
 static void test_optional_app_verifies_nothing(void)
 {
     X509 *x = client(k_rogue, "CN=" DEV1, "DNS:" DEV1);
-    setup su = {0, x, k_rogue, SSL_VERIFY_NONE, 0, NULL, 1};
+    setup su = {.client_cert = x,
+                .client_key = k_rogue,
+                .app_verify = SSL_VERIFY_NONE,
+                .judged_by_app = 1};
 
     CU_ASSERT_FATAL(policy(OPTIONAL(DEV1)));
     expect("optional, app VERIFY_NONE, unpublished", &su, 1, NULL);
     X509_free(x);
+}
+
+/* ---- the client-auth profile (TLS 1.3 only) ------------------------------ */
+
+#define CLIENT_AUTH(mode, name)                                                \
+    (const char *[])                                                           \
+    {                                                                          \
+        "client_auth", mode, "allow", "*.example.com", "client_name", name,    \
+            "profile", "client-auth-13", NULL                                  \
+    }
+
+/* test_profile_client_auth - the draft profile: the server asks in the
+ * CertificateRequest, the client names itself in its Certificate. The
+ * same rules hold; a TLS 1.2 client cannot take part, so require refuses
+ * it. main: FAILS for CN=admin (issue 8 item 3). */
+static void test_profile_client_auth(void)
+{
+    X509 *good = client(k_dev1, "CN=" DEV1, "DNS:" DEV1);
+    X509 *rogue = client(k_rogue, "CN=" DEV1, "DNS:" DEV1);
+    X509 *admin = client(k_dev1, "CN=admin", NULL);
+    setup su = {.client_cert = good,
+                .client_key = k_dev1,
+                .app_verify = SSL_VERIFY_NONE,
+                .only = TLS1_3_VERSION};
+
+    CU_ASSERT_FATAL(policy(CLIENT_AUTH("require", DEV1)));
+    expect("client-auth: genuine", &su, 1, NULL);
+    su.only = TLS1_2_VERSION;
+    expect("client-auth: genuine over TLS 1.2", &su, 0, NULL);
+    su.only = TLS1_3_VERSION;
+    su.client_cert = rogue;
+    su.client_key = k_rogue;
+    expect("client-auth: unpublished key", &su, 0, NULL);
+    su.client_cert = admin;
+    su.client_key = k_dev1;
+    expect("client-auth: CN=admin", &su, 0, NULL);
+    su.client_cert = NULL;
+    expect("client-auth: no certificate", &su, 0, NULL);
+    CU_ASSERT_FATAL(policy(CLIENT_AUTH("optional", DEV1)));
+    su.app_verify = APP_STRICT;
+    su.app_ca = 1;
+    su.client_cert = rogue;
+    su.client_key = k_rogue;
+    expect("client-auth optional: unpublished key, strict app", &su, 0, NULL);
+    su.client_cert = good;
+    su.client_key = k_dev1;
+    expect("client-auth optional: genuine, strict app", &su, 1, NULL);
+    X509_free(admin);
+    X509_free(rogue);
+    X509_free(good);
 }
 
 static const CU_TestInfo cases[] = {
@@ -735,6 +817,7 @@ static const CU_TestInfo cases[] = {
     {"optional_dane_client", test_optional_dane_client},
     {"optional_cn_admin", test_optional_cn_admin},
     {"optional_app_verifies_nothing", test_optional_app_verifies_nothing},
+    {"profile_client_auth", test_profile_client_auth},
     CU_TEST_INFO_NULL};
 
 /* dance_test_suite_ext - see dance_test.h. */
