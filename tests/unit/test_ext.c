@@ -13,8 +13,10 @@
  * handshake asks again and the responder can count the questions.
  *
  * Cases marked "main: FAILS" fail on the code issue 8 started from; the
- * defect each one shows is named next to it. They pass once the
- * enforcement work (branch h-ext) calls ext/dance_ident.c.
+ * defect each one shows is named next to it. Identity, server-owner,
+ * DANE-TA and mixed-RRset cases pass once dance_ext.c calls
+ * ext/dance_ident.c; the optional, resumption, renegotiation and
+ * SSL_clear cases need the enforcement work of branch h-ext.
  *
  * One runtime per process (dance_ext_install): every case reloads the
  * configuration into the same runtime between handshakes. That is safe:
@@ -50,6 +52,7 @@
 #define OFFLIST "dev1.example.net"
 #define SRV_OWNER "_443._tcp.dev1.example.com"
 #define TADEV "ta-dev.example.com" /* TLSA 2 0 1: the device TA */
+#define SHORT "short.example.com"  /* k_dev1's key with a TTL of 1 s */
 #define BAD_USAGE                                                              \
     "4 1 1 0102030405060708091011121314151617181920212223242526272829303132"
 #define SHORT_DIGEST                                                           \
@@ -64,6 +67,7 @@ typedef struct {
     char owner[DANCE_NAME_MAX + 1];
     char rdata[RDATA_MAX][160];
     size_t n;
+    unsigned ttl;      /* of the records, seconds */
     atomic_uint asked; /* questions for this owner */
 } zone_entry;
 
@@ -82,6 +86,7 @@ static zone_entry *publish(const char *owner, const char *const *rdata)
     snprintf(e->owner, sizeof(e->owner), "%s", owner);
     for (e->n = 0; rdata[e->n] != NULL && e->n < RDATA_MAX; e->n++)
         snprintf(e->rdata[e->n], sizeof(e->rdata[e->n]), "%s", rdata[e->n]);
+    e->ttl = 300;
     atomic_init(&e->asked, 0);
     return e;
 }
@@ -128,9 +133,9 @@ static ldns_pkt *answer(const ldns_pkt *q)
             char text[400];
             ldns_rr *rr = NULL;
 
-            snprintf(text, sizeof(text), "%s 300 IN TLSA %s", qname,
+            snprintf(text, sizeof(text), "%s %u IN TLSA %s", qname, e->ttl,
                      e->rdata[i]);
-            if (ldns_rr_new_frm_str(&rr, text, 300, NULL, NULL) ==
+            if (ldns_rr_new_frm_str(&rr, text, e->ttl, NULL, NULL) ==
                 LDNS_STATUS_OK)
                 ldns_pkt_push_rr(a, LDNS_SECTION_ANSWER, rr);
         }
@@ -195,7 +200,7 @@ static EVP_PKEY *k_ca;     /* the application's client CA */
 static EVP_PKEY *k_server; /* the server's own key */
 static EVP_PKEY *k_ta;     /* the device trust anchor of TADEV */
 static X509 *ca_cert, *server_cert, *ta_cert;
-static zone_entry *z_offlist;
+static zone_entry *z_offlist, *z_dev1;
 static dance_ext_runtime rt; /* the suite's: lives until the process exits */
 
 /* spki_rr - "3 1 1 <sha256 of key's SPKI>" into out (80 bytes). */
@@ -286,11 +291,12 @@ static int ext_init(void)
                                 "DNS:server.example.com", 0, NULL, NULL);
     if (ca_cert == NULL || server_cert == NULL)
         return 1;
-    publish(DEV1, (const char *[]){dev1_rr, NULL});
+    z_dev1 = publish(DEV1, (const char *[]){dev1_rr, NULL});
     publish(MIXED, (const char *[]){BAD_USAGE, SHORT_DIGEST, dev1_rr, NULL});
     publish(SRV_OWNER, (const char *[]){dev1_rr, NULL});
     z_offlist = publish(OFFLIST, (const char *[]){dev1_rr, NULL});
     publish(TADEV, (const char *[]){ta_rr, NULL});
+    publish(SHORT, (const char *[]){dev1_rr, NULL})->ttl = 1;
     if (dns_start() != 0)
         return 1;
     snprintf(ns, sizeof(ns), "127.0.0.1@%u", dns_port);
@@ -353,6 +359,7 @@ typedef struct {
     int peer_cert;        /* the server holds a client certificate */
     unsigned long queued; /* ERR_peek_error() right after the handshake */
     int read_err;         /* SSL_get_error of a server read with no data */
+    int reused;           /* the server resumed a session */
 } outcome;
 
 /* drive - one step of s; 1 done, 0 wants more, -1 failed. */
@@ -366,22 +373,14 @@ static int drive(SSL *s)
     return e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE ? 0 : -1;
 }
 
-/* handshake - run a client and a server under the runtime's policy. */
-static outcome handshake(const setup *su)
+/* client_ctx - the client's SSL_CTX for su (caller frees). */
+static SSL_CTX *client_ctx(const setup *su)
 {
     SSL_CTX *cctx = SSL_CTX_new(TLS_client_method());
-    SSL_CTX *sctx = SSL_CTX_new(TLS_server_method());
-    SSL *c = NULL, *s = NULL;
-    BIO *cb = NULL, *sb = NULL;
-    outcome o = {0, -1, 0, 0, 0};
-    int cd = 0, sd = 0;
-    char byte;
 
-    CU_ASSERT_FATAL(cctx != NULL && sctx != NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(cctx);
     SSL_CTX_set_min_proto_version(cctx, su->version);
     SSL_CTX_set_max_proto_version(cctx, su->version);
-    SSL_CTX_set_min_proto_version(sctx, su->version);
-    SSL_CTX_set_max_proto_version(sctx, su->version);
     SSL_CTX_set_verify(cctx, SSL_VERIFY_NONE, NULL);
     if (su->client_cert != NULL) {
         CU_ASSERT_FATAL(SSL_CTX_use_certificate(cctx, su->client_cert) == 1);
@@ -391,16 +390,41 @@ static outcome handshake(const setup *su)
         X509_up_ref(su->chain);
         CU_ASSERT_FATAL(SSL_CTX_add0_chain_cert(cctx, su->chain) == 1);
     }
+    return cctx;
+}
+
+/* server_ctx - the application's server SSL_CTX for su (caller frees). */
+static SSL_CTX *server_ctx(const setup *su)
+{
+    SSL_CTX *sctx = SSL_CTX_new(TLS_server_method());
+    static const unsigned char sid[] = "test_ext";
+
+    CU_ASSERT_PTR_NOT_NULL_FATAL(sctx);
+    SSL_CTX_set_min_proto_version(sctx, su->version);
+    SSL_CTX_set_max_proto_version(sctx, su->version);
     CU_ASSERT_FATAL(SSL_CTX_use_certificate(sctx, server_cert) == 1);
     CU_ASSERT_FATAL(SSL_CTX_use_PrivateKey(sctx, k_server) == 1);
+    CU_ASSERT_FATAL(
+        SSL_CTX_set_session_id_context(sctx, sid, sizeof(sid) - 1) == 1);
     SSL_CTX_set_verify(sctx, su->app_verify, NULL);
     if (su->app_ca)
         CU_ASSERT_FATAL(
             X509_STORE_add_cert(SSL_CTX_get_cert_store(sctx), ca_cert) == 1);
-    c = SSL_new(cctx);
-    s = SSL_new(sctx);
-    CU_ASSERT_FATAL(c != NULL && s != NULL &&
-                    BIO_new_bio_pair(&cb, 0, &sb, 0) == 1);
+    return sctx;
+}
+
+/* connect_pair - connect c and s (new or SSL_clear'ed) over a new BIO
+ * pair and report what the server decided. When admitted, the server
+ * sends one byte the client reads, so a TLS 1.3 client has its session
+ * tickets afterwards. */
+static outcome connect_pair(SSL *c, SSL *s)
+{
+    BIO *cb = NULL, *sb = NULL;
+    outcome o = {0, -1, 0, 0, 0, 0};
+    int cd = 0, sd = 0;
+    char byte = 'x';
+
+    CU_ASSERT_FATAL(BIO_new_bio_pair(&cb, 0, &sb, 0) == 1);
     SSL_set_bio(c, cb, cb);
     SSL_set_bio(s, sb, sb);
     SSL_set_connect_state(c);
@@ -421,12 +445,27 @@ static outcome handshake(const setup *su)
         X509 *peer = SSL_get1_peer_certificate(s);
 
         o.peer_cert = peer != NULL;
+        o.reused = SSL_session_reused(s);
         X509_free(peer);
         /* A non-blocking server reading before data arrives must be told
          * "want read", not fail on errors the handshake left queued. */
         o.read_err = SSL_get_error(s, SSL_read(s, &byte, 1));
+        if (SSL_write(s, "x", 1) == 1)
+            SSL_read(c, &byte, 1);
     }
     ERR_clear_error();
+    return o;
+}
+
+/* handshake - run a new client and server under the runtime's policy. */
+static outcome handshake(const setup *su)
+{
+    SSL_CTX *cctx = client_ctx(su), *sctx = server_ctx(su);
+    SSL *c = SSL_new(cctx), *s = SSL_new(sctx);
+    outcome o;
+
+    CU_ASSERT_FATAL(c != NULL && s != NULL);
+    o = connect_pair(c, s);
     SSL_free(c);
     SSL_free(s);
     SSL_CTX_free(cctx);
@@ -752,6 +791,229 @@ static void test_optional_app_verifies_nothing(void)
     X509_free(x);
 }
 
+/* ---- resumption, renegotiation, reuse ----------------------------------- */
+
+/* close_pair - close both ends cleanly: SSL_free of an open connection
+ * marks its session bad, and the resumption cases need it good. */
+static void close_pair(SSL *c, SSL *s)
+{
+    SSL_shutdown(s);
+    SSL_shutdown(c);
+    ERR_clear_error();
+}
+
+/* first_session - a full handshake of a genuine DEV1 (or name) client
+ * with sctx; returns the client's session (caller frees), NULL if the
+ * handshake failed. */
+static SSL_SESSION *first_session(SSL_CTX *cctx, SSL_CTX *sctx)
+{
+    SSL *c = SSL_new(cctx), *s = SSL_new(sctx);
+    SSL_SESSION *sess = NULL;
+    outcome o;
+
+    CU_ASSERT_FATAL(c != NULL && s != NULL);
+    o = connect_pair(c, s);
+    CU_ASSERT_TRUE(o.admitted);
+    CU_ASSERT_FALSE(o.reused);
+    close_pair(c, s);
+    if (o.admitted)
+        sess = SSL_get1_session(c);
+    SSL_free(c);
+    SSL_free(s);
+    return sess;
+}
+
+/* resume - offer sess from a client of cctx to sctx. */
+static outcome resume(SSL_CTX *cctx, SSL_CTX *sctx, SSL_SESSION *sess)
+{
+    SSL *c = SSL_new(cctx), *s = SSL_new(sctx);
+    outcome o;
+
+    CU_ASSERT_FATAL(c != NULL && s != NULL && SSL_set_session(c, sess) == 1);
+    o = connect_pair(c, s);
+    close_pair(c, s);
+    SSL_free(c);
+    SSL_free(s);
+    return o;
+}
+
+/* test_resume_other_name - a session authenticated as DEV1 resumes for
+ * DEV1, and for nobody else: a client announcing another name (with a
+ * key published nowhere), or none at all, gets a full handshake and is
+ * refused. main: FAILS (resumed and admitted: issue 8 item 6). */
+static void test_resume_other_name(void)
+{
+    X509 *good = client(k_dev1, "CN=" DEV1, "DNS:" DEV1);
+    X509 *other = client(k_rogue, "CN=" DEV2, "DNS:" DEV2);
+
+    for (size_t v = 0; v < NVERSIONS; v++) {
+        setup su = {.version = versions[v],
+                    .client_cert = good,
+                    .client_key = k_dev1,
+                    .app_verify = SSL_VERIFY_NONE};
+        setup so = su, sn = su;
+        SSL_CTX *sctx = server_ctx(&su), *cctx = client_ctx(&su);
+        SSL_CTX *octx, *nctx;
+        SSL_SESSION *sess;
+        outcome o;
+
+        so.client_cert = other;
+        so.client_key = k_rogue;
+        sn.client_cert = NULL;
+        octx = client_ctx(&so);
+        nctx = client_ctx(&sn);
+        CU_ASSERT_FATAL(policy(REQUIRE(DEV1)));
+        sess = first_session(cctx, sctx);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(sess);
+        /* The same client resumes: the test can see a resumption. */
+        o = resume(cctx, sctx, sess);
+        CU_ASSERT_TRUE(o.admitted && o.reused);
+        CU_ASSERT_FATAL(policy(REQUIRE(DEV2)));
+        o = resume(octx, sctx, sess);
+        if (o.admitted)
+            fprintf(stderr, "\n  TLS %s: resumed for another ClientName ",
+                    versions[v] == TLS1_3_VERSION ? "1.3" : "1.2");
+        CU_ASSERT_FALSE(o.admitted);
+        CU_ASSERT_FALSE(o.admitted && o.reused);
+        o = resume(nctx, sctx, sess);
+        CU_ASSERT_FALSE(o.admitted);
+        SSL_SESSION_free(sess);
+        SSL_CTX_free(nctx);
+        SSL_CTX_free(octx);
+        SSL_CTX_free(cctx);
+        SSL_CTX_free(sctx);
+    }
+    X509_free(other);
+    X509_free(good);
+}
+
+/* test_resume_after_ttl - a session does not outlive the TTL of the TLSA
+ * answer that authenticated it (1 s here): the same client gets a full
+ * handshake with a fresh DANE check. main: FAILS (resumed: item 6). */
+static void test_resume_after_ttl(void)
+{
+    X509 *good = client(k_dev1, "CN=" SHORT, "DNS:" SHORT);
+
+    for (size_t v = 0; v < NVERSIONS; v++) {
+        setup su = {.version = versions[v],
+                    .client_cert = good,
+                    .client_key = k_dev1,
+                    .app_verify = SSL_VERIFY_NONE};
+        SSL_CTX *sctx = server_ctx(&su), *cctx = client_ctx(&su);
+        SSL_SESSION *sess;
+        outcome o;
+
+        CU_ASSERT_FATAL(policy(REQUIRE(SHORT)));
+        sess = first_session(cctx, sctx);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(sess);
+        sleep(2);
+        o = resume(cctx, sctx, sess);
+        if (o.reused)
+            fprintf(stderr, "\n  TLS %s: resumed past the TLSA TTL ",
+                    versions[v] == TLS1_3_VERSION ? "1.3" : "1.2");
+        CU_ASSERT_TRUE(o.admitted); /* still published: full handshake */
+        CU_ASSERT_FALSE(o.reused);
+        SSL_SESSION_free(sess);
+        SSL_CTX_free(cctx);
+        SSL_CTX_free(sctx);
+    }
+    X509_free(good);
+}
+
+/* test_renegotiate - TLS 1.2 renegotiation by the server with the same
+ * genuine client succeeds with a fresh DANE check. main: FAILS
+ * ("dane already enabled": issue 8 item 9). */
+static void test_renegotiate(void)
+{
+    X509 *good = client(k_dev1, "CN=" DEV1, "DNS:" DEV1);
+    setup su = {.version = TLS1_2_VERSION,
+                .client_cert = good,
+                .client_key = k_dev1,
+                .app_verify = SSL_VERIFY_NONE};
+    SSL_CTX *sctx = server_ctx(&su), *cctx = client_ctx(&su);
+    SSL *c = SSL_new(cctx), *s = SSL_new(sctx);
+    int failed = 0;
+    unsigned asked;
+    char byte;
+    outcome o;
+
+    CU_ASSERT_FATAL(c != NULL && s != NULL);
+    CU_ASSERT_FATAL(policy(REQUIRE(DEV1)));
+    o = connect_pair(c, s);
+    CU_ASSERT_TRUE_FATAL(o.admitted);
+    /* A full handshake, not an abbreviated one on the same session. */
+    SSL_set_options(s, SSL_OP_NO_SESSION_RESUMPTION_ON_RENEGOTIATION);
+    asked = atomic_load(&z_dev1->asked);
+    CU_ASSERT_FATAL(SSL_renegotiate(s) == 1);
+    for (int i = 0; i < 50 && SSL_renegotiate_pending(s) && !failed; i++) {
+        /* The server sends HelloRequest; both then read, which runs the
+         * new handshake (there is no application data). */
+        int r = i == 0 ? SSL_do_handshake(s) : SSL_read(s, &byte, 1);
+        int e = SSL_get_error(s, r);
+
+        if (r <= 0 && e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE)
+            failed = 1;
+        r = SSL_read(c, &byte, 1);
+        e = SSL_get_error(c, r);
+        if (r <= 0 && e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE)
+            failed = 1;
+    }
+    CU_ASSERT_FALSE(failed);
+    CU_ASSERT_FALSE(SSL_renegotiate_pending(s));
+    CU_ASSERT_EQUAL(SSL_get_verify_result(s), X509_V_OK);
+    /* Fresh state: a new lookup (the cache is off), not the first
+     * handshake's answer reused. */
+    CU_ASSERT_NOT_EQUAL(atomic_load(&z_dev1->asked), asked);
+    ERR_clear_error();
+    SSL_free(c);
+    SSL_free(s);
+    SSL_CTX_free(cctx);
+    SSL_CTX_free(sctx);
+    X509_free(good);
+}
+
+/* test_ssl_clear - a server SSL reused with SSL_clear starts afresh: the
+ * genuine client again is admitted, then a client without a certificate
+ * is refused. main: FAILS (the reuse fails: issue 8 item 9). */
+static void test_ssl_clear(void)
+{
+    X509 *good = client(k_dev1, "CN=" DEV1, "DNS:" DEV1);
+
+    for (size_t v = 0; v < NVERSIONS; v++) {
+        setup su = {.version = versions[v],
+                    .client_cert = good,
+                    .client_key = k_dev1,
+                    .app_verify = SSL_VERIFY_NONE};
+        setup sn = su;
+        SSL_CTX *sctx = server_ctx(&su), *cctx = client_ctx(&su), *nctx;
+        SSL *s = SSL_new(sctx), *c;
+        outcome o;
+
+        sn.client_cert = NULL;
+        nctx = client_ctx(&sn);
+        CU_ASSERT_FATAL(s != NULL && policy(REQUIRE(DEV1)));
+        for (int round = 0; round < 3; round++) {
+            c = SSL_new(round < 2 ? cctx : nctx);
+            CU_ASSERT_FATAL(c != NULL);
+            if (round > 0)
+                CU_ASSERT_FATAL(SSL_clear(s) == 1);
+            o = connect_pair(c, s);
+            if (o.admitted != (round < 2))
+                fprintf(stderr, "\n  TLS %s, round %d after SSL_clear: %s ",
+                        versions[v] == TLS1_3_VERSION ? "1.3" : "1.2", round,
+                        o.admitted ? "admitted" : "refused");
+            CU_ASSERT_EQUAL(o.admitted, round < 2);
+            close_pair(c, s);
+            SSL_free(c);
+        }
+        SSL_free(s);
+        SSL_CTX_free(nctx);
+        SSL_CTX_free(cctx);
+        SSL_CTX_free(sctx);
+    }
+    X509_free(good);
+}
+
 /* ---- the client-auth profile (TLS 1.3 only) ------------------------------ */
 
 #define CLIENT_AUTH(mode, name)                                                \
@@ -818,6 +1080,10 @@ static const CU_TestInfo cases[] = {
     {"optional_cn_admin", test_optional_cn_admin},
     {"optional_app_verifies_nothing", test_optional_app_verifies_nothing},
     {"profile_client_auth", test_profile_client_auth},
+    {"resume_other_name", test_resume_other_name},
+    {"resume_after_ttl", test_resume_after_ttl},
+    {"renegotiate", test_renegotiate},
+    {"ssl_clear", test_ssl_clear},
     CU_TEST_INFO_NULL};
 
 /* dance_test_suite_ext - see dance_test.h. */
