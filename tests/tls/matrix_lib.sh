@@ -158,8 +158,8 @@ mx_case() {
         return 0
     else
         if [ "$want" = admitted ] && [ "$MX_GOT" = admitted ]; then
-            tls_fail "$name" "admitted, but the answer does not show" \
-                "'$MX_SHOWS' [$MX_LINE]"
+            tls_fail "$name" \
+                "admitted, but the answer does not show '$MX_SHOWS' [$MX_LINE]"
         else
             tls_fail "$name" \
                 "expected $want, got $MX_GOT${MX_LINE:+ [$MX_LINE]}"
