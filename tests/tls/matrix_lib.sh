@@ -35,13 +35,16 @@
 # successfully verified certificate: MX_VERIFIED_RE must not match).
 # MX_MARK is the marker regex (default ADMITTED); MX_SHOWS, if set, is a
 # regex the admitted answer must also match (what the application shows).
-# MX_LOGS lists files shown when a case fails.
+# MX_DETAIL, if set, is a regex of further answer lines (e.g. headers)
+# shown with the marker line.  MX_LOGS lists files shown when a case
+# fails.
 # shellcheck shell=bash
 
 MX_ALLOW=_client.device1.example.test
 MX_MARK=ADMITTED
 MX_VERIFIED_RE='verify=0 subject=/'
 MX_SHOWS=
+MX_DETAIL=
 MX_LOGS=()
 
 # mx_init BUILD_DIR NPORTS - the common set-up of the matrix scripts.
@@ -70,7 +73,9 @@ mx_start() {
     local -a envs=(OPENSSL_CONF=/dev/null)
     shift 2
     [ "$conf" != - ] && mapfile -t envs < <(tls_env "$TMP/$conf.cnf" 0)
-    env "${envs[@]}" "$@" </dev/null >"$TMP/$name.out" 2>&1 &
+    # Its own session and process group: apache's prefork MPM signals its
+    # whole process group when it stops.
+    env "${envs[@]}" setsid "$@" </dev/null >"$TMP/$name.out" 2>&1 &
     TLS_SERVERS+=("$name")
     TLS_SERVER_PID[$name]=$!
     TLS_SERVER_LOG[$name]=$TMP/$name.out
@@ -131,6 +136,11 @@ mx_judge() {
     local want=$1
     MX_LINE=$(tr -d '\r' <"$MX_OUT" | grep -a -o -E -m1 "($MX_MARK).*" || true)
     if [ -n "$MX_LINE" ]; then MX_GOT=admitted; else MX_GOT=refused; fi
+    if [ -n "$MX_LINE" ] && [ -n "$MX_DETAIL" ]; then
+        MX_LINE+=" $(tr -d '\r' <"$MX_OUT" | grep -a -E "$MX_DETAIL" |
+            tr '\n' ' ' || true)"
+        MX_LINE=${MX_LINE% }
+    fi
     case "$want" in
     admitted)
         [ "$MX_GOT" = admitted ] || return 1
@@ -181,4 +191,71 @@ mx_stop_all() {
         [ "$TLS_ASAN" = 1 ] && tls_server_clean "$s"
     done
     return 0
+}
+
+# ---------------------------------------------------------------------------
+# web servers (matrix_web.sh, matrix_nginx.sh)
+
+# req HOST - an HTTP/1.0 request for / (printf format).
+req() { echo "GET / HTTP/1.0\r\nHost: $1\r\n\r\n"; }
+
+# web_matrix APP LABEL MODE PORT SNI STRICTNESS - the cases for one
+# listener.  MODE: require|optional (the provider's client_auth);
+# STRICTNESS, the application's own setting: strict (a CA-verified
+# certificate required), peer (a certificate asked; if one is sent it
+# must verify; none is fine), ask (a certificate asked, any accepted, the
+# result shown), none (nothing asked).  WEB_SHOW_DANE: regex the answer to
+# the DANE client must match (what the application shows).
+web_matrix() {
+    local app=$1 label=$2 mode=$3 port=$4 sni=$5 st=$6 v t in n a
+    in=$(req "$sni")
+    for v in "${VERSIONS[@]}"; do
+        t="-tls${v/./_}"
+        n="$app $label $mode TLS $v"
+        MX_SHOWS=$WEB_SHOW_DANE
+        a=
+        [ "$mode" = require ] && a="(a) "
+        mx_case "$n: ${a}DANE client admitted" admitted dane "$port" "$sni" \
+            "$in" "$t"
+        MX_SHOWS=
+        if [ "$mode" = require ]; then
+            mx_case "$n: (c) no certificate refused" refused nocert \
+                "$port" "$sni" "$in" "$t"
+            mx_case "$n: unpublished key refused" refused rogue "$port" \
+                "$sni" "$in" "$t"
+            mx_case "$n: CA client refused (require: DANE only)" refused \
+                ca "$port" "$sni" "$in" "$t"
+        else
+            case "$st" in
+            strict | peer)
+                mx_case "$n: (b) unpublished key with dane_clientid refused" \
+                    refused rogue "$port" "$sni" "$in" "$t"
+                mx_case "$n: (b) CA client admitted" admitted ca "$port" \
+                    "$sni" "$in" "$t"
+                ;;
+            *)
+                mx_case "$n: unpublished key never shows as verified" \
+                    notverified rogue "$port" "$sni" "$in" "$t"
+                ;;
+            esac
+            if [ "$st" = strict ]; then
+                mx_case "$n: no certificate refused (application requires one)" \
+                    refused nocert "$port" "$sni" "$in" "$t"
+            else
+                mx_case "$n: no certificate admitted (as without the module)" \
+                    admitted nocert "$port" "$sni" "$in" "$t"
+            fi
+        fi
+        if [ "$mode" = require ] || [ "$st" = strict ] || [ "$st" = peer ]
+        then
+            mx_case "$n: (d) published key, CN=admin refused" refused admin \
+                "$port" "$sni" "$in" "$t"
+            mx_case "$n: (d) published key, other device's SAN refused" \
+                refused othersan "$port" "$sni" "$in" "$t"
+        else
+            mx_case "$n: (d) CN=admin never shows as verified" notverified \
+                admin "$port" "$sni" "$in" "$t"
+        fi
+    done
+    MX_SHOWS=
 }
