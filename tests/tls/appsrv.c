@@ -76,6 +76,11 @@ static void info_cb(const SSL *s, int where, int ret)
     (void)s, (void)ret;
     if (where & SSL_CB_HANDSHAKE_DONE)
         handshakes_done++;
+    if (getenv("APPSRV_DEBUG") != NULL &&
+        (where & (SSL_CB_HANDSHAKE_START | SSL_CB_HANDSHAKE_DONE)))
+        fprintf(stderr, "appsrv: %s %s\n",
+                where & SSL_CB_HANDSHAKE_START ? "start" : "done",
+                SSL_state_string_long(s));
 }
 
 /* usage - print the synopsis and exit 2. */
@@ -214,7 +219,9 @@ static int renegotiate(SSL *s, int fd, int have_request)
         return 0;
     if (SSL_renegotiate(s) != 1 || SSL_do_handshake(s) != 1)
         return 0;
-    while (handshakes_done == before || !got) {
+    /* Sending HelloRequest counts as one handshake (start, done) in
+     * OpenSSL's info callback; the client's new handshake is the next. */
+    while (handshakes_done < before + 2 || !got) {
         int n = SSL_read(s, line, sizeof(line));
 
         if (n > 0) {
@@ -223,6 +230,8 @@ static int renegotiate(SSL *s, int fd, int have_request)
         }
         switch (SSL_get_error(s, n)) {
         case SSL_ERROR_WANT_READ:
+            if (handshakes_done >= before + 2 && got)
+                return 1; /* done while reading: nothing more to read */
             if (!wait_io(fd, 0))
                 return 0;
             break;

@@ -23,7 +23,7 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 # shellcheck source=tests/tls/matrix_lib.sh
 . "$(dirname "$0")/matrix_lib.sh"
-mx_init "$1" 16
+mx_init "$1" 19
 APPSRV=$BUILD/tests/tls_appsrv
 [ -x "$APPSRV" ] || tls_die "$APPSRV is not built"
 IN='GET\n'
@@ -198,6 +198,36 @@ for v in 1.2 1.3; do
     mx_case "appsrv optional (strict CA), SSL_clear reuse TLS $v: then CA client admitted" \
         admitted ca "$port" www.example.test "$IN" "$t"
     MX_SHOWS=
+done
+
+# --- the client-auth profile (TLS 1.3 CertificateRequest/Certificate) --------
+# No signal in the ClientHello: the server asks every client in its
+# CertificateRequest, so the application's callbacks run before the
+# module knows anything about the client.
+tls_conf srv-require-ca13 client_auth=require allow=$MX_ALLOW \
+    profile=client-auth-13
+tls_conf cli-dane-ca13 client_name=$MX_ALLOW client_auth=off \
+    profile=client-auth-13
+for l in "plain|-v none" "callbacks|-v none -H -S -C" \
+    "forgiving|-v peer -F -H -S -C -X"; do
+    name=ca13-${l%%|*}
+    # shellcheck disable=SC2086
+    app "$name" srv-require-ca13 ${l#*|}
+    on "$name"
+    port=${APP_PORT[$name]}
+    n="appsrv $name require, profile client-auth, TLS 1.3"
+    MX_SHOWS='verify=0 subject=/CN=device1.example.test'
+    MX_CLIENT_CONF=cli-dane-ca13 mx_case "$n: (a) DANE client admitted" \
+        admitted dane "$port" www.example.test "$IN" -tls1_3
+    MX_SHOWS=
+    mx_case "$n: (c) no certificate refused" refused nocert "$port" \
+        www.example.test "$IN" -tls1_3
+    mx_case "$n: CA client refused" refused ca "$port" www.example.test \
+        "$IN" -tls1_3
+    MX_CLIENT_CONF=cli-dane-ca13 mx_case "$n: unpublished key refused" \
+        refused rogue "$port" www.example.test "$IN" -tls1_3
+    MX_CLIENT_CONF=cli-dane-ca13 mx_case "$n: (d) CN=admin refused" \
+        refused admin "$port" www.example.test "$IN" -tls1_3
 done
 
 mx_stop_all

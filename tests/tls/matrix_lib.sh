@@ -17,7 +17,8 @@
 # identity_check left at its default: strict).
 #
 # Client KINDs (openssl s_client; "module" = the provider loaded with
-# client_name = _client.device1.example.test, client_auth = off):
+# client_name = _client.device1.example.test, client_auth = off, from
+# $TMP/cli-dane.cnf, or $TMP/$MX_CLIENT_CONF.cnf if that is set):
 #   dane        module, device1.crt: the genuine device (published key)
 #   rogue       module, wrong.crt: a self-signed key published nowhere,
 #               sending dane_clientid with the device's name
@@ -103,7 +104,7 @@ mx_wait_port() {
 # mx_client KIND PORT SNI INPUT [s_client options...] - run s_client as
 # KIND, send INPUT (printf format), keep the answer in MX_OUT/MX_ERR.
 mx_client() {
-    local kind=$1 port=$2 sni=$3 input=$4 conf=cli-dane id
+    local kind=$1 port=$2 sni=$3 input=$4 conf=${MX_CLIENT_CONF:-cli-dane} id
     local -a cert=() envs=(OPENSSL_CONF=/dev/null)
     shift 4
     case "$kind" in
@@ -185,10 +186,20 @@ mx_case() {
 # mx_stop_all - stop every server (for the ASan report check) and check
 # that none logged a sanitizer report.
 mx_stop_all() {
-    local s
+    local s san
     for s in "${TLS_SERVERS[@]}"; do
         tls_server_stop "$s"
-        [ "$TLS_ASAN" = 1 ] && tls_server_clean "$s"
+        [ "$TLS_ASAN" = 1 ] || continue
+        # The output, and the logs in its directory (apache's and
+        # nginx's children write their stderr there).
+        san=$(tls_sanitizer_report "$TMP/$s.out" "$TMP/$s"/*.log \
+            "$TMP/$s"/logs/*.log)
+        if [ -z "$san" ]; then
+            tls_pass "server $s: no sanitizer report"
+        else
+            tls_fail "server $s: no sanitizer report" "found one"
+            sed 's/^/#   /' <<<"$san"
+        fi
     done
     return 0
 }
