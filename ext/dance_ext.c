@@ -53,6 +53,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
+#include "dance_ident.h"
 #include "dance_log.h"
 #include "dance_name.h"
 
@@ -351,7 +352,10 @@ static void start_client_lookup(dance_conn *conn, const char *name)
 {
     char owner[OWNER_MAX];
 
-    if (!is_allowed(&conn->rt->cfg, name))
+    const char *why;
+
+    if (!dance_ident_client_name_check(name, &why) ||
+        !is_allowed(&conn->rt->cfg, name))
         return;
     client_owner(&conn->rt->cfg, name, owner);
     start_lookup(conn, owner);
@@ -607,27 +611,33 @@ static void make_dane_ctx(void)
 }
 
 /* load_tlsa - the secure TLSA RRset of result into d's DANE state, record
- * by record: an unusable record is skipped and leaves nothing on the error
- * queue. Returns the number of usable records. */
-static int load_tlsa(SSL *d, const dance_res_result *result)
+ * by record (dance_ident_tlsa_load): an unusable record is skipped, logged
+ * once per RRset, and leaves nothing on the error queue. Returns 1 with
+ * usable records loaded, else 0 with *why (static text, or why_buf). */
+static int load_tlsa(SSL *d, const dance_res_result *result, const char **why,
+                     char *why_buf, size_t why_len)
 {
-    int usable = 0;
+    dance_ident_tlsa_report rep;
+    dance_ident_status st = dance_ident_tlsa_load(d, result, &rep);
 
-    /* TLSA RDATA: usage, selector, matching type (one octet each), then
-     * the certificate association data. */
-    for (size_t i = 0; i < dance_res_result_rr_count(result); i++) {
-        size_t len = 0;
-        const uint8_t *rd = dance_res_result_get0_rdata(result, i, &len);
-
-        if (dance_res_result_rr_type(result, i) != LDNS_RR_TYPE_TLSA ||
-            rd == NULL || len < 4)
-            continue;
-        ERR_set_mark();
-        if (SSL_dane_tlsa_add(d, rd[0], rd[1], rd[2], rd + 3, len - 3) > 0)
-            usable++;
-        ERR_pop_to_mark();
+    if (rep.skipped > 0 && st != DANCE_IDENT_INTERNAL &&
+        dance_ident_report_once(result))
+        dance_log(DANCE_LOG_WARN, "TLSA %s: %zu unusable record(s) skipped: %s",
+                  dance_res_result_get0_name(result), rep.skipped,
+                  rep.skipped_why);
+    if (st == DANCE_IDENT_OK)
+        return 1;
+    if (st == DANCE_IDENT_INTERNAL) {
+        snprintf(why_buf, why_len, "%s", rep.skipped_why);
+        *why = why_buf;
+    } else {
+        snprintf(why_buf, why_len,
+                 "no usable TLSA record (unsupported usage, selector or "
+                 "matching type): %s",
+                 rep.skipped_why);
+        *why = why_buf;
     }
-    return usable;
+    return 0;
 }
 
 /* dane_verify - verify the peer's chain of xs against result's TLSA RRset
@@ -662,11 +672,8 @@ static int dane_verify(SSL *s, dance_conn *conn, X509_STORE_CTX *xs,
         goto done;
     }
     SSL_dane_set_flags(d, DANE_FLAG_NO_DANE_EE_NAMECHECKS);
-    if (load_tlsa(d, result) == 0) {
-        *why = "no usable TLSA record (unsupported usage, selector or "
-               "matching type)";
+    if (!load_tlsa(d, result, why, why_buf, why_len))
         goto done;
-    }
     if (!X509_STORE_CTX_init(dx, X509_STORE_CTX_get0_store(xs),
                              X509_STORE_CTX_get0_cert(xs),
                              X509_STORE_CTX_get0_untrusted(xs)) ||
@@ -680,9 +687,12 @@ static int dane_verify(SSL *s, dance_conn *conn, X509_STORE_CTX *xs,
                                SSL_is_server(s) ? "ssl_client" : "ssl_server");
     X509_VERIFY_PARAM_set1(param, X509_STORE_CTX_get0_param(xs));
     X509_STORE_CTX_set0_dane(dx, SSL_get0_dane(d));
-    X509_VERIFY_PARAM_set_hostflags(param,
-                                    X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
-    if (!X509_VERIFY_PARAM_set1_host(param, name, 0)) {
+    /* Usages 0-2: the name must be a dNSName SAN exactly (no CN, no
+     * wildcard) for a client; RFC 6125 rules for a server. */
+    if (SSL_is_server(s) ? !dance_ident_set_peer_name(param, name)
+                         : (X509_VERIFY_PARAM_set_hostflags(
+                                param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS),
+                            X509_VERIFY_PARAM_set1_host(param, name, 0) != 1)) {
         *why = "out of memory";
         goto done;
     }
@@ -739,11 +749,8 @@ static int dane_verify_conn(SSL *s, dance_conn *conn, X509_STORE_CTX *xs,
     if (en <= 0)
         return -1;
     SSL_dane_set_flags(s, DANE_FLAG_NO_DANE_EE_NAMECHECKS);
-    if (load_tlsa(s, result) == 0) {
-        *why = "no usable TLSA record (unsupported usage, selector or "
-               "matching type)";
+    if (!load_tlsa(s, result, why, why_buf, why_len))
         return 0;
-    }
     X509_STORE_CTX_set0_dane(xs, SSL_get0_dane(s));
     X509_VERIFY_PARAM_set_hostflags(param,
                                     X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
@@ -813,15 +820,24 @@ static int dane_check(SSL *s, dance_conn *conn, X509_STORE_CTX *xs,
     return ok;
 }
 
-/* identity_ok - strict identity check of an authenticated client's
- * certificate against its ClientName (identity_check, ext/dance_ident).
- * Returns 1, or 0 with *why. */
-static int identity_ok(dance_conn *conn, X509 *leaf, const char *name,
-                       const char **why)
+/* identity_ok - identity_check = strict: the client's certificate names
+ * nobody but its ClientName (dance_ident_check). Returns 1, or 0 with
+ * *why pointing into why_buf. */
+static int identity_ok(const dance_config *cfg, X509 *leaf, const char *name,
+                       const char **why, char *why_buf, size_t why_len)
 {
-    /* HOOK(h-id): dance_ident_check under identity_check = strict. */
-    (void)conn, (void)leaf, (void)name, (void)why;
-    return 1;
+    char reason[400];
+    dance_ident_status st;
+
+    if (cfg->identity_check == DANCE_IDENTITY_CHECK_OFF)
+        return 1;
+    st = dance_ident_check(leaf, name, reason, sizeof(reason));
+    if (st == DANCE_IDENT_OK)
+        return 1;
+    snprintf(why_buf, why_len, "identity check (strict): %s: %s",
+             dance_ident_status_str(st), reason);
+    *why = why_buf;
+    return 0;
 }
 
 /* app_verify - the application's own verification of the client, exactly
@@ -925,7 +941,7 @@ static int server_verify(SSL *s, dance_conn *conn, X509_STORE_CTX *xs)
     int require = cfg->client_auth == DANCE_CLIENT_AUTH_REQUIRE;
     char name[DANCE_NAME_MAX + 1] = "", owner[OWNER_MAX] = "", buf[600];
     char matched[40] = "";
-    const char *why = NULL;
+    const char *why = NULL, *nwhy = NULL;
     int err = X509_V_ERR_APPLICATION_VERIFICATION, status = -1;
     time_t expires = 0;
 
@@ -945,13 +961,18 @@ static int server_verify(SSL *s, dance_conn *conn, X509_STORE_CTX *xs)
     } else if (!first_dns_san(X509_STORE_CTX_get0_cert(xs), name)) {
         why = "no ClientName and no usable dNSName in the certificate";
     }
+    /* A server's TLSA owner (or no name at all) is never a ClientName;
+     * dance_ident_client_name_check sets why. */
+    if (why == NULL && !dance_ident_client_name_check(name, &nwhy))
+        why = nwhy;
     if (why == NULL && !is_allowed(cfg, name))
         why = "name not on the allow list";
     if (why == NULL) {
         client_owner(cfg, name, owner);
         if (dane_check(s, conn, xs, name, owner, &why, buf, sizeof(buf), &err,
                        matched, sizeof(matched), &status, &expires) &&
-            identity_ok(conn, X509_STORE_CTX_get0_cert(xs), name, &why)) {
+            identity_ok(cfg, X509_STORE_CTX_get0_cert(xs), name, &why, buf,
+                        sizeof(buf))) {
             conn->dane_ok = 1;
             snprintf(conn->name, sizeof(conn->name), "%s", name);
             session_bind(s, name, expires);
@@ -1200,7 +1221,9 @@ static void info_cb(const SSL *cs, int where, int ret)
     if ((where & SSL_CB_ACCEPT_LOOP) && SSL_get_state(s) != TLS_ST_BEFORE &&
         SSL_get_state(s) != TLS_ST_OK)
         enforce(s, conn);
-    if (where & SSL_CB_HANDSHAKE_DONE) {
+    /* A server that sent HelloRequest has "finished" that exchange with
+     * the renegotiation still pending: the handshake it asked for comes. */
+    if ((where & SSL_CB_HANDSHAKE_DONE) && !SSL_renegotiate_pending(s)) {
         if (conn->kill == NULL && conn->refuse != NULL)
             conn->kill = conn->refuse;
         if (conn->kill == NULL &&

@@ -145,7 +145,10 @@ tls_world_start() {
 # module, then the defaults below, each replaced by a key=value argument
 # with the same key ("key=" drops the key).  Defaults: log_level = info,
 # log_file = $TMP/NAME.log, dnssec = validate, nameservers = $DW_NSD,
-# trust_anchor = $DW_ANCHOR, timeout_ms = 1000.  Prints nothing.
+# trust_anchor = $DW_ANCHOR, timeout_ms = 1000; with client_auth =
+# optional or require and no allow given, allow = *.test (the module
+# requires an allow list whenever client authentication is on; the test
+# world's names all end in .test).  Prints nothing.
 tls_conf() {
     local name=$1 kv key settings="" k
     shift
@@ -164,6 +167,14 @@ tls_conf() {
         esac
         set[$key]=${kv#*=}
     done
+    case "${set[client_auth]:-}" in
+    optional | require)
+        if [ -z "${set[allow]+x}" ]; then
+            order+=(allow)
+            set[allow]='*.test'
+        fi
+        ;;
+    esac
     for k in "${order[@]}"; do
         [ -n "${set[$k]}" ] && settings+="$k = ${set[$k]}"$'\n'
     done

@@ -21,7 +21,7 @@ set -euo pipefail
 # shellcheck source=tests/tls/lib.sh
 . "$(dirname "$0")/lib.sh"
 tls_init "$@"
-tls_world_start 16
+tls_world_start 18
 
 tls_conf probe
 tls_require_provider probe
@@ -96,6 +96,26 @@ refused" rejected "$srv" - "$v" $(tls_cert ca-device)
     done
 done
 
+# --- identity (identity_check = strict, the default) ----------------------
+# device1's key is also published at _client.dev.devices.example.test, but
+# device1's certificate names device1.example.test: DANE matches, the
+# identity an application would read is not the one DANE proved.
+tls_conf srv-req-idoff client_auth=require identity_check=off
+tls_server_start req-idoff srv-req-idoff
+for ver in 1.2 1.3; do
+    v="-tls${ver/./_}"
+    # shellcheck disable=SC2046
+    tls_case "strict identity, require, TLS $ver: certificate naming another \
+device refused" rejected req-h cli-other "$v" $(tls_cert device1)
+    # shellcheck disable=SC2046
+    tls_case "strict identity, optional + app requires CA certs, TLS $ver: \
+certificate naming another device refused" rejected opt-strict cli-other \
+        "$v" $(tls_cert device1)
+    # shellcheck disable=SC2046
+    tls_case "identity_check = off, TLS $ver: the same client admitted \
+(control)" authenticated req-idoff cli-other "$v" $(tls_cert device1)
+done
+
 # --- 10. refusals at the default level, with the peer --------------------
 if grep -a -E 'warn.*peer 127\.0\.0\.1:[0-9]+ name _client\.device1\.example\.test.*refused' \
     "$TMP/srv-req.log" >/dev/null 2>&1; then
@@ -115,7 +135,8 @@ else
 fi
 
 # --- 6. resumption is bound to the ClientName ----------------------------
-tls_conf srv-res client_auth=require
+# One key behind two names here: identity off (see above).
+tls_conf srv-res client_auth=require identity_check=off
 tls_server_start res srv-res
 # resumed FILE - "Reused" or "New", as s_client printed it.
 resumed() {
@@ -191,7 +212,7 @@ for i in 1 2; do
 done
 
 # --- 9. SSL_clear reuse of one SSL object starts fresh -------------------
-tls_conf srv-reuse client_auth=require
+tls_conf srv-reuse client_auth=require identity_check=off
 tls_policysrv_start reuse srv-reuse -r
 for ver in 1.2 1.3 1.2; do
     # shellcheck disable=SC2046
