@@ -23,7 +23,8 @@
  *   -X       the SNI callback switches the connection to a second SSL_CTX
  *            (SSL_set_SSL_CTX), configured like the first
  *   -R       after the handshake, renegotiate (TLS 1.2; server-initiated
- *            HelloRequest) and report the result of the new handshake
+ *            HelloRequest, a full handshake: no session resumption) and
+ *            report the result of the new handshake
  *   -Z       one SSL object for every connection, reused with SSL_clear
  *   -2       TLS 1.2 at most
  *
@@ -153,6 +154,9 @@ static SSL_CTX *make_ctx(const char *cert, const char *key, const char *ca)
     if (opts.tls12 && !SSL_CTX_set_max_proto_version(ctx, TLS1_2_VERSION))
         goto err;
     SSL_CTX_set_info_callback(ctx, info_cb);
+    /* A renegotiation is a full handshake: the client is verified anew. */
+    if (opts.reneg)
+        SSL_CTX_set_options(ctx, SSL_OP_NO_SESSION_RESUMPTION_ON_RENEGOTIATION);
     SSL_CTX_set_session_id_context(ctx, (const unsigned char *)"appsrv", 6);
     SSL_CTX_set_verify(ctx, opts.mode, opts.forgive ? forgive_cb : NULL);
     if (opts.hello)

@@ -285,6 +285,9 @@ mq_case() {
         tls_show "broker log" "$TMP/mq-opt.log"
     fi
 }
+# The CA client's CN (its user name).
+CA_CN=$(openssl x509 -in "$PKI/ca-device.crt" -noout -subject -nameopt sep_multiline |
+    sed -n 's/^ *CN=//p')
 if [ -z "$MOSQ_PUB" ] || [ ! -x "$MOSQ" ]; then
     tls_fail "mosquitto cases" "mosquitto or mosquitto_pub is not installed (scripts/deps.sh)"
 else
@@ -311,8 +314,8 @@ else
         p=${MQPORT[mq-opt-certuser]}
         mq_case "mosquitto certuser optional TLS $v: (b) unpublished key with dane_clientid refused" \
             refused rogue "$p" "$v"
-        mq_case "mosquitto certuser optional TLS $v: (b) CA client admitted as ca-device" \
-            admitted ca "$p" "$v" ca-device
+        mq_case "mosquitto certuser optional TLS $v: (b) CA client admitted as $CA_CN" \
+            admitted ca "$p" "$v" "$CA_CN"
         mq_case "mosquitto certuser optional TLS $v: DANE client admitted as device1.example.test" \
             admitted dane "$p" "$v" device1.example.test
         mq_case "mosquitto certuser optional TLS $v: no certificate refused" \
