@@ -16,7 +16,8 @@
 
 /* The suites, in run order: one X(name) per suite. */
 #define DANCE_TEST_SUITES(X)                                                   \
-    X(cache) X(validate) X(net) X(anchor) X(name) X(config) X(async) X(fw)
+    X(cache)                                                                   \
+    X(validate) X(net) X(anchor) X(name) X(config) X(async) X(fw) X(replay)
 
 /*
  * dance_test_suite_<name> - add suite <name> to the CUnit registry.

@@ -99,10 +99,12 @@ static int teardown(void)
     return 0;
 }
 
-/* check_rrset - dance_val_rrset of a freshly signed TLSA RRset, optionally
- * altered after signing, verified at time now. */
-static int check_rrset(int alter, time_t now, const char *signer, uint32_t *ttl)
+/* check_rrset_skew - dance_val_rrset of a freshly signed TLSA RRset,
+ * optionally altered after signing, verified at time now allowing skew. */
+static int check_rrset_skew(int alter, time_t now, uint32_t skew,
+                            const char *signer, uint32_t *ttl)
 {
+    dance_val_ctx *vc = dance_val_ctx_new(now, skew, 100, 100);
     ldns_rr_list *set = list_of(
         rr("_443._tcp.www.example.test. 300 IN TLSA 3 1 1 "
            "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"),
@@ -121,8 +123,10 @@ static int check_rrset(int alter, time_t now, const char *signer, uint32_t *ttl)
                          "123456789abcdef"),
                       NULL);
     }
-    ok = dance_val_rrset(set, sigs, sname, dnskeys, now, ttl, &labels, why,
+    CU_ASSERT_FATAL(vc != NULL);
+    ok = dance_val_rrset(set, sigs, sname, dnskeys, vc, ttl, &labels, why,
                          sizeof(why));
+    dance_val_ctx_free(vc);
     if (ok) {
         CU_ASSERT_EQUAL(labels, 5);
     } else {
@@ -132,6 +136,12 @@ static int check_rrset(int alter, time_t now, const char *signer, uint32_t *ttl)
     ldns_rr_list_deep_free(set);
     ldns_rr_list_deep_free(sigs);
     return ok;
+}
+
+/* check_rrset - check_rrset_skew with no clock skew allowed. */
+static int check_rrset(int alter, time_t now, const char *signer, uint32_t *ttl)
+{
+    return check_rrset_skew(alter, now, 0, signer, ttl);
 }
 
 static void test_rrset_valid(void)
@@ -166,6 +176,22 @@ static void test_rrset_expired_and_not_yet_valid(void)
     CU_ASSERT_EQUAL(check_rrset(0, T0 - DAY - 1, "example.test.", &ttl), 0);
 }
 
+static void test_rrset_clock_skew(void)
+{
+    uint32_t ttl;
+
+    /* Inception up to skew seconds ahead of our clock is accepted, not one
+     * second more; expiration is never extended. */
+    CU_ASSERT_EQUAL(
+        check_rrset_skew(0, T0 - DAY - 300, 300, "example.test.", &ttl), 1);
+    CU_ASSERT_EQUAL(
+        check_rrset_skew(0, T0 - DAY - 301, 300, "example.test.", &ttl), 0);
+    CU_ASSERT_EQUAL(
+        check_rrset_skew(1, T0 - DAY - 300, 300, "example.test.", &ttl), 0);
+    CU_ASSERT_EQUAL(
+        check_rrset_skew(0, T0 + DAY + 1, 300, "example.test.", &ttl), 0);
+}
+
 static void test_rrset_wrong_signer(void)
 {
     uint32_t ttl;
@@ -183,8 +209,11 @@ static dance_val_keys check_keyset(ldns_key *signer, ldns_rr_list *trust)
     ldns_rr_list *out = NULL;
     uint32_t ttl = 0;
     char why[256] = "";
-    dance_val_keys v = dance_val_keyset(dnskeys, sigs, zone, trust, T0, &out,
+    dance_val_ctx *vc = dance_val_ctx_new(T0, 0, 100, 100);
+    dance_val_keys v = dance_val_keyset(dnskeys, sigs, zone, trust, vc, &out,
                                         &ttl, why, sizeof(why));
+
+    dance_val_ctx_free(vc);
 
     if (v == DANCE_VAL_KEYS_SECURE) {
         CU_ASSERT_PTR_NOT_NULL(out);
@@ -269,9 +298,11 @@ static dance_denial denial(const char *name, ldns_rr_type type, int nxdomain,
 {
     ldns_rdf *q = ldns_dname_new_frm_str(name);
     char why[256];
+    dance_val_ctx *vc = dance_val_ctx_new(T0, 0, 100, 1000);
     dance_denial d =
-        dance_val_denial(q, type, nxdomain, nsecs, zone, why, sizeof(why));
+        dance_val_denial(q, type, nxdomain, nsecs, zone, vc, why, sizeof(why));
 
+    dance_val_ctx_free(vc);
     ldns_rdf_deep_free(q);
     return d;
 }
@@ -457,6 +488,7 @@ int dance_test_suite_validate(void)
         {"rrset: expired / not yet valid",
          test_rrset_expired_and_not_yet_valid},
         {"rrset: signer name must match", test_rrset_wrong_signer},
+        {"rrset: clock skew on inception only", test_rrset_clock_skew},
         {"keyset: trusted by DS", test_keyset_by_ds},
         {"keyset: trusted by DNSKEY anchor", test_keyset_by_dnskey_anchor},
         {"keyset: DS of another key", test_keyset_ds_of_other_key},
