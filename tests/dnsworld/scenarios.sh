@@ -15,9 +15,10 @@
 #                            and the genuine NSEC covering the name) and
 #                            to _mqtt-client.staff (no proof at all)
 #   wcnsec3.test.    NSEC3   the same replays in an NSEC3 zone
-#   optout.test.     NSEC3   opt-out; the NSEC3s of the unsigned
-#                            delegations unsigned, a.ent and of the empty
-#                            non-terminal ent are removed after signing
+#   optout.test.     NSEC3   opt-out, a wildcard *.wc; the NSEC3s of
+#                            the unsigned delegations unsigned, a.ent and
+#                            of the empty non-terminal ent are removed
+#                            after signing
 #                            (RFC 5155 7.1 allows it), the chain relinked
 #                            and re-signed
 #   unsigned.optout.test.    unsigned child of optout.test. (no DS)
@@ -34,6 +35,7 @@
 #   keytrap.test.    NSEC    the same with 40 keys and 40 RRSIGs (KeyTrap,
 #                            CVE-2023-50387, in small)
 #   iter.test.       NSEC3   200 hash iterations, a salt, 300 names
+#   iter150.test.    NSEC3   150 iterations (unbound's limit), 10 names
 #
 # Signed records are changed after signing only by re-signing them with
 # the zone's own key through ldns-signzone (resign_nsec3s), or by copying
@@ -42,10 +44,10 @@
 
 # The zones nsd (the first server) serves in scenario mode, and the one
 # only the second server serves.
-readonly SCEN_ZONES="wcnsec.test wcnsec3.test optout.test unsigned.optout.test dname.test nsec3flags.test tagclash.test keytrap.test iter.test"
+readonly SCEN_ZONES="wcnsec.test wcnsec3.test optout.test unsigned.optout.test dname.test nsec3flags.test tagclash.test keytrap.test iter.test iter150.test"
 readonly SCEN_SPLIT_ZONE=split.test
 # Signed children of test. (they get NS + DS in test.).
-readonly SCEN_SIGNED="wcnsec wcnsec3 optout dname nsec3flags tagclash keytrap iter split"
+readonly SCEN_SIGNED="wcnsec wcnsec3 optout dname nsec3flags tagclash keytrap iter iter150 split"
 readonly TAGCLASH_KEYS=2  # a few extra DNSKEYs sharing the zone key's tag
 readonly TAGCLASH_SIGS=1  # and an extra RRSIG with that tag
 readonly KEYTRAP_KEYS=40  # many extra DNSKEYs sharing the zone key's tag
@@ -64,6 +66,7 @@ scen_keys() {
     SK_tagclash=$(keygen RSASHA256 tagclash.test. 2048)
     SK_keytrap=$(keygen RSASHA256 keytrap.test. 2048)
     SK_iter=$(keygen ED25519 iter.test.)
+    SK_iter150=$(keygen ED25519 iter150.test.)
 }
 
 # scen_parent_records - the delegations and DS records they need in test.
@@ -233,6 +236,23 @@ scen_tagged_zone() {
     mv "$z/$n.test.signed.tmp" "$z/$n.test.signed"
 }
 
+# scen_iter_zone NAME KEY ITERATIONS NAMES - NAME.test., NSEC3 with
+# ITERATIONS hash iterations, a salt and NAMES extra names.
+scen_iter_zone() {
+    local n=$1 z="$DIR/zones" i
+    {
+        soa "$n.test."
+        echo "www	IN	A	127.0.0.1"
+        echo "_443._tcp.www	IN	TLSA	$(tlsa_rdata "www.$n.test")"
+        for ((i = 0; i < $4; i++)); do
+            echo "h$i	IN	A	127.0.0.1"
+        done
+    } >"$z/$n.test.zone"
+    sign "$z/$n.test.zone" "$z/$n.test.signed" "$n.test." \
+        "$SIG_INCEPTION" "$SIG_EXPIRATION" "$2" -n -a 1 -t "$3" -s a1b2c3d4
+    verify_zone "$z/$n.test.signed"
+}
+
 # scen_zones - write, sign and post-process the scenario zones.
 scen_zones() {
     local z="$DIR/zones" f i
@@ -267,6 +287,7 @@ scen_zones() {
         echo "_443._tcp.www	IN	TLSA	$(tlsa_rdata www.optout.test)"
         echo "unsigned	IN	NS	ns.test."
         echo "a.ent	IN	NS	ns.test."
+        echo "*.wc	IN	TLSA	$(tlsa_rdata wc.optout.test)"
     } >"$z/optout.test.zone"
     sign "$z/optout.test.zone" "$z/optout.test.signed" optout.test. \
         "$SIG_INCEPTION" "$SIG_EXPIRATION" "$SK_optout" -n -p -a 1 -t 0 -s ''
@@ -320,19 +341,9 @@ scen_zones() {
     scen_tagged_zone tagclash "$SK_tagclash" "$TAGCLASH_KEYS" "$TAGCLASH_SIGS"
     scen_tagged_zone keytrap "$SK_keytrap" "$KEYTRAP_KEYS" "$KEYTRAP_SIGS"
 
-    # --- NSEC3, many names, high iterations ---
-    {
-        soa iter.test.
-        echo "www	IN	A	127.0.0.1"
-        echo "_443._tcp.www	IN	TLSA	$(tlsa_rdata www.iter.test)"
-        for ((i = 0; i < ITER_NAMES; i++)); do
-            echo "h$i	IN	A	127.0.0.1"
-        done
-    } >"$z/iter.test.zone"
-    sign "$z/iter.test.zone" "$z/iter.test.signed" iter.test. \
-        "$SIG_INCEPTION" "$SIG_EXPIRATION" "$SK_iter" -n -a 1 \
-        -t "$ITER_ITERATIONS" -s 'a1b2c3d4'
-    verify_zone "$z/iter.test.signed"
+    # --- NSEC3, many names, high iterations; and at unbound's limit ---
+    scen_iter_zone iter "$SK_iter" "$ITER_ITERATIONS" "$ITER_NAMES"
+    scen_iter_zone iter150 "$SK_iter150" 150 10
 }
 
 # scen_unbound_conf NSD_PORT PROXY_NSD_PORT NSD2_PORT - unbound.conf lines
