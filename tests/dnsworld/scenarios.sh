@@ -36,6 +36,9 @@
 #                            CVE-2023-50387, in small)
 #   iter.test.       NSEC3   200 hash iterations, a salt, 300 names
 #   iter150.test.    NSEC3   150 iterations (unbound's limit), 10 names
+#   skew.test., skewhours.test., future.test.
+#                    NSEC    signatures whose inception is 4 min, 2 h and
+#                            2 days after the world's start
 #
 # Signed records are changed after signing only by re-signing them with
 # the zone's own key through ldns-signzone (resign_nsec3s), or by copying
@@ -44,14 +47,17 @@
 
 # The zones nsd (the first server) serves in scenario mode, and the one
 # only the second server serves.
-readonly SCEN_ZONES="wcnsec.test wcnsec3.test optout.test unsigned.optout.test dname.test nsec3flags.test tagclash.test keytrap.test iter.test iter150.test"
+readonly SCEN_ZONES="wcnsec.test wcnsec3.test optout.test unsigned.optout.test dname.test nsec3flags.test tagclash.test keytrap.test iter.test iter150.test skew.test skewhours.test future.test"
 readonly SCEN_SPLIT_ZONE=split.test
 # Signed children of test. (they get NS + DS in test.).
-readonly SCEN_SIGNED="wcnsec wcnsec3 optout dname nsec3flags tagclash keytrap iter iter150 split"
+readonly SCEN_SIGNED="wcnsec wcnsec3 optout dname nsec3flags tagclash keytrap iter iter150 skew skewhours future split"
 readonly TAGCLASH_KEYS=2  # a few extra DNSKEYs sharing the zone key's tag
 readonly TAGCLASH_SIGS=1  # and an extra RRSIG with that tag
 readonly KEYTRAP_KEYS=40  # many extra DNSKEYs sharing the zone key's tag
 readonly KEYTRAP_SIGS=40  # extra RRSIGs with that tag over one RRset
+readonly SKEW_NEAR=240      # ahead of now, still ahead when queried; < 300 s
+readonly SKEW_HOURS=7200    # beyond ours (300 s), within unbound's (24 h)
+readonly SKEW_FAR=$((2 * 86400)) # beyond both
 readonly ITER_ITERATIONS=200
 readonly ITER_NAMES=300
 
@@ -67,6 +73,9 @@ scen_keys() {
     SK_keytrap=$(keygen RSASHA256 keytrap.test. 2048)
     SK_iter=$(keygen ED25519 iter.test.)
     SK_iter150=$(keygen ED25519 iter150.test.)
+    SK_skew=$(keygen ECDSAP256SHA256 skew.test.)
+    SK_skewhours=$(keygen ECDSAP256SHA256 skewhours.test.)
+    SK_future=$(keygen ECDSAP256SHA256 future.test.)
 }
 
 # scen_parent_records - the delegations and DS records they need in test.
@@ -253,6 +262,19 @@ scen_iter_zone() {
     verify_zone "$z/$n.test.signed"
 }
 
+# scen_skew_zone NAME KEY OFFSET - NAME.test., NSEC, every signature's
+# inception OFFSET seconds after now (the world's expiration).
+scen_skew_zone() {
+    local n=$1 z="$DIR/zones"
+    {
+        soa "$n.test."
+        echo "www	IN	A	127.0.0.1"
+        echo "_443._tcp.www	IN	TLSA	$(tlsa_rdata "www.$n.test")"
+    } >"$z/$n.test.zone"
+    sign "$z/$n.test.zone" "$z/$n.test.signed" "$n.test." \
+        $(($(date +%s) + $3)) "$SIG_EXPIRATION" "$2"
+}
+
 # scen_zones - write, sign and post-process the scenario zones.
 scen_zones() {
     local z="$DIR/zones" f i
@@ -344,6 +366,11 @@ scen_zones() {
     # --- NSEC3, many names, high iterations; and at unbound's limit ---
     scen_iter_zone iter "$SK_iter" "$ITER_ITERATIONS" "$ITER_NAMES"
     scen_iter_zone iter150 "$SK_iter150" 150 10
+
+    # --- signatures from the near and the far future (clock skew) ---
+    scen_skew_zone skew "$SK_skew" "$SKEW_NEAR"
+    scen_skew_zone skewhours "$SK_skewhours" "$SKEW_HOURS"
+    scen_skew_zone future "$SK_future" "$SKEW_FAR"
 }
 
 # scen_unbound_conf NSD_PORT PROXY_NSD_PORT NSD2_PORT - unbound.conf lines

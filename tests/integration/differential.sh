@@ -97,6 +97,12 @@ work bound reached; both refuse, we call it indeterminate (issue 9 item 7)"
     # genuine one verifies.
     ["keytrap: RRset under same-tag keys"]="secure/bogus: \
 unbound's KeyTrap cap on same-tag keys; the data is genuinely signed"
+    # Our clock skew allowance is 300 s by default (clock_skew, issue 9
+    # item 6); unbound's is 10% of the validity period, between 1 h and
+    # 24 h (val-sig-skew-min/max).  Signatures that start 2 h from now are
+    # bogus for us and secure for unbound: we are the stricter one.
+    ["skewhours: inception 2 hours ahead"]="bogus/secure: \
+our skew allowance (300 s) is smaller than unbound's (up to 24 h)"
 )
 
 PASSED=0
@@ -281,6 +287,12 @@ case_ "iter: nodata, 200 iterations" insecure TLSA www.iter.test
 case_ "iter150: nxdomain, 150 iterations" secure-nxdomain TLSA \
     nosuch.iter150.test
 case_ "iter150: nodata, 150 iterations" secure-nodata TLSA www.iter150.test
+
+# --- clock skew: inception in the future ------------------------------------
+case_ "skew: inception 4 minutes ahead" secure TLSA _443._tcp.www.skew.test
+case_ "skewhours: inception 2 hours ahead" secure TLSA \
+    _443._tcp.www.skewhours.test
+case_ "future: inception 2 days ahead" bogus TLSA _443._tcp.www.future.test
 
 echo "$PASSED passed, $FAILED failed"
 if [ ${#DISAGREE[@]} -gt 0 ]; then
