@@ -17,7 +17,8 @@ const char *const dance_config_keys[] = {
     "profile",     "hello_name",        "extension_type",
     "dnssec",      "trust_anchor",      "nameservers",
     "timeout_ms",  "cache_max_entries", "cache_max_ttl",
-    "log_level",   "log_file",          NULL};
+    "log_level",   "log_file",          "clock_skew",
+    NULL};
 
 /* choice - value must be one of names (NULL-terminated); its index. */
 static int choice(const char *key, const char *value, const char *const *names,
@@ -214,6 +215,10 @@ static int set_key(dance_config *cfg, const char *key, const char *v, char *err,
         if (!number(key, v, 0, 604800, &n, err, errlen))
             return 0;
         cfg->cache_max_ttl = (uint32_t)n;
+    } else if (strcmp(key, "clock_skew") == 0) {
+        if (!number(key, v, 0, DANCE_RES_MAX_CLOCK_SKEW, &n, err, errlen))
+            return 0;
+        cfg->clock_skew = (uint32_t)n;
     } else if (strcmp(key, "log_level") == 0) {
         if (!choice(key, v, levels, &i, err, errlen))
             return 0;
@@ -246,6 +251,7 @@ int dance_config_load(dance_config *cfg, dance_config_get_fn get, void *arg,
     cfg->timeout_ms = 2000;
     cfg->cache_max_entries = 10000;
     cfg->cache_max_ttl = 3600;
+    cfg->clock_skew = DANCE_RES_DEFAULT_CLOCK_SKEW;
     cfg->log_level = DANCE_LOG_WARN;
     if (!copy("/usr/share/dns/root.key", &cfg->trust_anchor, err, errlen) ||
         !copy("stderr", &cfg->log_file, err, errlen))
@@ -290,4 +296,5 @@ void dance_config_resolver(const dance_config *cfg, dance_res_config *out)
     out->attempts = 2;
     out->cache_max_entries = cfg->cache_max_entries;
     out->cache_max_ttl = cfg->cache_max_ttl;
+    out->clock_skew = cfg->clock_skew;
 }

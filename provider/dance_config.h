@@ -58,6 +58,7 @@ typedef struct {
     unsigned timeout_ms;
     size_t cache_max_entries;
     uint32_t cache_max_ttl;
+    uint32_t clock_skew; /* RRSIG inception may be this far ahead, seconds */
     /* logging */
     dance_log_level log_level;
     char *log_file; /* "stderr", "syslog" or a path */

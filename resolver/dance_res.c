@@ -96,7 +96,7 @@ void dance_res_config_init(dance_res_config *cfg)
     cfg->cache_max_ttl = 3600;
     cfg->bogus_ttl = 60;
     cfg->indeterminate_ttl = 0;
-    cfg->clock_skew = DANCE_VAL_DEFAULT_CLOCK_SKEW;
+    cfg->clock_skew = DANCE_RES_DEFAULT_CLOCK_SKEW;
 }
 
 /* dance_res_new - see header. */
@@ -837,6 +837,133 @@ static dance_res_result *unsigned_reply(lookup_ctx *ctx, const ldns_rdf *qname,
     return make_result(ctx, qname, type, DANCE_RES_INSECURE, set, ttl, why);
 }
 
+/* find_dname - a DNAME of the answer section whose owner is a proper
+ * ancestor of qname (it redirects qname, RFC 6672 2.2), or NULL. */
+static const ldns_rr *find_dname(const ldns_rr_list *answer,
+                                 const ldns_rdf *qname)
+{
+    for (size_t i = 0; i < ldns_rr_list_rr_count(answer); i++) {
+        const ldns_rr *rr = ldns_rr_list_rr(answer, i);
+
+        if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_DNAME &&
+            ldns_rr_get_class(rr) == LDNS_RR_CLASS_IN &&
+            ldns_rr_rd_count(rr) == 1 &&
+            ldns_dname_is_subdomain(qname, ldns_rr_owner(rr)))
+            return rr;
+    }
+    return NULL;
+}
+
+/* dname_substitute - qname with its suffix owner replaced by target (RFC
+ * 6672 2.2); caller frees; NULL if the result would be too long. */
+static ldns_rdf *dname_substitute(const ldns_rdf *qname, const ldns_rdf *owner,
+                                  const ldns_rdf *target)
+{
+    size_t keep = ldns_rdf_size(qname) - ldns_rdf_size(owner);
+    size_t len = keep + ldns_rdf_size(target);
+    uint8_t buf[LDNS_MAX_DOMAINLEN + 1];
+
+    if (ldns_rdf_size(owner) > ldns_rdf_size(qname) || len > LDNS_MAX_DOMAINLEN)
+        return NULL;
+    memcpy(buf, ldns_rdf_data(qname), keep);
+    memcpy(buf + keep, ldns_rdf_data(target), ldns_rdf_size(target));
+    return ldns_rdf_new_frm_data(LDNS_RDF_TYPE_DNAME, len, buf);
+}
+
+/* dname_hop - (qname, type) answered through a DNAME at an ancestor: the
+ * DNAME RRset is validated like any answer (signed, or proven unsigned),
+ * and the CNAME is derived from it, never taken from the reply, where it
+ * is unsigned (RFC 4035 3.2.3, RFC 6672 5.3.1): a synthesized CNAME that
+ * says otherwise is bogus. The hop becomes a CNAME hop with the DNAME's
+ * status, which the lookup follows like any CNAME. */
+static dance_res_result *dname_hop(lookup_ctx *ctx, const ldns_pkt *pkt,
+                                   const ldns_rdf *qname, ldns_rr_type type,
+                                   const ldns_rr *dname)
+{
+    const ldns_rdf *owner = ldns_rr_owner(dname);
+    ldns_rr_list *dset =
+        section_select(ldns_pkt_answer(pkt), owner, LDNS_RR_TYPE_DNAME);
+    ldns_rr_list *sigs =
+        section_select(ldns_pkt_answer(pkt), owner, LDNS_RR_TYPE_RRSIG);
+    ldns_rr_list *synth =
+        section_select(ldns_pkt_answer(pkt), qname, LDNS_RR_TYPE_CNAME);
+    ldns_rr_list *out = NULL;
+    const ldns_rdf *signer;
+    dance_res_result *d = NULL, *r = NULL;
+    dance_res_status st;
+    ldns_rdf *target = NULL;
+    ldns_rr *cname = NULL;
+    char why[WHY_LEN], *os = dname_str(owner);
+
+    if (dset == NULL || sigs == NULL || synth == NULL) {
+        r = fail(ctx, qname, type, DANCE_RES_INDETERMINATE, "out of memory");
+        goto done;
+    }
+    if (ldns_rr_list_rr_count(dset) != 1) {
+        fmt(why, "more than one DNAME at %s", os);
+        r = fail(ctx, qname, type, DANCE_RES_BOGUS, why);
+        goto done;
+    }
+    target = dname_substitute(qname, owner, ldns_rr_rdf(dname, 0));
+    if (target == NULL) {
+        fmt(why, "DNAME at %s makes a name too long", os);
+        r = fail(ctx, qname, type, DANCE_RES_BOGUS, why);
+        goto done;
+    }
+    for (size_t i = 0; i < ldns_rr_list_rr_count(synth); i++) {
+        const ldns_rr *c = ldns_rr_list_rr(synth, i);
+
+        if (ldns_rr_rd_count(c) != 1 ||
+            ldns_dname_compare(ldns_rr_rdf(c, 0), target) != 0) {
+            fmt(why, "CNAME at the name does not follow from the DNAME at %s",
+                os);
+            r = fail(ctx, qname, type, DANCE_RES_BOGUS, why);
+            goto done;
+        }
+    }
+    signer = pick_signer(sigs, owner, LDNS_RR_TYPE_DNAME, LDNS_RR_TYPE_DNAME);
+    if (signer == NULL)
+        d = unsigned_reply(ctx, owner, LDNS_RR_TYPE_DNAME, dset,
+                           min_ttl(dset, UINT32_MAX));
+    else
+        d = signed_positive(ctx, pkt, owner, LDNS_RR_TYPE_DNAME, dset, signer);
+    dset = NULL;
+    st = d != NULL ? dance_res_result_status(d) : DANCE_RES_INDETERMINATE;
+    if (st != DANCE_RES_SECURE && st != DANCE_RES_INSECURE) {
+        fmt(why, "DNAME at %s: %s", os,
+            d != NULL ? dance_res_result_get0_why(d) : "out of memory");
+        r = fail(ctx, qname, type, st, why);
+        goto done;
+    }
+    cname = ldns_rr_new();
+    out = ldns_rr_list_new();
+    if (cname == NULL || out == NULL) {
+        ldns_rr_free(cname);
+        r = fail(ctx, qname, type, DANCE_RES_INDETERMINATE, "out of memory");
+        goto done;
+    }
+    ldns_rr_set_owner(cname, ldns_rdf_clone(qname));
+    ldns_rr_set_type(cname, LDNS_RR_TYPE_CNAME);
+    ldns_rr_set_class(cname, LDNS_RR_CLASS_IN);
+    ldns_rr_set_ttl(cname, dance_res_result_ttl(d));
+    ldns_rr_push_rdf(cname, target);
+    target = NULL;
+    ldns_rr_list_push_rr(out, cname);
+    fmt(why, "via DNAME at %s (%s: %s)", os, dance_res_status_str(st),
+        dance_res_result_get0_why(d));
+    r = make_result(ctx, qname, type, st, out, dance_res_result_ttl(d), why);
+    out = NULL;
+done:
+    free(os);
+    ldns_rdf_deep_free(target);
+    ldns_rr_list_deep_free(dset);
+    ldns_rr_list_deep_free(sigs);
+    ldns_rr_list_deep_free(synth);
+    ldns_rr_list_deep_free(out);
+    dance_res_result_free(d);
+    return r;
+}
+
 /* validate_hop - fetch and validate (qname, type), type != DNSKEY. */
 static dance_res_result *validate_hop(lookup_ctx *ctx, const ldns_rdf *qname,
                                       ldns_rr_type type)
@@ -860,6 +987,13 @@ static dance_res_result *validate_hop(lookup_ctx *ctx, const ldns_rdf *qname,
         goto done;
     }
     set = section_select(ldns_pkt_answer(pkt), qname, type);
+    if (set != NULL && ldns_rr_list_rr_count(set) == 0 &&
+        type != LDNS_RR_TYPE_DNAME &&
+        find_dname(ldns_pkt_answer(pkt), qname) != NULL) {
+        r = dname_hop(ctx, pkt, qname, type,
+                      find_dname(ldns_pkt_answer(pkt), qname));
+        goto done;
+    }
     if (set != NULL && ldns_rr_list_rr_count(set) == 0 &&
         type != LDNS_RR_TYPE_CNAME) {
         ldns_rr_list_deep_free(set);

@@ -63,7 +63,8 @@ typedef struct {
     size_t exchange_servers;        /* servers exchange answers for, >= 1 */
 } dance_res_config;
 
-/* Largest accepted clock_skew (one day), seconds. */
+/* Default and largest accepted clock_skew (one day), seconds. */
+#define DANCE_RES_DEFAULT_CLOCK_SKEW 300
 #define DANCE_RES_MAX_CLOCK_SKEW 86400
 
 /* dance_res_config_init - defaults: validate, /usr/share/dns/root.key,
@@ -89,7 +90,9 @@ void dance_res_free(dance_res *res);
  * dance_res_lookup - the DNSSEC status and records of (name, type) at time
  * now (validity of signatures and of cache entries is judged at now).
  * name is in presentation format, with or without the trailing dot.
- * CNAMEs are followed (up to 8 hops), each hop validated; the result has
+ * CNAMEs are followed (up to 8 hops), each hop validated; a DNAME above
+ * the name counts as a CNAME hop, derived from the validated DNAME (the
+ * synthesized CNAME is unsigned and never believed); the result has
  * the weakest status along the chain and the final name's records.
  * Work per lookup is bounded (DNS queries, signature verifications, NSEC3
  * hashes; see dance_res.c); past a bound the result is indeterminate with
