@@ -23,7 +23,7 @@
 #                            and re-signed
 #   unsigned.optout.test.    unsigned child of optout.test. (no DS)
 #   dname.test.      NSEC    DNAMEs to a secure, an insecure, a missing
-#                            and a record-less target
+#                            and a record-less target; a CNAME loop
 #   nsec3flags.test. NSEC3   every NSEC3's flags field set to 2 (unknown)
 #                            after signing, re-signed with the zone key
 #   split.test.      NSEC    served only by a second nsd (DW_NSD2); the
@@ -36,6 +36,8 @@
 #                            CVE-2023-50387, in small)
 #   iter.test.       NSEC3   200 hash iterations, a salt, 300 names
 #   iter150.test.    NSEC3   150 iterations (unbound's limit), 10 names
+#   unknownds.test.  NSEC    its DS in test. has algorithm 253 (private)
+#   mixedds.test.    NSEC    a good DS and one with digest type 99
 #   skew.test., skewhours.test., future.test.
 #                    NSEC    signatures whose inception is 4 min, 2 h and
 #                            2 days after the world's start
@@ -47,10 +49,10 @@
 
 # The zones nsd (the first server) serves in scenario mode, and the one
 # only the second server serves.
-readonly SCEN_ZONES="wcnsec.test wcnsec3.test optout.test unsigned.optout.test dname.test nsec3flags.test tagclash.test keytrap.test iter.test iter150.test skew.test skewhours.test future.test"
+readonly SCEN_ZONES="wcnsec.test wcnsec3.test optout.test unsigned.optout.test dname.test nsec3flags.test tagclash.test keytrap.test iter.test iter150.test unknownds.test mixedds.test skew.test skewhours.test future.test"
 readonly SCEN_SPLIT_ZONE=split.test
 # Signed children of test. (they get NS + DS in test.).
-readonly SCEN_SIGNED="wcnsec wcnsec3 optout dname nsec3flags tagclash keytrap iter iter150 skew skewhours future split"
+readonly SCEN_SIGNED="wcnsec wcnsec3 optout dname nsec3flags tagclash keytrap iter iter150 unknownds mixedds skew skewhours future split"
 readonly TAGCLASH_KEYS=2  # a few extra DNSKEYs sharing the zone key's tag
 readonly TAGCLASH_SIGS=1  # and an extra RRSIG with that tag
 readonly KEYTRAP_KEYS=40  # many extra DNSKEYs sharing the zone key's tag
@@ -61,7 +63,9 @@ readonly SKEW_FAR=$((2 * 86400)) # beyond both
 readonly ITER_ITERATIONS=200
 readonly ITER_NAMES=300
 
-# scen_keys - generate the scenario zones' keys (globals SK_<zone>).
+# scen_keys - generate the scenario zones' keys (globals SK_<zone>, some
+# read only by name, through ${!k}).
+# shellcheck disable=SC2034
 scen_keys() {
     SK_wcnsec=$(keygen ECDSAP256SHA256 wcnsec.test.)
     SK_wcnsec3=$(keygen ECDSAP256SHA256 wcnsec3.test.)
@@ -73,18 +77,32 @@ scen_keys() {
     SK_keytrap=$(keygen RSASHA256 keytrap.test. 2048)
     SK_iter=$(keygen ED25519 iter.test.)
     SK_iter150=$(keygen ED25519 iter150.test.)
+    SK_unknownds=$(keygen ECDSAP256SHA256 unknownds.test.)
+    SK_mixedds=$(keygen ECDSAP256SHA256 mixedds.test.)
     SK_skew=$(keygen ECDSAP256SHA256 skew.test.)
     SK_skewhours=$(keygen ECDSAP256SHA256 skewhours.test.)
     SK_future=$(keygen ECDSAP256SHA256 future.test.)
 }
 
 # scen_parent_records - the delegations and DS records they need in test.
+# unknownds.test.'s only DS names algorithm 253 (private) and one of
+# mixedds.test.'s has digest type 99 (unassigned): validators skip DS
+# records they cannot use (RFC 4035 5.2, RFC 6840 5.2).
 scen_parent_records() {
     local c k
     for c in $SCEN_SIGNED; do
         k=SK_$c
         echo "$c	IN	NS	ns.test."
-        ds_of "${!k}"
+        case "$c" in
+        unknownds)
+            ds_of "${!k}" | awk '{ $5 = 253; print }'
+            ;;
+        mixedds)
+            ds_of "${!k}"
+            ds_of "${!k}" | awk '{ $6 = 99; print }'
+            ;;
+        *) ds_of "${!k}" ;;
+        esac
     done
 }
 
@@ -277,7 +295,7 @@ scen_skew_zone() {
 
 # scen_zones - write, sign and post-process the scenario zones.
 scen_zones() {
-    local z="$DIR/zones" f i
+    local z="$DIR/zones" f i k
 
     # --- wildcard replay, NSEC and NSEC3 ---
     for f in wcnsec wcnsec3; do
@@ -330,6 +348,8 @@ scen_zones() {
         echo "ins	IN	DNAME	www.insecure.test."
         echo "nx	IN	DNAME	nothere.example.test."
         echo "nd	IN	DNAME	example.test."
+        echo "loop1	IN	CNAME	loop2.dname.test."
+        echo "loop2	IN	CNAME	loop1.dname.test."
     } >"$z/dname.test.zone"
     sign "$z/dname.test.zone" "$z/dname.test.signed" dname.test. \
         "$SIG_INCEPTION" "$SIG_EXPIRATION" "$SK_dname"
@@ -367,6 +387,18 @@ scen_zones() {
     scen_iter_zone iter "$SK_iter" "$ITER_ITERATIONS" "$ITER_NAMES"
     scen_iter_zone iter150 "$SK_iter150" 150 10
 
+    # --- DS records a validator cannot use ---
+    for f in unknownds mixedds; do
+        k=SK_$f
+        {
+            soa "$f.test."
+            echo "www	IN	A	127.0.0.1"
+            echo "_443._tcp.www	IN	TLSA	$(tlsa_rdata "www.$f.test")"
+        } >"$z/$f.test.zone"
+        sign "$z/$f.test.zone" "$z/$f.test.signed" "$f.test." \
+            "$SIG_INCEPTION" "$SIG_EXPIRATION" "${!k}"
+    done
+
     # --- signatures from the near and the far future (clock skew) ---
     scen_skew_zone skew "$SK_skew" "$SKEW_NEAR"
     scen_skew_zone skewhours "$SK_skewhours" "$SKEW_HOURS"
@@ -377,7 +409,8 @@ scen_zones() {
 # for scenario mode.  unbound must see exactly the answers `dance lookup`
 # sees: a stub for every scenario zone to the same nsd (split.test. to the
 # second nsd only, whose address dance is given first), the proxy's
-# servfail and garbage names through the same proxy, and no answers made
+# servfail, garbage and retarget names through the same proxy, and no
+# answers made
 # from its cache instead of asking (aggressive NSEC use, RFC 8198, would
 # answer a replayed name from an NSEC cached earlier) nor qname
 # minimisation (dance asks for the full name).
@@ -389,7 +422,8 @@ scen_unbound_conf() {
     done
     printf 'stub-zone:\n\tname: "%s."\n' "$SCEN_SPLIT_ZONE"
     printf '\tstub-addr: 127.0.0.1@%s\n\tstub-prime: no\n' "$3"
-    for zn in servfail.example.test garbage.example.test; do
+    for zn in servfail.example.test garbage.example.test \
+        retarget.sec.dname.test; do
         printf 'stub-zone:\n\tname: "%s."\n' "$zn"
         printf '\tstub-addr: 127.0.0.1@%s\n\tstub-prime: no\n' "$2"
     done

@@ -103,6 +103,12 @@ unbound's KeyTrap cap on same-tag keys; the data is genuinely signed"
     # bogus for us and secure for unbound: we are the stricter one.
     ["skewhours: inception 2 hours ahead"]="bogus/secure: \
 our skew allowance (300 s) is smaller than unbound's (up to 24 h)"
+    # A CNAME that does not follow from the validated DNAME above it (the
+    # proxy forged it): unbound's scrubber drops it and synthesises the
+    # right one (so: retarget.www.example.test, NXDOMAIN); we call the
+    # answer bogus.  Neither follows the forgery; we refuse, it repairs.
+    ["dname: forged synthesised CNAME"]="bogus/secure-nxdomain: \
+a CNAME contradicting its DNAME is bogus for us, replaced by unbound"
 )
 
 PASSED=0
@@ -270,6 +276,24 @@ case_ "dname: to an insecure target" insecure TLSA _443._tcp.ins.dname.test
 case_ "dname: to a missing name" secure-nxdomain TLSA _443._tcp.nx.dname.test
 case_ "dname: to a name without the type" secure-nodata TLSA \
     www.nd.dname.test
+
+# Asked for the CNAME type itself, unbound 1.17 looks for a zone cut at
+# _tcp.sec.dname.test (the unsigned synthesised CNAME), gets the DNAME and
+# calls it bogus ("DS got DNAME answer"); so do we.
+case_ "dname: the synthesised CNAME itself" bogus CNAME \
+    _443._tcp.sec.dname.test
+# The proxy rewrites the unsigned CNAME synthesised from sec's DNAME:
+# retarget.sec.dname.test -> www.example.test (DNAME says
+# retarget.www.example.test, which does not exist).
+case_ "dname: forged synthesised CNAME" secure-nxdomain A \
+    retarget.sec.dname.test proxy
+case_ "cname: a loop" indeterminate TLSA loop1.dname.test
+
+# --- DS records a validator cannot use ---------------------------------------
+case_ "unknownds: only DS has algorithm 253" insecure TLSA \
+    _443._tcp.www.unknownds.test
+case_ "mixedds: a good DS beside one of digest type 99" secure TLSA \
+    _443._tcp.www.mixedds.test
 
 # --- KeyTrap-like, and expensive NSEC3 ---------------------------------------
 for z in tagclash keytrap; do
