@@ -18,7 +18,8 @@
 # disagreement that is not listed in POLICY below.
 #
 # Reading unbound's verdict (RFC 4035 3.2.3, RFC 6840 5.8, unbound's
-# documented behaviour): the query has RD and DO set.  unbound answers
+# documented behaviour): the query has RD and DO set and goes over TCP
+# (no truncated answers).  unbound answers
 # SERVFAIL when validation fails (bogus) and when it cannot get an answer
 # (indeterminate); the two are told apart by asking again with CD set
 # (RFC 4035 3.2.2): bogus data is then returned, an unreachable or failing
@@ -118,14 +119,14 @@ DISAGREE=()
 # unbound_verdict NAME TYPE - unbound's verdict class (see the header).
 unbound_verdict() {
     local name=$1 type=$2 out rcode flags
-    out=$(drill -D -p "${DW_UNBOUND#*@}" "@${DW_UNBOUND%@*}" "$name" "$type" \
-        2>&1) || true
+    out=$(drill -t -D -p "${DW_UNBOUND#*@}" "@${DW_UNBOUND%@*}" \
+        "$name" "$type" 2>&1) || true
     printf '%s\n' "$out" >"$TMP/unbound.out"
     rcode=$(sed -n 's/.*rcode: \([A-Z]*\),.*/\1/p' <<<"$out" | head -n1)
     flags=$(sed -n 's/^;; flags: \([a-z ]*\);.*/\1/p' <<<"$out" | head -n1)
     case "$rcode" in
     SERVFAIL)
-        out=$(drill -D -o CD -p "${DW_UNBOUND#*@}" "@${DW_UNBOUND%@*}" \
+        out=$(drill -t -D -o CD -p "${DW_UNBOUND#*@}" "@${DW_UNBOUND%@*}" \
             "$name" "$type" 2>&1) || true
         printf '%s\n' "--- again with CD:" "$out" >>"$TMP/unbound.out"
         case "$(sed -n 's/.*rcode: \([A-Z]*\),.*/\1/p' <<<"$out" | head -n1)" in
@@ -172,15 +173,17 @@ dance_verdict() {
 # via: nsd (default), proxy (fault proxy in front of nsd) or split (the
 # second nsd first, then nsd).
 case_() {
-    local label=$1 expect=$2 type=$3 name=$4 via=${5:-nsd} d u pol
+    local label=$1 expect=$2 type=$3 name=$4 via=${5:-nsd} d u pol t0 ms
     local -a servers
     case "$via" in
     nsd) servers=(-s "$DW_NSD") ;;
     proxy) servers=(-s "$DW_PROXY_NSD") ;;
     split) servers=(-s "$DW_NSD2" -s "$DW_NSD") ;;
     esac
+    t0=$(date +%s%N)
     d=$(dance_verdict "$name" "$type" "${servers[@]}")
     u=$(unbound_verdict "$name" "$type")
+    ms=$((($(date +%s%N) - t0) / 1000000))
     pol=${POLICY[$label]:-}
     if [ "$u" != "$expect" ]; then
         FAILED=$((FAILED + 1))
@@ -189,7 +192,7 @@ case_() {
         sed 's/^/#   unbound: /' "$TMP/unbound.out"
     elif [ "$d" = "$u" ]; then
         PASSED=$((PASSED + 1))
-        echo "ok - $label: $d"
+        echo "ok - $label: $d ($ms ms)"
         [ -z "$pol" ] ||
             echo "# note: $label agrees now; its POLICY entry can go"
     elif [ -n "$pol" ] && [ "${pol%%:*}" = "$d/$u" ]; then
