@@ -159,13 +159,28 @@ unbound_verdict() {
     fi
 }
 
-# dance_verdict NAME TYPE SERVERS... - dance lookup's status line.
+# dance_verdict NAME TYPE SERVERS... - dance lookup's status line, or
+# "exit-N" when its exit status does not go with it (a crash, a sanitizer
+# report, a usage error).
 dance_verdict() {
-    local name=$1 type=$2
+    local name=$1 type=$2 rc=0 st want
     shift 2
     "$DANCE" lookup --timeout 1000 -a "$DW_ANCHOR" "$@" -t "$type" "$name" \
-        >"$TMP/dance.out" 2>&1 </dev/null || true
-    sed -n '1s/^status: //p' "$TMP/dance.out" | grep . || echo none
+        >"$TMP/dance.out" 2>&1 </dev/null || rc=$?
+    st=$(sed -n '1s/^status: //p' "$TMP/dance.out")
+    case "$st" in
+    secure) want=0 ;;
+    secure-nodata | secure-nxdomain) want=2 ;;
+    insecure) want=3 ;;
+    bogus) want=4 ;;
+    indeterminate) want=5 ;;
+    *) want=none ;;
+    esac
+    if [ "$rc" = "$want" ]; then
+        echo "$st"
+    else
+        echo "exit-$rc"
+    fi
 }
 
 # case LABEL EXPECT TYPE NAME [via] - compare the two verdicts for NAME
