@@ -35,6 +35,10 @@
 # built to be, and the test fails when unbound's verdict is not that: a
 # world that no longer serves the scenario cannot pass silently.
 #
+# The expected verdicts are unbound's as packaged in Debian 12
+# (1.17.1-2+deb12u2 or later: with the KeyTrap/NSEC3 fixes of
+# CVE-2023-50387/50868, which the keytrap cases depend on).
+#
 # Output: one "ok - ..." / "not ok - ..." line per case, then a summary.
 set -euo pipefail
 
