@@ -450,6 +450,11 @@ static dance_denial matched_denial(const ldns_rr *match, ldns_rr_type qtype,
         say(why, whylen, "%s at the name lists the type asked for", kind);
         return DANCE_DENIAL_FAIL;
     }
+    if (qtype == LDNS_RR_TYPE_DS && bitmap_has(match, LDNS_RR_TYPE_SOA)) {
+        /* The child's apex: DS is the parent's data (RFC 4035 5.2). */
+        say(why, whylen, "%s of a zone apex cannot deny its DS", kind);
+        return DANCE_DENIAL_FAIL;
+    }
     if (delegation_nsec(match)) {
         /* Parent side of a cut: it speaks for DS only. */
         if (qtype == LDNS_RR_TYPE_DS)
@@ -699,32 +704,49 @@ static ldns_rdf *nsec3_next(const ldns_rr *n, const ldns_rdf *zone)
     return next;
 }
 
+/* same_nsec3_params - do two NSEC3 records hash names alike (algorithm,
+ * iterations, salt)? */
+static int same_nsec3_params(const ldns_rr *a, const ldns_rr *b)
+{
+    return ldns_nsec3_algorithm(a) == ldns_nsec3_algorithm(b) &&
+           ldns_nsec3_iterations(a) == ldns_nsec3_iterations(b) &&
+           ldns_rdf_compare(ldns_nsec3_salt(a), ldns_nsec3_salt(b)) == 0;
+}
+
 /* nsec3_find - an NSEC3 matching (cover == 0) or covering (cover == 1)
  * name, or NULL. */
 static const ldns_rr *nsec3_find(dance_val_ctx *vc, const ldns_rr_list *nsecs,
                                  const ldns_rdf *name, const ldns_rdf *zone,
                                  int cover)
 {
-    for (size_t i = 0; i < ldns_rr_list_rr_count(nsecs); i++) {
+    const ldns_rr *hashed_for = NULL; /* h was made with its parameters */
+    ldns_rdf *h = NULL;
+    const ldns_rr *found = NULL;
+
+    for (size_t i = 0; found == NULL && i < ldns_rr_list_rr_count(nsecs); i++) {
         const ldns_rr *n = ldns_rr_list_rr(nsecs, i);
-        ldns_rdf *h, *next;
+        ldns_rdf *next;
         int hit = 0;
 
         if (!nsec3_usable(n) ||
             ldns_nsec3_iterations(n) > DANCE_VAL_NSEC3_MAX_ITERATIONS)
             continue;
-        h = nsec3_hashed(vc, n, name, zone);
+        if (hashed_for == NULL || !same_nsec3_params(hashed_for, n)) {
+            ldns_rdf_deep_free(h);
+            h = nsec3_hashed(vc, n, name, zone);
+            hashed_for = n;
+        }
         next = cover ? nsec3_next(n, zone) : NULL;
         if (h != NULL && !cover)
             hit = ldns_dname_compare(ldns_rr_owner(n), h) == 0;
         else if (h != NULL && next != NULL)
             hit = strictly_between(ldns_rr_owner(n), h, next);
-        ldns_rdf_deep_free(h);
         ldns_rdf_deep_free(next);
         if (hit)
-            return n;
+            found = n;
     }
-    return NULL;
+    ldns_rdf_deep_free(h);
+    return found;
 }
 
 /* nsec3_over_limit - the first usable NSEC3 whose iteration count is over

@@ -274,17 +274,17 @@ static int build_chain(world_t *w, zone_t *z)
             continue; /* opted out: no NSEC3 of its own */
         push_unique_name(&names, &n, o);
         /* NSEC3 also covers empty non-terminals on the way to the apex. */
-        for (ldns_rdf *a = ldns_dname_left_chop(o);
-             z->nsec3 && a != NULL && ldns_dname_is_subdomain(a, z->apex);) {
-            ldns_rdf *up = ldns_dname_left_chop(a);
+        if (!z->nsec3)
+            continue;
+        for (ldns_rdf *a = ldns_dname_left_chop(o); a != NULL;) {
+            ldns_rdf *up = NULL;
 
-            push_unique_name(&names, &n, a);
+            if (ldns_dname_is_subdomain(a, z->apex)) {
+                push_unique_name(&names, &n, a);
+                up = ldns_dname_left_chop(a);
+            }
             ldns_rdf_deep_free(a);
             a = up;
-            if (a != NULL && !ldns_dname_is_subdomain(a, z->apex)) {
-                ldns_rdf_deep_free(a);
-                a = NULL;
-            }
         }
     }
     if (!z->nsec3) {

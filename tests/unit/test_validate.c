@@ -366,6 +366,23 @@ static void test_nsec_delegations(void)
     ldns_rr_list_deep_free(all);
 }
 
+static void test_nsec_apex_never_denies_ds(void)
+{
+    /* A zone's own apex NSEC (SOA bit set) never proves that the zone has
+     * no DS: that is the parent's data (RFC 4035 5.2). */
+    ldns_rr_list *apex = list_of(
+        rr("example.test. 300 IN NSEC a.example.test. SOA NS RRSIG NSEC "
+           "DNSKEY"),
+        NULL);
+
+    CU_ASSERT_EQUAL(denial("example.test.", LDNS_RR_TYPE_DS, 0, apex),
+                    DANCE_DENIAL_FAIL);
+    /* ... while it does deny other types at the apex. */
+    CU_ASSERT_EQUAL(denial("example.test.", LDNS_RR_TYPE_TLSA, 0, apex),
+                    DANCE_DENIAL_NODATA);
+    ldns_rr_list_deep_free(apex);
+}
+
 static void test_denial_outside_zone(void)
 {
     ldns_rr_list *all = nsec_chain();
@@ -407,6 +424,42 @@ static char *hash_of(const char *name)
     ldns_rdf_deep_free(h);
     ldns_rdf_deep_free(n);
     return hs;
+}
+
+static void test_nsec3_hash_bound(void)
+{
+    /* An NXDOMAIN proof for a.b.c.example.test. needs 5 hashes (the name,
+     * its ancestors down to the apex, the wildcard): with a bound of 3 the
+     * proof stops, says why, and the context says the bound was hit. */
+    char *apex = hash_of("example.test.");
+    ldns_rr_list *proof =
+        list_of(nsec3("example.test.", apex, 0, "SOA NS DNSKEY RRSIG"), NULL);
+    ldns_rdf *q = ldns_dname_new_frm_str("a.b.c.example.test.");
+    dance_val_ctx *roomy = dance_val_ctx_new(T0, 0, 10, 100);
+    dance_val_ctx *tight = dance_val_ctx_new(T0, 0, 10, 3);
+    char why[256] = "";
+
+    CU_ASSERT_EQUAL(dance_val_denial(q, LDNS_RR_TYPE_A, 1, proof, zone, roomy,
+                                     why, sizeof(why)),
+                    DANCE_DENIAL_NXDOMAIN);
+    CU_ASSERT_EQUAL(dance_val_ctx_exhausted(roomy), 0);
+    /* Each name is hashed once, however many times the proof looks. */
+    CU_ASSERT_EQUAL(dance_val_ctx_nsec3_hashes(roomy), 5);
+    CU_ASSERT_EQUAL(dance_val_denial(q, LDNS_RR_TYPE_A, 1, proof, zone, roomy,
+                                     why, sizeof(why)),
+                    DANCE_DENIAL_NXDOMAIN);
+    CU_ASSERT_EQUAL(dance_val_ctx_nsec3_hashes(roomy), 5);
+    CU_ASSERT_EQUAL(dance_val_denial(q, LDNS_RR_TYPE_A, 1, proof, zone, tight,
+                                     why, sizeof(why)),
+                    DANCE_DENIAL_FAIL);
+    CU_ASSERT_EQUAL(dance_val_ctx_exhausted(tight), 1);
+    CU_ASSERT_EQUAL(dance_val_ctx_nsec3_hashes(tight), 3);
+    CU_ASSERT_PTR_NOT_NULL(strstr(why, "budget"));
+    dance_val_ctx_free(roomy);
+    dance_val_ctx_free(tight);
+    ldns_rdf_deep_free(q);
+    ldns_rr_list_deep_free(proof);
+    free(apex);
 }
 
 static void test_nsec3_nodata_and_delegation(void)
@@ -498,10 +551,12 @@ int dance_test_suite_validate(void)
         {"nsec: nxdomain", test_nsec_nxdomain},
         {"nsec: nodata and empty non-terminal", test_nsec_nodata},
         {"nsec: delegations", test_nsec_delegations},
+        {"nsec: an apex NSEC never denies DS", test_nsec_apex_never_denies_ds},
         {"denial: name outside the zone", test_denial_outside_zone},
         {"nsec3: nodata and delegation", test_nsec3_nodata_and_delegation},
         {"nsec3: nxdomain and opt-out", test_nsec3_nxdomain},
         {"nsec3: iteration cap", test_nsec3_iteration_cap},
+        {"nsec3: hashes once, within the bound", test_nsec3_hash_bound},
         CU_TEST_INFO_NULL};
 
     return dance_test_add_suite("validate", setup, teardown, tests);
