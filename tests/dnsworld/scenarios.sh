@@ -23,7 +23,9 @@
 #                            and re-signed
 #   unsigned.optout.test.    unsigned child of optout.test. (no DS)
 #   dname.test.      NSEC    DNAMEs to a secure, an insecure, a missing
-#                            and a record-less target; a CNAME loop
+#                            and a record-less target; fsec, a DNAME only
+#                            reached through the fault proxy (retarget);
+#                            a CNAME loop
 #   nsec3flags.test. NSEC3   every NSEC3's flags field set to 2 (unknown)
 #                            after signing, re-signed with the zone key
 #   split.test.      NSEC    served only by a second nsd (DW_NSD2); the
@@ -358,6 +360,7 @@ scen_zones() {
         echo "ins	IN	DNAME	www.insecure.test."
         echo "nx	IN	DNAME	nothere.example.test."
         echo "nd	IN	DNAME	example.test."
+        echo "fsec	IN	DNAME	www.example.test."
         echo "loop1	IN	CNAME	loop2.dname.test."
         echo "loop2	IN	CNAME	loop1.dname.test."
     } >"$z/dname.test.zone"
@@ -419,8 +422,8 @@ scen_zones() {
 # for scenario mode.  unbound must see exactly the answers `dance lookup`
 # sees: a stub for every scenario zone to the same nsd (split.test. to the
 # second nsd only, whose address dance is given first), the proxy's
-# servfail, garbage and retarget names through the same proxy, and no
-# answers made
+# servfail and garbage names and fsec.dname.test. (the retarget case)
+# through the same proxy, and no answers made
 # from its cache instead of asking (aggressive NSEC use, RFC 8198, would
 # answer a replayed name from an NSEC cached earlier) nor qname
 # minimisation (dance asks for the full name).
@@ -432,8 +435,7 @@ scen_unbound_conf() {
     done
     printf 'stub-zone:\n\tname: "%s."\n' "$SCEN_SPLIT_ZONE"
     printf '\tstub-addr: 127.0.0.1@%s\n\tstub-prime: no\n' "$3"
-    for zn in servfail.example.test garbage.example.test \
-        retarget.sec.dname.test; do
+    for zn in servfail.example.test garbage.example.test fsec.dname.test; do
         printf 'stub-zone:\n\tname: "%s."\n' "$zn"
         printf '\tstub-addr: 127.0.0.1@%s\n\tstub-prime: no\n' "$2"
     done
