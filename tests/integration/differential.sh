@@ -61,6 +61,7 @@ cleanup() {
     rm -rf "$TMP"
 }
 trap cleanup EXIT
+trap 'exit 1' INT TERM # so that a ctest timeout still stops the world
 
 # DIFF_WORLD_ENV=ENV_FILE reuses a scenario world already running (for
 # development); by default the test starts and stops its own.
