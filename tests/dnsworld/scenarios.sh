@@ -40,6 +40,9 @@
 #   iter150.test.    NSEC3   150 iterations (unbound's limit), 10 names
 #   unknownds.test.  NSEC    its DS in test. has algorithm 253 (private)
 #   mixedds.test.    NSEC    a good DS and one with digest type 99
+#   alg5.test. ... alg16.test.  signed with algorithm 5, 7 (NSEC3), 8, 10,
+#                            13, 14, 15, 16
+#   ds1.test., ds4.test.     DS digest SHA-1 (1) and SHA-384 (4) only
 #   skew.test., skewhours.test., future.test.
 #                    NSEC    signatures whose inception is 4 min, 2 h and
 #                            2 days after the world's start
@@ -54,6 +57,14 @@
 # Signed children of test. (they get NS + DS in test.).
 SCEN_SIGNED="wcnsec wcnsec3 optout dname nsec3flags tagclash keytrap iter"
 SCEN_SIGNED="$SCEN_SIGNED iter150 unknownds mixedds skew skewhours future split"
+# One zone per signing algorithm (RFC 8624) and per DS digest type.
+readonly SCEN_ALGS="alg5:RSASHA1 alg7:RSASHA1-NSEC3-SHA1 alg8:RSASHA256
+alg10:RSASHA512 alg13:ECDSAP256SHA256 alg14:ECDSAP384SHA384 alg15:ED25519
+alg16:ED448"
+readonly SCEN_DIGESTS="ds1:1 ds4:4"
+for scen_c in $SCEN_ALGS $SCEN_DIGESTS; do
+    SCEN_SIGNED="$SCEN_SIGNED ${scen_c%%:*}"
+done
 readonly SCEN_SIGNED
 readonly SCEN_SPLIT_ZONE=split.test
 SCEN_ZONES=unsigned.optout.test
@@ -89,6 +100,16 @@ scen_keys() {
     SK_iter150=$(keygen ED25519 iter150.test.)
     SK_unknownds=$(keygen ECDSAP256SHA256 unknownds.test.)
     SK_mixedds=$(keygen ECDSAP256SHA256 mixedds.test.)
+    local a
+    for a in $SCEN_ALGS; do
+        case "${a#*:}" in
+        RSA*) printf -v "SK_${a%%:*}" %s "$(keygen "${a#*:}" "${a%%:*}.test." 2048)" ;;
+        *) printf -v "SK_${a%%:*}" %s "$(keygen "${a#*:}" "${a%%:*}.test.")" ;;
+        esac
+    done
+    for a in $SCEN_DIGESTS; do
+        printf -v "SK_${a%%:*}" %s "$(keygen ECDSAP256SHA256 "${a%%:*}.test.")"
+    done
     SK_skew=$(keygen ECDSAP256SHA256 skew.test.)
     SK_skewhours=$(keygen ECDSAP256SHA256 skewhours.test.)
     SK_future=$(keygen ECDSAP256SHA256 future.test.)
@@ -110,6 +131,9 @@ scen_parent_records() {
         mixedds)
             ds_of "${!k}"
             ds_of "${!k}" | awk '{ $6 = 99; print }'
+            ;;
+        ds1 | ds4)
+            ldns-key2ds -n "-${c#ds}" "${!k}.key" | awk '$4 == "DS"'
             ;;
         *) ds_of "${!k}" ;;
         esac
@@ -400,16 +424,24 @@ scen_zones() {
     scen_iter_zone iter "$SK_iter" "$ITER_ITERATIONS" "$ITER_NAMES"
     scen_iter_zone iter150 "$SK_iter150" 150 10
 
-    # --- DS records a validator cannot use ---
-    for f in unknownds mixedds; do
+    # --- DS records a validator cannot use; algorithms; digest types ---
+    for f in unknownds mixedds $(for k in $SCEN_ALGS $SCEN_DIGESTS; do
+        echo "${k%%:*}"; done); do
         k=SK_$f
         {
             soa "$f.test."
             echo "www	IN	A	127.0.0.1"
             echo "_443._tcp.www	IN	TLSA	$(tlsa_rdata "www.$f.test")"
         } >"$z/$f.test.zone"
-        sign "$z/$f.test.zone" "$z/$f.test.signed" "$f.test." \
-            "$SIG_INCEPTION" "$SIG_EXPIRATION" "${!k}"
+        if [ "$f" = alg7 ]; then
+            # Algorithm 7 is RSASHA1 for NSEC3 zones.
+            sign "$z/$f.test.zone" "$z/$f.test.signed" "$f.test." \
+                "$SIG_INCEPTION" "$SIG_EXPIRATION" "${!k}" -n -a 1 -t 0 -s ''
+        else
+            sign "$z/$f.test.zone" "$z/$f.test.signed" "$f.test." \
+                "$SIG_INCEPTION" "$SIG_EXPIRATION" "${!k}"
+        fi
+        verify_zone "$z/$f.test.signed"
     done
 
     # --- signatures from the near and the far future (clock skew) ---

@@ -335,6 +335,12 @@ case_ "unknownds: only DS has algorithm 253" insecure TLSA \
 case_ "mixedds: a good DS beside one of digest type 99" secure TLSA \
     _443._tcp.www.mixedds.test
 
+# --- signing algorithms and DS digest types ---------------------------------
+for z in alg5 alg7 alg8 alg10 alg13 alg14 alg15 alg16 ds1 ds4; do
+    case_ "$z: TLSA" secure TLSA _443._tcp.www.$z.test
+    case_ "$z: nxdomain" secure-nxdomain TLSA nosuch.$z.test
+done
+
 # --- KeyTrap-like, and expensive NSEC3 ---------------------------------------
 for z in tagclash keytrap; do
     # tagclash is built secure; keytrap is past unbound's KeyTrap limits
