@@ -17,5 +17,7 @@ int dance_cmd_manifest(int argc, char **argv);
 int dance_cmd_rollover(int argc, char **argv);
 /* issue 12: fleet enrolment and rotation */
 int dance_cmd_publish(int argc, char **argv);
+int dance_cmd_check(int argc, char **argv);
+int dance_cmd_rotate(int argc, char **argv);
 
 #endif /* DANCE_CMD_H */

@@ -544,3 +544,49 @@ unsigned char *dance_tlsa_data(const dance_tlsa_ident *id, int selector,
     *len = mdlen;
     return out;
 }
+
+/* dance_tlsa_rr - see dance_tlsa.h. */
+ldns_rr *dance_tlsa_rr(const dance_tlsa_ident *id, const char *owner,
+                       uint32_t ttl, int usage, int selector, int mtype,
+                       const char **why)
+{
+    size_t len = 0, olen = strlen(owner);
+    unsigned char *data = dance_tlsa_data(id, selector, mtype, &len, why);
+    char *line;
+    ldns_rr *rr = NULL;
+
+    if (data == NULL)
+        return NULL;
+    if (olen > 0 && owner[olen - 1] == '.')
+        olen--;
+    line = malloc(olen + 64 + 2 * len);
+    if (line != NULL) {
+        size_t o =
+            (size_t)sprintf(line, "%.*s. %u IN TLSA %d %d %d ", (int)olen,
+                            owner, (unsigned)ttl, usage, selector, mtype);
+
+        for (size_t i = 0; i < len; i++)
+            o += (size_t)sprintf(line + o, "%02x", data[i]);
+        if (ldns_rr_new_frm_str(&rr, line, ttl, NULL, NULL) != LDNS_STATUS_OK)
+            rr = NULL;
+    }
+    free(line);
+    OPENSSL_free(data);
+    if (rr == NULL)
+        *why = "cannot build the record";
+    return rr;
+}
+
+/* dance_tlsa_read_one - see dance_tlsa.h. */
+int dance_tlsa_read_one(const char *path, dance_tlsa_idents *ids,
+                        const char *prog)
+{
+    struct stat st;
+
+    if (strcmp(path, "-") != 0 && stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+        fprintf(stderr, "%s: %s is a directory; give one certificate or key\n",
+                prog, path);
+        return -1;
+    }
+    return dance_tlsa_read(path, 0, ids, prog);
+}

@@ -10,6 +10,9 @@
 #define DANCE_TLSA_H
 
 #include <stddef.h>
+#include <stdint.h>
+
+#include <ldns/ldns.h>
 
 #include <openssl/evp.h>
 #include <openssl/x509.h>
@@ -67,5 +70,21 @@ int dance_tlsa_owner(const dance_tlsa_ident *id, const char *name,
  */
 unsigned char *dance_tlsa_data(const dance_tlsa_ident *id, int selector,
                                int mtype, size_t *len, const char **why);
+
+/*
+ * dance_tlsa_rr - the TLSA record "owner. ttl IN TLSA usage selector mtype
+ * DATA" of id, as a new ldns record (caller frees with ldns_rr_free).
+ * NULL with the reason in *why.
+ */
+ldns_rr *dance_tlsa_rr(const dance_tlsa_ident *id, const char *owner,
+                       uint32_t ttl, int usage, int selector, int mtype,
+                       const char **why);
+
+/*
+ * dance_tlsa_read_one - the single identity of path (a file or "-") into
+ * *id (free with dance_tlsa_idents_free on ids).  0, or -1 with a message.
+ */
+int dance_tlsa_read_one(const char *path, dance_tlsa_idents *ids,
+                        const char *prog);
 
 #endif /* DANCE_TLSA_H */

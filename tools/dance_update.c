@@ -417,7 +417,7 @@ static const char *rcode_meaning(int rcode, int tsig_error)
             return "NOTAUTH/BADSIG: the TSIG secret is wrong";
         if (tsig_error == 17)
             return "NOTAUTH/BADKEY: the primary does not know this TSIG key "
-                   "name or algorithm";
+                   "(name, algorithm) or does not let it update this zone";
         if (tsig_error == 18)
             return "NOTAUTH/BADTIME: the clocks of this host and the primary "
                    "differ by more than the fudge (300 s)";
