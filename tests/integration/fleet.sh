@@ -49,8 +49,11 @@ LOOP_PID=
 # cleanup - stop what was started, remove $TMP (unless FLEET_KEEP=1).
 cleanup() {
     local rc=$?
-    [ -n "$LOOP_PID" ] && kill "$LOOP_PID" 2>/dev/null && wait "$LOOP_PID" 2>/dev/null
-    [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null
+    local pid
+    for pid in $LOOP_PID $SERVER_PID; do
+        kill "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+    done
     "$HERE/primary.sh" stop "$TMP/primary" || true
     if [ "${FLEET_KEEP:-0}" = 1 ]; then
         echo "# kept $TMP" >&2
