@@ -86,7 +86,7 @@ openssl req -x509 -new $EC -nodes -keyout "$DIR/ca.key" -out "$DIR/ca.crt" \
     -addext "keyUsage=critical,keyCertSign,cRLSign" 2>"$DIR/ca.err" ||
     { cat "$DIR/ca.err" >&2; fail "cannot make ca.crt"; }
 openssl req -new $EC -nodes -keyout "$DIR/ca-device.key" \
-    -out "$DIR/ca-device.csr" -subj "/CN=ca-device" 2>"$DIR/ca.err" ||
+    -out "$DIR/ca-device.csr" -subj "/CN=ca-device.example.test" 2>"$DIR/ca.err" ||
     { cat "$DIR/ca.err" >&2; fail "cannot make ca-device.csr"; }
 cat >"$DIR/ca-device.ext" <<'EXT'
 basicConstraints=critical,CA:FALSE
