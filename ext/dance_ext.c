@@ -1003,7 +1003,9 @@ static int server_verify(SSL *s, dance_conn *conn, X509_STORE_CTX *xs)
     if (require) {
         log_verdict(DANCE_LOG_WARN, s, "server", name, owner,
                     "refused (client_auth = require)", why, expires);
-        X509_STORE_CTX_set_error(xs, err);
+        /* One alert for every DANE failure: handshake_failure. */
+        (void)err;
+        X509_STORE_CTX_set_error(xs, X509_V_ERR_APPLICATION_VERIFICATION);
         return 0;
     }
     /* optional: the application judges this client as it would without
