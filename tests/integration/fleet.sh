@@ -23,7 +23,11 @@
 #  - bad input: a wrong TSIG secret (BADSIG), an unknown key (BADKEY), a
 #    zone that refuses updates, a name outside the zone: a clear error, and
 #    nothing published (checked on the primary).
-# Record TTL 3 s, SOA/negative TTL 2 s, so the waits are short.
+#  - negative answers: a device refused before its record existed (the
+#    zone's negative TTL is 600 s) is authenticated a few seconds after
+#    enrolment by a server with cache_negative_ttl = 3 and the default
+#    cache_max_ttl (3600).
+# Record TTL 3 s, so the waits are short.
 # One line per case ("ok - ..." / "not ok - ..."), then "N passed, N failed".
 set -euo pipefail
 
@@ -45,12 +49,13 @@ TMP=$(mktemp -d "${TMPDIR:-/tmp}/dance-fleet.XXXXXX")
 PASSED=0
 FAILED=0
 SERVER_PID=
+SERVER2_PID=
 LOOP_PID=
 # cleanup - stop what was started, remove $TMP (unless FLEET_KEEP=1).
 cleanup() {
     local rc=$?
     local pid
-    for pid in $LOOP_PID $SERVER_PID; do
+    for pid in $LOOP_PID $SERVER_PID $SERVER2_PID; do
         kill "$pid" 2>/dev/null || true
         wait "$pid" 2>/dev/null || true
     done
@@ -91,7 +96,7 @@ absent() {
 now() { date +%s; }
 
 # --- the primary ---------------------------------------------------------------
-"$HERE/primary.sh" start "$TMP/primary" 2 >"$TMP/primary.log" 2>&1 ||
+"$HERE/primary.sh" start "$TMP/primary" 2 600 >"$TMP/primary.log" 2>&1 ||
     { cat "$TMP/primary.log"; echo "fleet.sh: the primary did not start" >&2
       exit 2; }
 # shellcheck source=/dev/null
@@ -377,6 +382,57 @@ if [ "$RC" -eq 0 ] && absent dev3001.fleet.test; then
 else
     fail "publish remove NAME revokes the whole RRset" "exit $RC" "$TMP/rm.out"
 fi
+
+# --- negative answers are held briefly (cache_negative_ttl) ---------------------------
+conf server2 client_auth=require 'allow = *.fleet.test' dnssec=validate \
+    "nameservers = $PRIMARY_ADDR" "trust_anchor = $PRIMARY_ANCHOR" \
+    timeout_ms=1000 cache_negative_ttl=3 log_level=info \
+    "log_file = $TMP/server2.log"
+PORT1=$PORT
+for ((i = 0; i < 50; i++)); do
+    PORT=$((10000 + RANDOM % 20000))
+    timeout 1 bash -c "exec 3<>/dev/tcp/127.0.0.1/$PORT" 2>/dev/null || break
+done
+OPENSSL_CONF=$TMP/server2.cnf openssl s_server -www -accept "127.0.0.1:$PORT" \
+    -cert "$TMP/srv.crt" -key "$TMP/srv.key" </dev/null \
+    >"$TMP/s_server2.log" 2>&1 &
+SERVER2_PID=$!
+for ((i = 0; i < 100; i++)); do
+    grep -q '^ACCEPT' "$TMP/s_server2.log" && break
+    sleep 0.1
+done
+python3 "$HERE/mkfleet.py" "$TMP/late" 1 fleet.test 4001
+LATE=(late/certs/dev4001.crt late/keys/dev4001.key)
+v=$(handshake "$TMP/${LATE[0]}" "$TMP/${LATE[1]}")
+if [ "$v" = refused ] && grep -q 'dev4001.fleet.test not authenticated.*secure-nxdomain' \
+    "$TMP/server2.log"; then
+    pass "a device not yet enrolled is refused (the server caches the NXDOMAIN)"
+else
+    fail "a device not yet enrolled is refused" "$v" "$TMP/server2.log"
+fi
+RC=0
+"$DANCE" tlsa --ttl 3 "$TMP/${LATE[0]}" |
+    "$DANCE" publish add "${PUB[@]}" -k "$PRIMARY_KEY" >"$TMP/late.out" 2>&1 ||
+    RC=$?
+t_enrol=$(date +%s.%N)
+# Held at most cache_negative_ttl (3 s) + the stale window (timeout_ms,
+# 1 s) + 1 s of clock granularity: authenticated within 6 s of being seen
+# secure; without the cap the NXDOMAIN would be held 600 s.
+v=refused
+for ((i = 0; i < 24 && "$RC" == 0; i++)); do
+    v=$(handshake "$TMP/${LATE[0]}" "$TMP/${LATE[1]}")
+    [ "$v" = authenticated ] && break
+    sleep 0.25
+done
+t_ok=$(date +%s.%N)
+if [ "$v" = authenticated ]; then
+    pass "enrolled after a refusal: authenticated $(echo "$t_ok - $t_enrol" |
+        bc | awk '{ printf "%.1f", $1 }') s after its record was seen secure"
+else
+    fail "enrolled after a refusal: authenticated within ~6 s" \
+        "publish exit $RC, still $v" "$TMP/server2.log"
+fi
+PORT=$PORT1
 
 echo "$PASSED passed, $FAILED failed"
 [ "$FAILED" -eq 0 ]
