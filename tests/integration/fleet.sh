@@ -94,6 +94,8 @@ absent() {
         grep -q 'status: NXDOMAIN'
 }
 now() { date +%s; }
+# elapsed T0 T1 - seconds from T0 to T1 (date +%s.%N), 2 decimals.
+elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
 
 # --- the primary ---------------------------------------------------------------
 "$HERE/primary.sh" start "$TMP/primary" 2 600 >"$TMP/primary.log" 2>&1 ||
@@ -110,14 +112,14 @@ python3 "$HERE/mkfleet.py" "$TMP/ids" 1000 fleet.test
 python3 "$HERE/mkfleet.py" "$TMP/next" 1 fleet.test 7     # dev0007's next key
 python3 "$HERE/mkfleet.py" "$TMP/stranger" 1 fleet.test 2000 # never enrolled
 t1=$(date +%s.%N)
-echo "# made 1,002 keys and certificates in $(echo "$t1 - $t0" | bc) s"
+echo "# made 1,002 keys and certificates in $(elapsed "$t0" "$t1") s"
 RC=0
 "$DANCE" tlsa --ttl 3 "$TMP/ids/certs" |
     "$DANCE" publish add "${PUB[@]}" -k "$PRIMARY_KEY_KNOT" --wait 60 \
         >"$TMP/enrol.out" 2>&1 || RC=$?
 t2=$(date +%s.%N)
 echo "# enrolled 1,000 identities (records made, published, seen secure)" \
-    "in $(echo "$t2 - $t1" | bc) s"
+    "in $(elapsed "$t1" "$t2") s"
 if [ "$RC" -eq 0 ] &&
     [ "$(grep -c ': changed, visible and secure' "$TMP/enrol.out")" -eq 1000 ] &&
     grep -q '^summary: 1000 names; 1000 changed and secure' "$TMP/enrol.out"
@@ -363,6 +365,24 @@ if [ "$RC" -eq 1 ] && grep -q 'dev3001.elsewhere.test. is not inside zone' \
 else
     fail "a name outside the zone" "exit $RC" "$TMP/bad4.out"
 fi
+# Key options that cannot work are refused before anything is sent.
+printf 'not a key\n' >"$TMP/junk.key"
+RC=0
+"$DANCE" publish add "${PUB[@]}" -k "$TMP/junk.key" "$TMP/bad.rr" \
+    >"$TMP/bad5.out" 2>&1 || RC=$?
+expect "a file that is no TSIG key is refused" "$RC" 1 "$TMP/bad5.out" \
+    'not a TSIG key file'
+RC=0
+"$DANCE" publish add "${PUB[@]}" -y "hmac-sha384:$PRIMARY_KEY_NAME:$PRIMARY_SECRET" \
+    "$TMP/bad.rr" >"$TMP/bad6.out" 2>&1 || RC=$?
+expect "an algorithm ldns cannot sign with is refused" "$RC" 1 \
+    "$TMP/bad6.out" 'not supported'
+RC=0
+"$DANCE" publish add "${PUB[@]}" "$TMP/bad.rr" >"$TMP/bad7.out" 2>&1 || RC=$?
+expect "publish without a TSIG key is refused" "$RC" 1 "$TMP/bad7.out" \
+    'TSIG key'
+bad_absent && pass "after the refused key options nothing is published" ||
+    fail "after the refused key options nothing is published" "a name exists"
 # Control: the same 3 records with the right key do get published, so the
 # absence checks above could have failed.
 RC=0
@@ -426,8 +446,8 @@ for ((i = 0; i < 24 && "$RC" == 0; i++)); do
 done
 t_ok=$(date +%s.%N)
 if [ "$v" = authenticated ]; then
-    pass "enrolled after a refusal: authenticated $(echo "$t_ok - $t_enrol" |
-        bc | awk '{ printf "%.1f", $1 }') s after its record was seen secure"
+    pass "enrolled after a refusal: authenticated $(elapsed "$t_enrol" \
+        "$t_ok") s after its record was seen secure"
 else
     fail "enrolled after a refusal: authenticated within ~6 s" \
         "publish exit $RC, still $v" "$TMP/server2.log"
