@@ -394,6 +394,30 @@ else
     fail "control: with the right key the same records are published" \
         "exit $RC" "$TMP/good.out"
 fi
+# Below a delegation (sub.fleet.test is delegated away): the primary
+# applies it, but no resolver will ever see it secure; every name's state
+# is reported, in three messages (--batch 1).
+python3 "$HERE/mkfleet.py" "$TMP/deleg" 2 fleet.test 5001
+{
+    "$DANCE" tlsa --ttl 3 "$TMP/deleg/certs/dev5001.crt"
+    "$DANCE" tlsa --ttl 3 -n x.sub.fleet.test "$TMP/deleg/certs/dev5002.crt"
+    "$DANCE" tlsa --ttl 3 "$TMP/deleg/certs/dev5002.crt"
+} >"$TMP/deleg.rr"
+RC=0
+"$DANCE" publish add "${PUB[@]}" -k "$PRIMARY_KEY" --batch 1 --wait 3 \
+    "$TMP/deleg.rr" >"$TMP/deleg.out" 2>&1 || RC=$?
+if [ "$RC" -eq 3 ] && [ "$(grep -c '^update [123] .*: applied' \
+    "$TMP/deleg.out")" -eq 3 ] &&
+    grep -q '^dev5001.fleet.test: changed, visible and secure' \
+        "$TMP/deleg.out" &&
+    grep -q '^x.sub.fleet.test: changed, but NOT yet visible as secure' \
+        "$TMP/deleg.out" &&
+    grep -q '^dev5002.fleet.test: changed, visible and secure' \
+        "$TMP/deleg.out"; then
+    pass "a name below a delegation: applied, reported not secure, exit 3"
+else
+    fail "a name below a delegation" "exit $RC" "$TMP/deleg.out"
+fi
 RC=0
 "$DANCE" publish remove "${PUB[@]}" -k "$PRIMARY_KEY" \
     <<<"dev3001.fleet.test." >"$TMP/rm.out" 2>&1 || RC=$?

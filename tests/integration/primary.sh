@@ -42,7 +42,9 @@ free_port() {
     die "no free port below $low"
 }
 
-# write_zone FILE ORIGIN TTL NEGTTL - a minimal zone (SOA, NS, glue).
+# write_zone FILE ORIGIN TTL NEGTTL - a minimal zone (SOA, NS, glue) with
+# an unsigned delegation, sub.ORIGIN (a primary accepts updates below it,
+# but no validator sees them: an operator's mistake the tools must report).
 write_zone() {
     cat >"$1" <<ZONE
 \$ORIGIN $2.
@@ -50,6 +52,7 @@ write_zone() {
 @ $4 SOA ns.$2. hostmaster.$2. 1 60 60 3600 $4
 @ NS ns
 ns A 127.0.0.1
+sub NS ns.elsewhere.test.
 ZONE
 }
 
