@@ -381,6 +381,16 @@ RC=0
 "$DANCE" publish add "${PUB[@]}" "$TMP/bad.rr" >"$TMP/bad7.out" 2>&1 || RC=$?
 expect "publish without a TSIG key is refused" "$RC" 1 "$TMP/bad7.out" \
     'TSIG key'
+for ((i = 0; i < 50; i++)); do
+    CLOSED=$((10000 + RANDOM % 20000))
+    timeout 1 bash -c "exec 3<>/dev/tcp/127.0.0.1/$CLOSED" 2>/dev/null ||
+        break
+done
+RC=0
+"$DANCE" publish add --zone "$PRIMARY_ZONE" --primary "127.0.0.1@$CLOSED" \
+    -k "$PRIMARY_KEY" --wait 0 "$TMP/bad.rr" >"$TMP/bad8.out" 2>&1 || RC=$?
+expect "a primary that is down: NOT changed, nothing was sent, exit 2" \
+    "$RC" 2 "$TMP/bad8.out" 'nothing was sent'
 bad_absent && pass "after the refused key options nothing is published" ||
     fail "after the refused key options nothing is published" "a name exists"
 # Control: the same 3 records with the right key do get published, so the
