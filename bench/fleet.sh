@@ -33,13 +33,15 @@ trap '"$SRC/tests/integration/primary.sh" stop "$TMP/primary"; rm -rf "$TMP"' EX
 PUB=(--zone "$PRIMARY_ZONE" --primary "$PRIMARY_ADDR" -k "$PRIMARY_KEY"
     -s "$PRIMARY_ADDR" -a "$PRIMARY_ANCHOR")
 
+# elapsed T0 T1 - seconds from T0 to T1 (date +%s.%N), 2 decimals.
+elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
 # secs CMD... - run CMD, print its wall-clock seconds.
 secs() {
     local t0 t1
     t0=$(date +%s.%N)
     "$@" >/dev/null
     t1=$(date +%s.%N)
-    echo "$t1 - $t0" | bc | awk '{ printf "%.2f", $1 }'
+    elapsed "$t0" "$t1"
 }
 # median - the median of the numbers on stdin.
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
@@ -54,7 +56,7 @@ for ((r = 0; r < ROUNDS; r++)); do
 done
 t1=$(date +%s.%N)
 echo "key generation (python3-cryptography, EC P-256): $((2 * N * ROUNDS))" \
-    "identities in $(echo "$t1 - $t0" | bc | awk '{ printf "%.2f", $1 }') s"
+    "identities in $(elapsed "$t0" "$t1") s"
 printf '%-6s %8s %8s %8s %8s\n' round records publish secure total
 for ((r = 0; r < ROUNDS; r++)); do
     rec=$(secs sh -c "'$DANCE' tlsa --ttl 300 '$TMP/r${r}a/certs' >'$TMP/r$r.rr'")

@@ -97,6 +97,7 @@ void dance_res_config_init(dance_res_config *cfg)
     cfg->cache_max_ttl = 3600;
     cfg->bogus_ttl = 60;
     cfg->indeterminate_ttl = 0;
+    cfg->negative_ttl = 3600;
     cfg->clock_skew = DANCE_RES_DEFAULT_CLOCK_SKEW;
 }
 
@@ -267,6 +268,9 @@ static dance_res_result *make_result(lookup_ctx *ctx, const ldns_rdf *qname,
         ttl = cfg->bogus_ttl;
     if (st == DANCE_RES_INDETERMINATE)
         ttl = cfg->indeterminate_ttl;
+    if ((st == DANCE_RES_SECURE_NODATA || st == DANCE_RES_SECURE_NXDOMAIN) &&
+        ttl > cfg->negative_ttl)
+        ttl = cfg->negative_ttl;
     if (ttl > cfg->cache_max_ttl)
         ttl = cfg->cache_max_ttl;
     r = dance_res_result_new(name != NULL ? name : "?", type, st, rrset, ttl,

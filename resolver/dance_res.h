@@ -57,6 +57,7 @@ typedef struct {
     uint32_t cache_max_ttl;     /* cap on any cached TTL, seconds */
     uint32_t bogus_ttl;         /* how long bogus results are kept, seconds */
     uint32_t indeterminate_ttl; /* 0: failures to look up are not cached */
+    uint32_t negative_ttl;      /* cap on secure-nodata/-nxdomain, seconds */
     uint32_t clock_skew;        /* RRSIG inception may be this far ahead of
                                    now, seconds (expiration is exact) */
     dance_res_exchange_fn exchange; /* NULL: the network (nameservers) */
@@ -71,7 +72,8 @@ typedef struct {
 /* dance_res_config_init - defaults: validate, /usr/share/dns/root.key,
  * /etc/resolv.conf, 2000 ms per exchange, 2 attempts, 5000 ms per lookup,
  * 10000 entries, DANCE_CACHE_DEFAULT_MAX_BYTES (64 MiB), 3600 s max TTL,
- * bogus kept 60 s, failures not cached, 300 s clock skew, the network. */
+ * bogus kept 60 s, failures not cached, 300 s clock skew, the network,
+ * proven absence kept at most 3600 s (negative_ttl). */
 void dance_res_config_init(dance_res_config *cfg);
 
 typedef struct dance_res dance_res;

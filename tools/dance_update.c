@@ -8,6 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
@@ -55,7 +59,7 @@ const char *dance_upd_state_str(dance_upd_state st)
     case DANCE_UPD_NOT_SENT:
         return "NOT changed (not sent: an earlier update failed)";
     case DANCE_UPD_REJECTED:
-        return "NOT changed (its update was rejected)";
+        return "NOT changed (its update was refused or not delivered)";
     case DANCE_UPD_UNKNOWN:
         return "UNKNOWN (no authentic answer: may or may not be changed)";
     case DANCE_UPD_APPLIED:
@@ -439,6 +443,62 @@ static const char *rcode_meaning(int rcode, int tsig_error)
 }
 
 /*
+ * tcp_reachable - 0 if a TCP connection to ip:port opens within
+ * timeout_ms; else -1 with the reason in why.  A connection that cannot
+ * be opened carries no update, so the caller knows nothing was applied
+ * (ldns's own send cannot tell a refused connection from a lost answer).
+ */
+static int tcp_reachable(const char *ip, unsigned port, unsigned timeout_ms,
+                         char *why, size_t whylen)
+{
+    struct sockaddr_storage ss;
+    socklen_t len;
+    struct pollfd pfd;
+    int fd, err = 0, rc = -1;
+    socklen_t elen = sizeof(err);
+
+    memset(&ss, 0, sizeof(ss));
+    if (inet_pton(AF_INET, ip, &((struct sockaddr_in *)&ss)->sin_addr) == 1) {
+        ((struct sockaddr_in *)&ss)->sin_family = AF_INET;
+        ((struct sockaddr_in *)&ss)->sin_port = htons((uint16_t)port);
+        len = sizeof(struct sockaddr_in);
+    } else if (inet_pton(AF_INET6, ip,
+                         &((struct sockaddr_in6 *)&ss)->sin6_addr) == 1) {
+        ((struct sockaddr_in6 *)&ss)->sin6_family = AF_INET6;
+        ((struct sockaddr_in6 *)&ss)->sin6_port = htons((uint16_t)port);
+        len = sizeof(struct sockaddr_in6);
+    } else {
+        snprintf(why, whylen, "'%s' is not an IP address", ip);
+        return -1;
+    }
+    fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    if (fd < 0) {
+        snprintf(why, whylen, "socket: %s", strerror(errno));
+        return -1;
+    }
+    if (connect(fd, (struct sockaddr *)&ss, len) == 0) {
+        rc = 0;
+    } else if (errno == EINPROGRESS) {
+        pfd.fd = fd;
+        pfd.events = POLLOUT;
+        if (poll(&pfd, 1, (int)timeout_ms) == 1 &&
+            getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen) == 0 && err == 0)
+            rc = 0;
+        else if (err == 0)
+            err = ETIMEDOUT;
+    } else {
+        err = errno;
+    }
+    if (rc != 0)
+        snprintf(why, whylen,
+                 "cannot connect to %s port %u over TCP (%s): nothing was "
+                 "sent",
+                 ip, port, strerror(err));
+    close(fd);
+    return rc;
+}
+
+/*
  * send_one - send one update message; APPLIED, REJECTED or UNKNOWN with
  * the reason in why.
  */
@@ -467,6 +527,10 @@ static dance_upd_state send_one(const dance_upd *u, const ldns_rr_list *ups,
     if (ns == NULL || port == 0 || port > 65535) {
         snprintf(why, whylen, "bad primary address '%s' (want IP[@PORT])",
                  primary);
+        st = DANCE_UPD_REJECTED;
+        goto out;
+    }
+    if (tcp_reachable(ip, (unsigned)port, timeout_ms, why, whylen) != 0) {
         st = DANCE_UPD_REJECTED;
         goto out;
     }

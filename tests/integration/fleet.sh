@@ -23,7 +23,11 @@
 #  - bad input: a wrong TSIG secret (BADSIG), an unknown key (BADKEY), a
 #    zone that refuses updates, a name outside the zone: a clear error, and
 #    nothing published (checked on the primary).
-# Record TTL 3 s, SOA/negative TTL 2 s, so the waits are short.
+#  - negative answers: a device refused before its record existed (the
+#    zone's negative TTL is 600 s) is authenticated a few seconds after
+#    enrolment by a server with cache_negative_ttl = 3 and the default
+#    cache_max_ttl (3600).
+# Record TTL 3 s, so the waits are short.
 # One line per case ("ok - ..." / "not ok - ..."), then "N passed, N failed".
 set -euo pipefail
 
@@ -45,12 +49,13 @@ TMP=$(mktemp -d "${TMPDIR:-/tmp}/dance-fleet.XXXXXX")
 PASSED=0
 FAILED=0
 SERVER_PID=
+SERVER2_PID=
 LOOP_PID=
 # cleanup - stop what was started, remove $TMP (unless FLEET_KEEP=1).
 cleanup() {
     local rc=$?
     local pid
-    for pid in $LOOP_PID $SERVER_PID; do
+    for pid in $LOOP_PID $SERVER_PID $SERVER2_PID; do
         kill "$pid" 2>/dev/null || true
         wait "$pid" 2>/dev/null || true
     done
@@ -89,9 +94,11 @@ absent() {
         grep -q 'status: NXDOMAIN'
 }
 now() { date +%s; }
+# elapsed T0 T1 - seconds from T0 to T1 (date +%s.%N), 2 decimals.
+elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
 
 # --- the primary ---------------------------------------------------------------
-"$HERE/primary.sh" start "$TMP/primary" 2 >"$TMP/primary.log" 2>&1 ||
+"$HERE/primary.sh" start "$TMP/primary" 2 600 >"$TMP/primary.log" 2>&1 ||
     { cat "$TMP/primary.log"; echo "fleet.sh: the primary did not start" >&2
       exit 2; }
 # shellcheck source=/dev/null
@@ -105,14 +112,14 @@ python3 "$HERE/mkfleet.py" "$TMP/ids" 1000 fleet.test
 python3 "$HERE/mkfleet.py" "$TMP/next" 1 fleet.test 7     # dev0007's next key
 python3 "$HERE/mkfleet.py" "$TMP/stranger" 1 fleet.test 2000 # never enrolled
 t1=$(date +%s.%N)
-echo "# made 1,002 keys and certificates in $(echo "$t1 - $t0" | bc) s"
+echo "# made 1,002 keys and certificates in $(elapsed "$t0" "$t1") s"
 RC=0
 "$DANCE" tlsa --ttl 3 "$TMP/ids/certs" |
     "$DANCE" publish add "${PUB[@]}" -k "$PRIMARY_KEY_KNOT" --wait 60 \
         >"$TMP/enrol.out" 2>&1 || RC=$?
 t2=$(date +%s.%N)
 echo "# enrolled 1,000 identities (records made, published, seen secure)" \
-    "in $(echo "$t2 - $t1" | bc) s"
+    "in $(elapsed "$t1" "$t2") s"
 if [ "$RC" -eq 0 ] &&
     [ "$(grep -c ': changed, visible and secure' "$TMP/enrol.out")" -eq 1000 ] &&
     grep -q '^summary: 1000 names; 1000 changed and secure' "$TMP/enrol.out"
@@ -285,7 +292,9 @@ n_bad=$(grep -vc ' authenticated$' "$TMP/loop.log" || true)
 echo "# client loop: $n_old handshakes with the old key, $n_new with the new," \
     "$n_bad failed"
 # The module's own verdicts on dev0007 while the loop ran.
-n_log=$(grep -c 'client dev0007.fleet.test not authenticated' \
+# (log formats: "client NAME not authenticated ..." and "... name NAME
+# ...: refused (...)")
+n_log=$(grep -Ec 'dev0007\.fleet\.test.*(not authenticated|: refused)' \
     "$TMP/server.log" || true)
 echo "# server log: $n_log refusals of dev0007 during the loop"
 if [ "$n_bad" -eq 0 ] && [ "$n_log" -eq 0 ] && [ "$n_old" -ge 3 ] &&
@@ -358,6 +367,34 @@ if [ "$RC" -eq 1 ] && grep -q 'dev3001.elsewhere.test. is not inside zone' \
 else
     fail "a name outside the zone" "exit $RC" "$TMP/bad4.out"
 fi
+# Key options that cannot work are refused before anything is sent.
+printf 'not a key\n' >"$TMP/junk.key"
+RC=0
+"$DANCE" publish add "${PUB[@]}" -k "$TMP/junk.key" "$TMP/bad.rr" \
+    >"$TMP/bad5.out" 2>&1 || RC=$?
+expect "a file that is no TSIG key is refused" "$RC" 1 "$TMP/bad5.out" \
+    'not a TSIG key file'
+RC=0
+"$DANCE" publish add "${PUB[@]}" -y "hmac-sha384:$PRIMARY_KEY_NAME:$PRIMARY_SECRET" \
+    "$TMP/bad.rr" >"$TMP/bad6.out" 2>&1 || RC=$?
+expect "an algorithm ldns cannot sign with is refused" "$RC" 1 \
+    "$TMP/bad6.out" 'not supported'
+RC=0
+"$DANCE" publish add "${PUB[@]}" "$TMP/bad.rr" >"$TMP/bad7.out" 2>&1 || RC=$?
+expect "publish without a TSIG key is refused" "$RC" 1 "$TMP/bad7.out" \
+    'TSIG key'
+for ((i = 0; i < 50; i++)); do
+    CLOSED=$((10000 + RANDOM % 20000))
+    timeout 1 bash -c "exec 3<>/dev/tcp/127.0.0.1/$CLOSED" 2>/dev/null ||
+        break
+done
+RC=0
+"$DANCE" publish add --zone "$PRIMARY_ZONE" --primary "127.0.0.1@$CLOSED" \
+    -k "$PRIMARY_KEY" --wait 0 "$TMP/bad.rr" >"$TMP/bad8.out" 2>&1 || RC=$?
+expect "a primary that is down: NOT changed, nothing was sent, exit 2" \
+    "$RC" 2 "$TMP/bad8.out" 'nothing was sent'
+bad_absent && pass "after the refused key options nothing is published" ||
+    fail "after the refused key options nothing is published" "a name exists"
 # Control: the same 3 records with the right key do get published, so the
 # absence checks above could have failed.
 RC=0
@@ -369,6 +406,30 @@ else
     fail "control: with the right key the same records are published" \
         "exit $RC" "$TMP/good.out"
 fi
+# Below a delegation (sub.fleet.test is delegated away): the primary
+# applies it, but no resolver will ever see it secure; every name's state
+# is reported, in three messages (--batch 1).
+python3 "$HERE/mkfleet.py" "$TMP/deleg" 2 fleet.test 5001
+{
+    "$DANCE" tlsa --ttl 3 "$TMP/deleg/certs/dev5001.crt"
+    "$DANCE" tlsa --ttl 3 -n x.sub.fleet.test "$TMP/deleg/certs/dev5002.crt"
+    "$DANCE" tlsa --ttl 3 "$TMP/deleg/certs/dev5002.crt"
+} >"$TMP/deleg.rr"
+RC=0
+"$DANCE" publish add "${PUB[@]}" -k "$PRIMARY_KEY" --batch 1 --wait 3 \
+    "$TMP/deleg.rr" >"$TMP/deleg.out" 2>&1 || RC=$?
+if [ "$RC" -eq 3 ] && [ "$(grep -c '^update [123] .*: applied' \
+    "$TMP/deleg.out")" -eq 3 ] &&
+    grep -q '^dev5001.fleet.test: changed, visible and secure' \
+        "$TMP/deleg.out" &&
+    grep -q '^x.sub.fleet.test: changed, but NOT yet visible as secure' \
+        "$TMP/deleg.out" &&
+    grep -q '^dev5002.fleet.test: changed, visible and secure' \
+        "$TMP/deleg.out"; then
+    pass "a name below a delegation: applied, reported not secure, exit 3"
+else
+    fail "a name below a delegation" "exit $RC" "$TMP/deleg.out"
+fi
 RC=0
 "$DANCE" publish remove "${PUB[@]}" -k "$PRIMARY_KEY" \
     <<<"dev3001.fleet.test." >"$TMP/rm.out" 2>&1 || RC=$?
@@ -377,6 +438,58 @@ if [ "$RC" -eq 0 ] && absent dev3001.fleet.test; then
 else
     fail "publish remove NAME revokes the whole RRset" "exit $RC" "$TMP/rm.out"
 fi
+
+# --- negative answers are held briefly (cache_negative_ttl) ---------------------------
+conf server2 client_auth=require 'allow = *.fleet.test' dnssec=validate \
+    "nameservers = $PRIMARY_ADDR" "trust_anchor = $PRIMARY_ANCHOR" \
+    timeout_ms=1000 cache_negative_ttl=3 log_level=info \
+    "log_file = $TMP/server2.log"
+PORT1=$PORT
+for ((i = 0; i < 50; i++)); do
+    PORT=$((10000 + RANDOM % 20000))
+    timeout 1 bash -c "exec 3<>/dev/tcp/127.0.0.1/$PORT" 2>/dev/null || break
+done
+OPENSSL_CONF=$TMP/server2.cnf openssl s_server -www -accept "127.0.0.1:$PORT" \
+    -cert "$TMP/srv.crt" -key "$TMP/srv.key" </dev/null \
+    >"$TMP/s_server2.log" 2>&1 &
+SERVER2_PID=$!
+for ((i = 0; i < 100; i++)); do
+    grep -q '^ACCEPT' "$TMP/s_server2.log" && break
+    sleep 0.1
+done
+python3 "$HERE/mkfleet.py" "$TMP/late" 1 fleet.test 4001
+LATE=(late/certs/dev4001.crt late/keys/dev4001.key)
+v=$(handshake "$TMP/${LATE[0]}" "$TMP/${LATE[1]}")
+if [ "$v" = refused ] && grep -Eq \
+    'dev4001\.fleet\.test.*(not authenticated|: refused).*secure-nxdomain' \
+    "$TMP/server2.log"; then
+    pass "a device not yet enrolled is refused (the server caches the NXDOMAIN)"
+else
+    fail "a device not yet enrolled is refused" "$v" "$TMP/server2.log"
+fi
+RC=0
+"$DANCE" tlsa --ttl 3 "$TMP/${LATE[0]}" |
+    "$DANCE" publish add "${PUB[@]}" -k "$PRIMARY_KEY" >"$TMP/late.out" 2>&1 ||
+    RC=$?
+t_enrol=$(date +%s.%N)
+# Held at most cache_negative_ttl (3 s) + the stale window (timeout_ms,
+# 1 s) + 1 s of clock granularity: authenticated within 6 s of being seen
+# secure; without the cap the NXDOMAIN would be held 600 s.
+v=refused
+for ((i = 0; i < 24 && "$RC" == 0; i++)); do
+    v=$(handshake "$TMP/${LATE[0]}" "$TMP/${LATE[1]}")
+    [ "$v" = authenticated ] && break
+    sleep 0.25
+done
+t_ok=$(date +%s.%N)
+if [ "$v" = authenticated ]; then
+    pass "enrolled after a refusal: authenticated $(elapsed "$t_enrol" \
+        "$t_ok") s after its record was seen secure"
+else
+    fail "enrolled after a refusal: authenticated within ~6 s" \
+        "publish exit $RC, still $v" "$TMP/server2.log"
+fi
+PORT=$PORT1
 
 echo "$PASSED passed, $FAILED failed"
 [ "$FAILED" -eq 0 ]

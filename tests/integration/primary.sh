@@ -3,13 +3,14 @@
 # loopback high port, accepting RFC 2136 updates signed with a TSIG key and
 # signing its zone itself (automatic DNSSEC signing, ECDSA P-256, NSEC).
 #
-#   primary.sh start DIR [TTL]   start it; writes DIR/env (below)
+#   primary.sh start DIR [TTL [NEGTTL]]  start it; writes DIR/env (below)
 #   primary.sh stop DIR          stop it (and wait)
 #
 # Zones: fleet.test (signed; updates allowed with the key fleet-key),
 # locked.test (signed; no update ACL: every update is refused).  TTL
-# (default 2) is the SOA, NS and DNSKEY TTL and the SOA minimum, so
-# negative answers are cached for at most TTL seconds.  The trust anchor
+# (default 2) is the NS and DNSKEY TTL; NEGTTL (default TTL) is the SOA's
+# TTL and MINIMUM, so negative answers may be cached NEGTTL seconds
+# (RFC 2308: min(SOA TTL, MINIMUM)).  The trust anchor
 # is fleet.test's own KSK (DNSKEY 257), read back from the server once it
 # has signed the zone: the test controls it, no parent is needed.
 #
@@ -41,26 +42,30 @@ free_port() {
     die "no free port below $low"
 }
 
-# write_zone FILE ORIGIN TTL - a minimal zone (SOA, NS, glue).
+# write_zone FILE ORIGIN TTL NEGTTL - a minimal zone (SOA, NS, glue) with
+# an unsigned delegation, sub.ORIGIN (a primary accepts updates below it,
+# but no validator sees them: an operator's mistake the tools must report).
 write_zone() {
     cat >"$1" <<ZONE
 \$ORIGIN $2.
 \$TTL $3
-@ SOA ns.$2. hostmaster.$2. 1 60 60 3600 $3
+@ $4 SOA ns.$2. hostmaster.$2. 1 60 60 3600 $4
 @ NS ns
 ns A 127.0.0.1
+sub NS ns.elsewhere.test.
 ZONE
 }
 
-# start DIR TTL - start knotd; 0 once both zones are signed and served.
+# start DIR TTL NEGTTL - start knotd; 0 once both zones are signed and
+# served.
 start() {
-    local dir=$1 ttl=$2 port secret i pid
+    local dir=$1 ttl=$2 neg=$3 port secret i pid
     mkdir -p "$dir/run" "$dir/db" "$dir/zones"
     dir=$(cd "$dir" && pwd)
     secret=$(openssl rand -base64 32)
     port=$(free_port)
-    write_zone "$dir/zones/fleet.test.zone" fleet.test "$ttl"
-    write_zone "$dir/zones/locked.test.zone" locked.test "$ttl"
+    write_zone "$dir/zones/fleet.test.zone" fleet.test "$ttl" "$neg"
+    write_zone "$dir/zones/locked.test.zone" locked.test "$ttl" "$neg"
     cat >"$dir/knot.conf" <<CONF
 server:
     rundir: "$dir/run"
@@ -138,6 +143,7 @@ PRIMARY_KEY_NAME=fleet-key
 PRIMARY_SECRET=$secret
 PRIMARY_ANCHOR=$dir/anchor.key
 PRIMARY_TTL=$ttl
+PRIMARY_NEGTTL=$neg
 ENV
 }
 
@@ -159,9 +165,9 @@ command -v knotd >/dev/null || die "knotd is not installed (apt-get install knot
 command -v kdig >/dev/null ||
     die "kdig is not installed (apt-get install knot-dnsutils)"
 case "${1:-}" in
-start) [ $# -ge 2 ] || die "usage: $0 start DIR [TTL]"
-    start "$2" "${3:-2}" ;;
+start) [ $# -ge 2 ] || die "usage: $0 start DIR [TTL [NEGTTL]]"
+    start "$2" "${3:-2}" "${4:-${3:-2}}" ;;
 stop) [ $# -eq 2 ] || die "usage: $0 stop DIR"
     stop "$2" ;;
-*) die "usage: $0 start DIR [TTL] | stop DIR" ;;
+*) die "usage: $0 start DIR [TTL [NEGTTL]] | stop DIR" ;;
 esac
