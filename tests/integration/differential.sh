@@ -343,6 +343,17 @@ for z in alg5 alg7 alg8 alg10 alg13 alg14 alg15 alg16 ds1 ds4; do
     case_ "$z: nxdomain" secure-nxdomain TLSA nosuch.$z.test
 done
 
+# --- key roll-over, KSK/ZSK split, DS key that signs nothing, deep chain ----
+case_ "roll: two KSKs, DS for the new one" secure TLSA _443._tcp.www.roll.test
+case_ "kskzsk: KSK signs keys, ZSK signs data" secure TLSA \
+    _443._tcp.www.kskzsk.test
+case_ "dsnosig: the DS-named key signs no DNSKEY RRset" bogus TLSA \
+    _443._tcp.www.dsnosig.test
+case_ "deep: three-level chain" secure TLSA _443._tcp.www.a.deep.test
+case_ "deep: nxdomain three levels down" secure-nxdomain TLSA \
+    nosuch.a.deep.test
+case_ "deep: DS of the third level" secure DS a.deep.test
+
 # --- KeyTrap-like, and expensive NSEC3 ---------------------------------------
 for z in tagclash keytrap; do
     # tagclash is built secure; keytrap is past unbound's KeyTrap limits
