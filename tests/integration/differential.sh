@@ -191,9 +191,14 @@ dance_verdict() {
     fi
 }
 
-# proxy_count NAME - how many queries for NAME the proxy has logged.
+# proxy_count NAME VIA - how many queries for NAME the proxy has logged
+# (0 unless VIA is proxy: only those cases are checked).
 proxy_count() {
-    grep -c -F -- " $1. " "$DW_PROXY_NSD_LOG" 2>/dev/null || true
+    if [ "$2" = proxy ]; then
+        grep -c -F -- " $1. " "$DW_PROXY_NSD_LOG" 2>/dev/null || true
+    else
+        echo 0
+    fi
 }
 
 # case LABEL EXPECT TYPE NAME [via] - compare the two verdicts for NAME
@@ -210,11 +215,11 @@ case_() {
     split) servers=(-s "$DW_NSD2" -s "$DW_NSD") ;;
     esac
     t0=$(date +%s%N)
-    n0=$(proxy_count "$name")
+    n0=$(proxy_count "$name" "$via")
     d=$(dance_verdict "$name" "$type" "${servers[@]}")
-    n1=$(proxy_count "$name")
+    n1=$(proxy_count "$name" "$via")
     u=$(unbound_verdict "$name" "$type")
-    n2=$(proxy_count "$name")
+    n2=$(proxy_count "$name" "$via")
     ms=$((($(date +%s%N) - t0) / 1000000))
     pol=${POLICY[$label]:-}
     if [ "$via" = proxy ] && { [ "$n1" = "$n0" ] || [ "$n2" = "$n1" ]; }; then
