@@ -123,6 +123,7 @@ a CNAME contradicting its DNAME is bogus for us, replaced by unbound"
 PASSED=0
 FAILED=0
 DISAGREE=()
+declare -A SEEN=() # labels of the cases run
 
 # unbound_verdict NAME TYPE - unbound's verdict class (see the header).
 unbound_verdict() {
@@ -222,6 +223,7 @@ case_() {
     n2=$(proxy_count "$name" "$via")
     ms=$((($(date +%s%N) - t0) / 1000000))
     pol=${POLICY[$label]:-}
+    SEEN[$label]=1
     if [ "$via" = proxy ] && { [ "$n1" = "$n0" ] || [ "$n2" = "$n1" ]; }; then
         # Both must have seen the proxy's answer, or the comparison is void.
         FAILED=$((FAILED + 1))
@@ -381,6 +383,14 @@ case_ "skew: inception 4 minutes ahead" secure TLSA _443._tcp.www.skew.test
 case_ "skewhours: inception 2 hours ahead" secure TLSA \
     _443._tcp.www.skewhours.test
 case_ "future: inception 2 days ahead" bogus TLSA _443._tcp.www.future.test
+
+# A POLICY entry must name a case that ran (a typo must not hide).
+for label in "${!POLICY[@]}"; do
+    if [ -z "${SEEN[$label]:-}" ]; then
+        FAILED=$((FAILED + 1))
+        echo "not ok - POLICY entry '$label' names no case"
+    fi
+done
 
 echo "$PASSED passed, $FAILED failed"
 if [ ${#DISAGREE[@]} -gt 0 ]; then
