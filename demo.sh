@@ -74,7 +74,7 @@ write_cnf() { # write_cnf FILE SETTING...
         printf '%s\n' "$@"
     } >"$file"
 }
-write_cnf server.cnf "client_auth = require"
+write_cnf server.cnf "client_auth = require" "allow = *.example.test"
 write_cnf client.cnf "client_name = _client.device1.example.test"
 
 step "server.cnf (for openssl s_server)"

@@ -1,18 +1,41 @@
 /*
  * dance_ext.c - the dane_clientid extension, policy, and the DANE verify
- * join point, attached to every SSL_CTX through an ex_data "new" callback.
+ * join point, attached to every SSL_CTX through an ex_data "new" callback
+ * and to every SSL through another.
  *
- * Per connection state (dance_conn) hangs off the SSL's ex_data and is
- * freed with the SSL. Decisions are logged at info level, one line each.
+ * Per connection state (dance_conn) hangs off the SSL's ex_data: it is
+ * created inside SSL_new (ex_data "new" callback), reset at the start of
+ * every handshake (renegotiation, SSL_clear reuse) and freed with the SSL.
  *
  * Security invariants, checked in one place each:
- *  - a connection under client_auth = require completes only if the client
- *    was authenticated by a DNSSEC-secure TLSA RRset (server_verify);
+ *  - the module never widens who gets in. Under client_auth = optional a
+ *    client is either authenticated by DANE (verify result OK) or judged
+ *    by the application exactly as without the module: its verify mode,
+ *    trust store and verify callback decide, in a verification that never
+ *    sees any DANE state (server_verify, app_verify);
+ *  - under client_auth = require a handshake completes only for a client
+ *    authenticated by DANE in this handshake, or resuming a session that
+ *    was, under the same ClientName, before its TLSA answer expired. This
+ *    is enforced from the per-SSL info callback, which runs after the
+ *    application's ClientHello, servername and certificate callbacks:
+ *    right before libssl decides on a CertificateRequest it forces
+ *    SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT and a verify
+ *    callback of ours (enforce); at SSL_CB_HANDSHAKE_DONE a handshake that
+ *    did not pass our check is made unusable (backstop). An SSL we cannot
+ *    watch (its SSL_CTX was not hooked) refuses every handshake;
  *  - a name is looked up only if it is a valid ClientName and on the allow
  *    list (start_client_lookup);
- *  - verification is OpenSSL's DANE engine; our own verify_cb wrapper only
- *    records whether any error was reported, so an application callback
- *    that forgives errors cannot turn a DANE failure into a success.
+ *  - verification is OpenSSL's DANE engine, run on a private SSL's DANE
+ *    state and a private X509_STORE_CTX (dane_verify), so no DANE state
+ *    survives into the application's own verification, a renegotiation or
+ *    a reused SSL. Our verify_cb wrapper records whether any error was
+ *    reported, so an application callback that forgives errors cannot
+ *    turn a DANE failure into a success.
+ *
+ * Known limits (documented in the README): an application that installs
+ * its own per-SSL info callback (SSL_set_info_callback) replaces ours;
+ * we then still refuse in the certificate-verify path, but a client
+ * without a certificate is judged by the application's verify mode.
  */
 #include "dance_ext.h"
 
@@ -21,13 +44,16 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
 
+#include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
+#include "dance_ident.h"
 #include "dance_log.h"
 #include "dance_name.h"
 
@@ -38,6 +64,16 @@
 
 #define OWNER_MAX (DANCE_NAME_MAX + 80) /* room for a service label */
 
+/* Every protocol version off: the handshake fails before it starts. */
+#define NO_PROTOCOLS                                                           \
+    (SSL_OP_NO_SSLv3 | SSL_OP_NO_TLSv1 | SSL_OP_NO_TLSv1_1 |                   \
+     SSL_OP_NO_TLSv1_2 | SSL_OP_NO_TLSv1_3 | SSL_OP_NO_DTLSv1 |                \
+     SSL_OP_NO_DTLSv1_2)
+
+/* Session ticket appdata of a DANE-authenticated session:
+ * "dance1 <expiry, seconds since the epoch> <ClientName>". */
+#define SESS_TAG "dance1 "
+
 typedef enum {
     NAME_NONE = 0,  /* no extension seen */
     NAME_FROM_CERT, /* empty extension: take the dNSName SAN */
@@ -47,14 +83,23 @@ typedef enum {
 
 typedef struct {
     const dance_ext_runtime *rt;
-    /* both roles */
-    int app_mode;    /* the application's verify mode before ours */
-    int mode_raised; /* we changed the verify mode */
-    int first_err;   /* first X509 error seen during verification */
+    /* Fail every handshake on this SSL (static text: why). */
+    const char *refuse;
+    /* verify mode bookkeeping: what the application set, what we set */
+    int app_mode;
+    int our_mode; /* -1: we have not looked yet this handshake */
+    SSL_verify_cb app_x509_cb;
+    /* the application's own per-SSL info callback, if it replaced ours */
+    void (*app_info)(const SSL *, int, int);
+    int first_err; /* first X509 error seen during verification */
     X509_STORE_CTX_verify_cb app_cb;
-    /* server role */
+    /* server role, per handshake */
     int requested; /* we asked this client for DANE */
-    int signalled; /* dane_clientid came in the ClientHello */
+    int signalled; /* dane_clientid came in the ClientHello or Cert */
+    int in_dane;   /* inside our own verification */
+    int dane_ok;   /* the client is authenticated by DANE */
+    int resume_checked;
+    const char *kill; /* static text: make the connection unusable */
     name_state state;
     const char *bad_why; /* static text, for NAME_BAD */
     char name[DANCE_NAME_MAX + 1];
@@ -66,10 +111,56 @@ typedef struct {
 
 static pthread_mutex_t install_lock = PTHREAD_MUTEX_INITIALIZER;
 static _Atomic(const dance_ext_runtime *) installed;
-static int ctx_index = -1;        /* under install_lock */
-static atomic_int ssl_index = -1; /* set once, never released */
+static int ctx_index = -1;         /* under install_lock */
+static atomic_int mark_index = -1; /* SSL_CTX ex_data: hooked by us */
+static atomic_int ssl_index = -1;  /* set once, never released */
+static const char ctx_mark = 'd';  /* its value in hooked SSL_CTXs */
+
+/* The private SSL_CTX whose SSLs carry DANE state for one verification. */
+static pthread_once_t dane_once = PTHREAD_ONCE_INIT;
+static SSL_CTX *dane_ctx;
+static _Thread_local int making_private; /* our own SSL_CTX_new / SSL_new */
+
+static void info_cb(const SSL *s, int where, int ret);
 
 /* ---- per-connection state ----------------------------------------------- */
+
+/* ctx_hooked - did ctx_new attach our hooks to ctx? */
+static int ctx_hooked(SSL_CTX *ctx)
+{
+    int idx = atomic_load(&mark_index);
+
+    return ctx != NULL && idx >= 0 &&
+           SSL_CTX_get_ex_data(ctx, idx) == &ctx_mark;
+}
+
+/* conn_new - ex_data "new" callback, run inside every SSL_new: our state
+ * and our info callback on every SSL of the process. */
+static void conn_new(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx,
+                     long argl, void *argp)
+{
+    SSL *s = parent;
+    const dance_ext_runtime *rt = atomic_load(&installed);
+    dance_conn *conn;
+
+    (void)ptr, (void)argl, (void)argp;
+    if (rt == NULL || s == NULL || making_private || rt->fatal != NULL)
+        return;
+    conn = OPENSSL_zalloc(sizeof(*conn));
+    if (conn == NULL || !CRYPTO_set_ex_data(ad, idx, conn)) {
+        OPENSSL_free(conn);
+        if (rt->cfg.client_auth == DANCE_CLIENT_AUTH_REQUIRE) {
+            /* No state: nothing can be enforced. Fail closed. */
+            dance_log(DANCE_LOG_ERROR, "server: out of memory for an SSL: "
+                                       "every handshake on it is refused");
+            SSL_set_options(s, NO_PROTOCOLS);
+        }
+        return;
+    }
+    conn->rt = rt;
+    conn->our_mode = -1;
+    SSL_set_info_callback(s, info_cb);
+}
 
 /* conn_free - ex_data free callback: release a connection's state. */
 static void conn_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx,
@@ -84,56 +175,118 @@ static void conn_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx,
     OPENSSL_free(conn);
 }
 
-/* conn_dup - ex_data dup callback: a duplicated SSL starts afresh. */
+/* conn_dup - ex_data dup callback: a duplicated SSL keeps the fresh state
+ * conn_new gave it (SSL_dup calls SSL_new first). */
 static int conn_dup(CRYPTO_EX_DATA *to, const CRYPTO_EX_DATA *from,
                     void **from_d, int idx, long argl, void *argp)
 {
-    (void)to, (void)from, (void)idx, (void)argl, (void)argp;
-    *(dance_conn **)from_d = NULL;
+    (void)from, (void)argl, (void)argp;
+    *(dance_conn **)from_d = CRYPTO_get_ex_data(to, idx);
     return 1;
 }
 
-/* conn_get - the state of s, created on first use; NULL if the hooks are
- * not installed or memory runs out. */
-static dance_conn *conn_get(SSL *s)
+/* conn_get - the state of s; NULL if s has none (created before the hooks
+ * were installed, or memory ran out). */
+static dance_conn *conn_get(const SSL *s)
 {
     int idx = atomic_load(&ssl_index);
-    const dance_ext_runtime *rt = atomic_load(&installed);
-    dance_conn *conn;
 
-    if (idx < 0)
-        return NULL;
-    conn = SSL_get_ex_data(s, idx);
-    if (conn != NULL || rt == NULL)
-        return conn;
-    conn = OPENSSL_zalloc(sizeof(*conn));
-    if (conn == NULL)
-        return NULL;
-    conn->rt = rt;
-    conn->app_mode = SSL_get_verify_mode(s);
-    if (!SSL_set_ex_data(s, idx, conn)) {
-        OPENSSL_free(conn);
-        return NULL;
-    }
-    return conn;
+    return idx >= 0 ? SSL_get_ex_data(s, idx) : NULL;
 }
 
-/* raise_verify - make s request (server) or check (client) the peer's
- * certificate; the application's own verify callback is kept. */
-static void raise_verify(SSL *s, dance_conn *conn, int fail_if_none)
+/* watch - the application may have replaced our per-SSL info callback
+ * with its own (SSL_set_info_callback): put ours back, chaining to its. */
+static void watch(SSL *s, dance_conn *conn)
+{
+    void (*cb)(const SSL *, int, int) = SSL_get_info_callback(s);
+
+    if (cb == info_cb)
+        return;
+    dance_log(DANCE_LOG_WARN, "the application replaced the module's info "
+                              "callback on an SSL: put back, chained to the "
+                              "application's");
+    conn->app_info = cb;
+    SSL_set_info_callback(s, info_cb);
+}
+
+/* conn_reset - a handshake starts: forget the previous one, and give the
+ * application back the verify mode it had set. */
+static void conn_reset(SSL *s, dance_conn *conn)
+{
+    if (conn->our_mode >= 0 && SSL_get_verify_mode(s) == conn->our_mode)
+        SSL_set_verify(s, conn->app_mode, conn->app_x509_cb);
+    dance_res_job_free(conn->job);
+    conn->job = NULL;
+    conn->our_mode = -1;
+    conn->requested = conn->signalled = conn->in_dane = conn->dane_ok = 0;
+    conn->resume_checked = 0;
+    conn->kill = NULL;
+    conn->state = NAME_NONE;
+    conn->bad_why = NULL;
+    conn->name[0] = conn->owner[0] = conn->host[0] = '\0';
+}
+
+/* raise_verify - client role: make s check the server's certificate; the
+ * application's own verify callback is kept. */
+static void raise_verify(SSL *s, dance_conn *conn)
 {
     int mode = SSL_get_verify_mode(s);
-    int want = mode | SSL_VERIFY_PEER |
-               (fail_if_none ? SSL_VERIFY_FAIL_IF_NO_PEER_CERT : 0);
 
-    if (want == mode)
+    if (mode & SSL_VERIFY_PEER)
         return;
-    if (!conn->mode_raised)
-        conn->app_mode = mode;
-    conn->mode_raised = 1;
-    SSL_set_verify(s, want, SSL_get_verify_callback(s));
+    conn->app_mode = mode;
+    conn->app_x509_cb = SSL_get_verify_callback(s);
+    conn->our_mode = mode | SSL_VERIFY_PEER;
+    SSL_set_verify(s, conn->our_mode, conn->app_x509_cb);
 }
 
+/* ---- logging ------------------------------------------------------------ */
+
+/* peer_addr - "address:port" of s's peer, or "-" when s has no socket. */
+static void peer_addr(const SSL *s, char *out, size_t len)
+{
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof(ss);
+    char host[INET6_ADDRSTRLEN];
+    int fd = SSL_get_fd(s);
+
+    snprintf(out, len, "-");
+    if (fd < 0 || getpeername(fd, (struct sockaddr *)&ss, &sl) != 0)
+        return;
+    if (ss.ss_family == AF_INET) {
+        const struct sockaddr_in *in = (const struct sockaddr_in *)&ss;
+
+        if (inet_ntop(AF_INET, &in->sin_addr, host, sizeof(host)) != NULL)
+            snprintf(out, len, "%s:%u", host, ntohs(in->sin_port));
+    } else if (ss.ss_family == AF_INET6) {
+        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)&ss;
+
+        if (inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host)) != NULL)
+            snprintf(out, len, "[%s]:%u", host, ntohs(in6->sin6_port));
+    }
+}
+
+/* log_verdict - one line for a decision: role, peer, name, TLSA owner,
+ * outcome, then the matched record or the reason, and until when the
+ * answer it rests on is valid (expires 0: no answer). */
+static void log_verdict(dance_log_level level, const SSL *s, const char *role,
+                        const char *name, const char *owner,
+                        const char *outcome, const char *why, time_t expires)
+{
+    char peer[INET6_ADDRSTRLEN + 16], until[48] = "";
+    struct tm tm;
+
+    if (!dance_log_enabled(level))
+        return;
+    peer_addr(s, peer, sizeof(peer));
+    if (expires > 0 && gmtime_r(&expires, &tm) != NULL)
+        strftime(until, sizeof(until),
+                 "; answer valid until %Y-%m-%dT%H:%M:%SZ", &tm);
+    dance_log(level, "%s: peer %s name %s tlsa %s: %s: %s%s", role, peer,
+              name != NULL && name[0] != '\0' ? name : "-",
+              owner != NULL && owner[0] != '\0' ? owner : "-", outcome, why,
+              until);
+}
 /* ---- names -------------------------------------------------------------- */
 
 /* first_dns_san - the first dNSName SAN of x that is a valid ClientName,
@@ -216,7 +369,10 @@ static void start_client_lookup(dance_conn *conn, const char *name)
 {
     char owner[OWNER_MAX];
 
-    if (!is_allowed(&conn->rt->cfg, name))
+    const char *why;
+
+    if (!dance_ident_client_name_check(name, &why) ||
+        !is_allowed(&conn->rt->cfg, name))
         return;
     client_owner(&conn->rt->cfg, name, owner);
     start_lookup(conn, owner);
@@ -275,7 +431,7 @@ static int ext_add(SSL *s, unsigned int type, unsigned int context,
     switch (context) {
     case SSL_EXT_CLIENT_HELLO:
         if (rt->cfg.server_dane != DANCE_SERVER_DANE_OFF) {
-            raise_verify(s, conn, 0);
+            raise_verify(s, conn);
             start_server_lookup(s, conn);
         }
         /* No certificate configured: this client does not do DANE. */
@@ -325,11 +481,12 @@ static void ext_free(SSL *s, unsigned int type, unsigned int context,
 
 /* bad_name - a malformed or inconsistent ClientName: fatal under require
  * (handshake_failure), remembered as a failure under optional. */
-static int bad_name(dance_conn *conn, const char *why, int *al)
+static int bad_name(SSL *s, dance_conn *conn, const char *why, int *al)
 {
     conn->state = NAME_BAD;
     conn->bad_why = why;
-    dance_log(DANCE_LOG_INFO, "server: malformed ClientName: %s", why);
+    log_verdict(DANCE_LOG_WARN, s, "server", NULL, NULL, "malformed ClientName",
+                why, 0);
     if (conn->rt->cfg.client_auth == DANCE_CLIENT_AUTH_REQUIRE) {
         *al = SSL_AD_HANDSHAKE_FAILURE;
         return 0;
@@ -338,10 +495,10 @@ static int bad_name(dance_conn *conn, const char *why, int *al)
 }
 
 /* take_name - server role: a ClientName arrived (hello or Certificate). */
-static int take_name(dance_conn *conn, const char *name, int *al)
+static int take_name(SSL *s, dance_conn *conn, const char *name, int *al)
 {
     if (conn->state == NAME_GIVEN && strcmp(conn->name, name) != 0)
-        return bad_name(conn,
+        return bad_name(s, conn,
                         "ClientName differs between ClientHello and "
                         "Certificate",
                         al);
@@ -367,6 +524,7 @@ static int ext_parse(SSL *s, unsigned int type, unsigned int context,
     (void)type, (void)x, (void)arg;
     if (rt == NULL)
         return 1;
+    watch(s, conn);
     switch (context) {
     case SSL_EXT_TLS1_2_SERVER_HELLO:
     case SSL_EXT_TLS1_3_CERTIFICATE_REQUEST:
@@ -374,14 +532,15 @@ static int ext_parse(SSL *s, unsigned int type, unsigned int context,
     case SSL_EXT_CLIENT_HELLO:
         if (rt->cfg.client_auth == DANCE_CLIENT_AUTH_OFF)
             return 1;
+        /* The verify mode is raised in enforce(), after the
+         * application's own ClientHello, SNI and certificate callbacks. */
         conn->signalled = 1;
         conn->requested = 1;
-        raise_verify(s, conn, rt->cfg.client_auth == DANCE_CLIENT_AUTH_REQUIRE);
         w = dance_name_decode(in, inlen, name, &why);
         if (w == DANCE_WIRE_MALFORMED)
-            return bad_name(conn, why, al);
+            return bad_name(s, conn, why, al);
         if (w == DANCE_WIRE_NAME)
-            return take_name(conn, name, al);
+            return take_name(s, conn, name, al);
         conn->state = NAME_FROM_CERT; /* empty or zero-length: a signal */
         return 1;
     case SSL_EXT_TLS1_3_CERTIFICATE:
@@ -391,14 +550,14 @@ static int ext_parse(SSL *s, unsigned int type, unsigned int context,
         conn->signalled = 1;
         w = dance_name_decode(in, inlen, name, &why);
         if (w == DANCE_WIRE_MALFORMED)
-            return bad_name(conn, why, al);
+            return bad_name(s, conn, why, al);
         if (w == DANCE_WIRE_NAME)
-            return take_name(conn, name, al);
+            return take_name(s, conn, name, al);
         if (rt->cfg.profile == DANCE_PROFILE_CLIENT_AUTH_13) {
             /* A zero-length ClientName here is a protocol violation that
              * the draft makes fatal whatever the policy. */
-            dance_log(DANCE_LOG_INFO, "server: zero-length ClientName in "
-                                      "Certificate: handshake_failure");
+            log_verdict(DANCE_LOG_WARN, s, "server", NULL, NULL, "refused",
+                        "zero-length ClientName in Certificate", 0);
             *al = SSL_AD_HANDSHAKE_FAILURE;
             return 0;
         }
@@ -410,36 +569,11 @@ static int ext_parse(SSL *s, unsigned int type, unsigned int context,
     }
 }
 
-/* hello_cb - server role: decide, before the server's flight is built,
- * whether this client is asked for a certificate for DANE. */
-static int hello_cb(SSL *s, int *al, void *arg)
-{
-    dance_conn *conn = conn_get(s);
-    const dance_ext_runtime *rt = conn != NULL ? conn->rt : NULL;
-    const unsigned char *data;
-    size_t len;
-    int signalled, require;
-
-    (void)al, (void)arg;
-    if (rt == NULL || rt->cfg.client_auth == DANCE_CLIENT_AUTH_OFF)
-        return SSL_CLIENT_HELLO_SUCCESS;
-    require = rt->cfg.client_auth == DANCE_CLIENT_AUTH_REQUIRE;
-    signalled =
-        SSL_client_hello_get0_ext(s, rt->cfg.extension_type, &data, &len);
-    /* client-auth-13 clients give no signal before the Certificate, so
-     * that profile asks every client, as request_cert = always does. */
-    if (signalled || require || rt->cfg.request_cert == DANCE_REQUEST_ALWAYS ||
-        rt->cfg.profile == DANCE_PROFILE_CLIENT_AUTH_13) {
-        conn->requested = 1;
-        raise_verify(s, conn, require);
-    }
-    return SSL_CLIENT_HELLO_SUCCESS;
-}
-
 /* ---- verification ------------------------------------------------------- */
 
-/* record_cb - X509 verify callback wrapper: note the first error, then
- * let the application's callback see everything as before. */
+/* record_cb - X509 verify callback of our own DANE verification: note the
+ * first error, then let the application's callback see everything as
+ * before (it may refuse more, never less). */
 static int record_cb(int ok, X509_STORE_CTX *xs)
 {
     SSL *s =
@@ -447,7 +581,7 @@ static int record_cb(int ok, X509_STORE_CTX *xs)
     dance_conn *conn = s != NULL ? conn_get(s) : NULL;
 
     if (conn == NULL)
-        return ok;
+        return 0;
     if (!ok && conn->first_err == X509_V_OK) {
         conn->first_err = X509_STORE_CTX_get_error(xs);
         if (conn->first_err == X509_V_OK)
@@ -456,94 +590,221 @@ static int record_cb(int ok, X509_STORE_CTX *xs)
     return conn->app_cb != NULL ? conn->app_cb(ok, xs) : ok;
 }
 
-/* run_verify - X509_verify_cert, reporting whether it passed with no error
- * at all (an application callback may forgive errors; we do not). */
-static int run_verify(dance_conn *conn, X509_STORE_CTX *xs)
+/* guard_cb - the per-SSL X509 verify callback a server under require runs
+ * with (set by enforce): a verification of the client's chain that is not
+ * our DANE verification means our certificate-verify callback was
+ * replaced (or the SSL cannot be watched), and must not admit anyone. */
+static int guard_cb(int ok, X509_STORE_CTX *xs)
 {
-    int ok;
+    SSL *s =
+        X509_STORE_CTX_get_ex_data(xs, SSL_get_ex_data_X509_STORE_CTX_idx());
+    dance_conn *conn = s != NULL ? conn_get(s) : NULL;
 
-    conn->first_err = X509_V_OK;
-    conn->app_cb = X509_STORE_CTX_get_verify_cb(xs);
-    X509_STORE_CTX_set_verify_cb(xs, record_cb);
-    ok = X509_verify_cert(xs);
-    X509_STORE_CTX_set_verify_cb(xs, conn->app_cb);
-    if (ok == 1 && conn->first_err == X509_V_OK)
+    if (conn == NULL || conn->refuse != NULL || !conn->dane_ok) {
+        if (conn != NULL && conn->kill == NULL)
+            conn->kill = conn->refuse != NULL
+                             ? conn->refuse
+                             : "the client's certificate was verified "
+                               "without DANE (the application replaced the "
+                               "certificate verify callback?)";
+        X509_STORE_CTX_set_error(xs, X509_V_ERR_APPLICATION_VERIFICATION);
+        return 0;
+    }
+    return conn->app_x509_cb != NULL ? conn->app_x509_cb(ok, xs) : ok;
+}
+
+/* make_dane_ctx - the private SSL_CTX (pthread_once). */
+static void make_dane_ctx(void)
+{
+    SSL_CTX *ctx;
+
+    making_private = 1;
+    ctx = SSL_CTX_new(TLS_method());
+    making_private = 0;
+    if (ctx != NULL && SSL_CTX_dane_enable(ctx) <= 0) {
+        SSL_CTX_free(ctx);
+        ctx = NULL;
+    }
+    dane_ctx = ctx;
+}
+
+/* load_tlsa - the secure TLSA RRset of result into d's DANE state, record
+ * by record (dance_ident_tlsa_load): an unusable record is skipped, logged
+ * once per RRset, and leaves nothing on the error queue. Returns 1 with
+ * usable records loaded, else 0 with *why (static text, or why_buf). */
+static int load_tlsa(SSL *d, const dance_res_result *result, const char **why,
+                     char *why_buf, size_t why_len)
+{
+    dance_ident_tlsa_report rep;
+    dance_ident_status st = dance_ident_tlsa_load(d, result, &rep);
+
+    if (rep.skipped > 0 && st != DANCE_IDENT_INTERNAL &&
+        dance_ident_report_once(result))
+        dance_log(DANCE_LOG_WARN, "TLSA %s: %zu unusable record(s) skipped: %s",
+                  dance_res_result_get0_name(result), rep.skipped,
+                  rep.skipped_why);
+    if (st == DANCE_IDENT_OK)
         return 1;
-    if (conn->first_err == X509_V_OK)
-        conn->first_err = X509_STORE_CTX_get_error(xs);
+    if (st == DANCE_IDENT_INTERNAL) {
+        snprintf(why_buf, why_len, "%s", rep.skipped_why);
+        *why = why_buf;
+    } else {
+        snprintf(why_buf, why_len,
+                 "no usable TLSA record (unsupported usage, selector or "
+                 "matching type): %s",
+                 rep.skipped_why);
+        *why = why_buf;
+    }
     return 0;
 }
 
-/* plain_verify - the application's own verification, untouched in effect:
- * if we raised the verify mode, a failure does not abort a handshake the
- * application would have let through. */
-static int plain_verify(dance_conn *conn, X509_STORE_CTX *xs)
+/* dane_verify - verify the peer's chain of xs against result's TLSA RRset
+ * with OpenSSL's DANE engine, for peer name `name` (name checks of usages
+ * 0-2), in a private X509_STORE_CTX with a private SSL's DANE state: xs and
+ * s are left untouched. On success the verified chain goes to xs (which
+ * then reports X509_V_OK) and the matched record to matched. Returns 1, or
+ * 0 with *why / *err. */
+static int dane_verify(SSL *s, dance_conn *conn, X509_STORE_CTX *xs,
+                       const char *name, const dance_res_result *result,
+                       const char **why, char *why_buf, size_t why_len,
+                       int *err, char *matched, size_t mlen)
 {
-    int ok = X509_verify_cert(xs);
+    X509_STORE_CTX *dx = NULL;
+    SSL *d = NULL;
+    X509_VERIFY_PARAM *param;
+    uint8_t u, sel, m;
+    int ok = 0;
 
-    if (conn->mode_raised && !(conn->app_mode & SSL_VERIFY_PEER))
-        return 1;
+    *err = X509_V_ERR_APPLICATION_VERIFICATION;
+    pthread_once(&dane_once, make_dane_ctx);
+    if (dane_ctx == NULL) {
+        *why = "cannot set up OpenSSL's DANE engine";
+        return 0;
+    }
+    making_private = 1;
+    d = SSL_new(dane_ctx);
+    making_private = 0;
+    dx = X509_STORE_CTX_new();
+    if (d == NULL || dx == NULL || SSL_dane_enable(d, name) <= 0) {
+        *why = "OpenSSL refused to enable DANE (out of memory?)";
+        goto done;
+    }
+    SSL_dane_set_flags(d, DANE_FLAG_NO_DANE_EE_NAMECHECKS);
+    if (!load_tlsa(d, result, why, why_buf, why_len))
+        goto done;
+    if (!X509_STORE_CTX_init(dx, X509_STORE_CTX_get0_store(xs),
+                             X509_STORE_CTX_get0_cert(xs),
+                             X509_STORE_CTX_get0_untrusted(xs)) ||
+        !X509_STORE_CTX_set_ex_data(dx, SSL_get_ex_data_X509_STORE_CTX_idx(),
+                                    s)) {
+        *why = "out of memory";
+        goto done;
+    }
+    param = X509_STORE_CTX_get0_param(dx);
+    X509_STORE_CTX_set_default(dx,
+                               SSL_is_server(s) ? "ssl_client" : "ssl_server");
+    X509_VERIFY_PARAM_set1(param, X509_STORE_CTX_get0_param(xs));
+    X509_STORE_CTX_set0_dane(dx, SSL_get0_dane(d));
+    /* Usages 0-2: the name must be a dNSName SAN exactly (no CN, no
+     * wildcard) for a client; RFC 6125 rules for a server. */
+    if (SSL_is_server(s) ? !dance_ident_set_peer_name(param, name)
+                         : (X509_VERIFY_PARAM_set_hostflags(
+                                param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS),
+                            X509_VERIFY_PARAM_set1_host(param, name, 0) != 1)) {
+        *why = "out of memory";
+        goto done;
+    }
+    conn->first_err = X509_V_OK;
+    conn->app_cb = conn->app_x509_cb;
+    X509_STORE_CTX_set_verify_cb(dx, record_cb);
+    conn->in_dane = 1;
+    ok = X509_verify_cert(dx) == 1 && conn->first_err == X509_V_OK;
+    conn->in_dane = 0;
+    if (!ok) {
+        *err = conn->first_err != X509_V_OK ? conn->first_err
+                                            : X509_STORE_CTX_get_error(dx);
+        if (*err == X509_V_OK)
+            *err = X509_V_ERR_UNSPECIFIED;
+        snprintf(why_buf, why_len, "certificate does not match: %s",
+                 X509_verify_cert_error_string(*err));
+        *why = why_buf;
+        goto done;
+    }
+    /* The connection reports what our verification found. */
+    X509_STORE_CTX_set0_verified_chain(xs, X509_STORE_CTX_get1_chain(dx));
+    X509_STORE_CTX_set_error(xs, X509_V_OK);
+    if (SSL_get0_dane_tlsa(d, &u, &sel, &m, NULL, NULL) >= 0)
+        snprintf(matched, mlen, "TLSA %u %u %u matched", u, sel, m);
+    else
+        snprintf(matched, mlen, "TLSA matched");
+done:
+    X509_STORE_CTX_free(dx);
+    SSL_free(d);
+    ERR_clear_error(); /* nothing of ours stays on the error queue */
     return ok;
 }
 
-/* enable_dane - hand the secure TLSA RRset of result to OpenSSL's DANE
- * engine for this connection, with peer name `name` for the name checks of
- * usages 0-2. Returns the number of usable records (0: none). */
-static int enable_dane(SSL *s, X509_STORE_CTX *xs, const char *name,
-                       const dance_res_result *result, const char **why)
+/* dane_verify_conn - client role: OpenSSL's DANE engine on the
+ * connection itself, so the application sees the outcome
+ * (SSL_get0_dane_authority, SSL_get0_dane_tlsa) as if it had enabled DANE.
+ * Returns 1, 0 (*why, *err), or -1 when DANE is already enabled on s (a
+ * renegotiation, SSL_clear reuse, or the application's own): then
+ * dane_verify must be used. */
+static int dane_verify_conn(SSL *s, dance_conn *conn, X509_STORE_CTX *xs,
+                            const char *name, const dance_res_result *result,
+                            const char **why, char *why_buf, size_t why_len,
+                            int *err, char *matched, size_t mlen)
 {
     X509_VERIFY_PARAM *param = X509_STORE_CTX_get0_param(xs);
-    int usable = 0;
+    X509_STORE_CTX_verify_cb app;
+    uint8_t u, sel, m;
+    int ok, en;
 
-    if (SSL_dane_enable(s, name) <= 0) {
-        *why = "OpenSSL refused to enable DANE on the connection";
-        return 0;
-    }
+    *err = X509_V_ERR_APPLICATION_VERIFICATION;
+    ERR_set_mark();
+    en = SSL_dane_enable(s, name);
+    ERR_pop_to_mark();
+    if (en <= 0)
+        return -1;
     SSL_dane_set_flags(s, DANE_FLAG_NO_DANE_EE_NAMECHECKS);
-    /* TLSA RDATA: usage, selector, matching type (one octet each), then
-     * the certificate association data. */
-    for (size_t i = 0; i < dance_res_result_rr_count(result); i++) {
-        size_t len = 0;
-        const uint8_t *rd = dance_res_result_get0_rdata(result, i, &len);
-
-        if (dance_res_result_rr_type(result, i) != LDNS_RR_TYPE_TLSA ||
-            rd == NULL || len < 4)
-            continue;
-        if (SSL_dane_tlsa_add(s, rd[0], rd[1], rd[2], rd + 3, len - 3) > 0)
-            usable++;
-    }
-    if (usable == 0) {
-        *why = "no usable TLSA record (unsupported usage, selector or "
-               "matching type)";
+    if (!load_tlsa(s, result, why, why_buf, why_len))
         return 0;
-    }
-    /* The store context was set up before DANE was enabled: point it at
-     * the connection's DANE state and the name to check. */
     X509_STORE_CTX_set0_dane(xs, SSL_get0_dane(s));
     X509_VERIFY_PARAM_set_hostflags(param,
                                     X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
     X509_VERIFY_PARAM_set1_host(param, name, 0);
-    return usable;
-}
-
-/* matched_tlsa - "usage selector mtype" of the record that matched. */
-static void matched_tlsa(SSL *s, char *buf, size_t len)
-{
-    uint8_t u, sel, m;
-
+    conn->first_err = X509_V_OK;
+    app = X509_STORE_CTX_get_verify_cb(xs);
+    conn->app_cb = app;
+    X509_STORE_CTX_set_verify_cb(xs, record_cb);
+    ok = X509_verify_cert(xs) == 1 && conn->first_err == X509_V_OK;
+    X509_STORE_CTX_set_verify_cb(xs, app);
+    if (!ok) {
+        *err = conn->first_err != X509_V_OK ? conn->first_err
+                                            : X509_STORE_CTX_get_error(xs);
+        if (*err == X509_V_OK)
+            *err = X509_V_ERR_UNSPECIFIED;
+        snprintf(why_buf, why_len, "certificate does not match: %s",
+                 X509_verify_cert_error_string(*err));
+        *why = why_buf;
+        return 0;
+    }
     if (SSL_get0_dane_tlsa(s, &u, &sel, &m, NULL, NULL) >= 0)
-        snprintf(buf, len, "TLSA %u %u %u", u, sel, m);
+        snprintf(matched, mlen, "TLSA %u %u %u matched", u, sel, m);
     else
-        snprintf(buf, len, "TLSA");
+        snprintf(matched, mlen, "TLSA matched");
+    return 1;
 }
 
-/* dane_check - look up (joining the early lookup), enable DANE and verify.
- * Returns 1 if the peer is authenticated by DANE; else 0 with *why (static
- * text or a pointer into why_buf) and *err (an X509_V_ERR_*). */
+/* dane_check - join the TLSA lookup of owner and verify. Returns 1 if the
+ * peer is authenticated by DANE; else 0 with *why (static text or a
+ * pointer into why_buf), *err (an X509_V_ERR_*) and *status (the lookup
+ * outcome, or -1 when there was none). *expires: until when the answer is
+ * valid (0 if none). */
 static int dane_check(SSL *s, dance_conn *conn, X509_STORE_CTX *xs,
                       const char *name, const char *owner, const char **why,
                       char *why_buf, size_t why_len, int *err, char *matched,
-                      size_t mlen)
+                      size_t mlen, int *status, time_t *expires)
 {
     dance_res_result *r;
     int ok = 0;
@@ -551,45 +812,165 @@ static int dane_check(SSL *s, dance_conn *conn, X509_STORE_CTX *xs,
     start_lookup(conn, owner); /* a no-op when it was started early */
     r = conn->job != NULL ? dance_res_job_join(conn->job) : NULL;
     *err = X509_V_ERR_APPLICATION_VERIFICATION;
+    *status = -1;
+    *expires = 0;
     if (r == NULL) {
         *why = "out of memory";
         return 0;
     }
+    *status = (int)dance_res_result_status(r);
+    *expires = dance_res_result_expires(r);
     if (dance_res_result_status(r) != DANCE_RES_SECURE) {
         snprintf(why_buf, why_len, "TLSA %s: %s",
                  dance_res_status_str(dance_res_result_status(r)),
                  dance_res_result_get0_why(r));
         *why = why_buf;
-    } else if (enable_dane(s, xs, name, r, why) > 0) {
-        ok = run_verify(conn, xs);
-        if (ok) {
-            matched_tlsa(s, matched, mlen);
-        } else {
-            *err = conn->first_err;
-            snprintf(why_buf, why_len, "certificate does not match: %s",
-                     X509_verify_cert_error_string(conn->first_err));
-            *why = why_buf;
-        }
+    } else {
+        ok = SSL_is_server(s)
+                 ? -1
+                 : dane_verify_conn(s, conn, xs, name, r, why, why_buf, why_len,
+                                    err, matched, mlen);
+        if (ok < 0)
+            ok = dane_verify(s, conn, xs, name, r, why, why_buf, why_len, err,
+                             matched, mlen);
     }
     dance_res_result_free(r);
     return ok;
 }
 
-/* server_verify - server role: authenticate a client by its TLSA RRset. */
+/* identity_ok - identity_check = strict: the client's certificate names
+ * nobody but its ClientName (dance_ident_check). Returns 1, or 0 with
+ * *why pointing into why_buf. */
+static int identity_ok(const dance_config *cfg, X509 *leaf, const char *name,
+                       const char **why, char *why_buf, size_t why_len)
+{
+    char reason[400];
+    dance_ident_status st;
+
+    if (cfg->identity_check == DANCE_IDENTITY_CHECK_OFF)
+        return 1;
+    st = dance_ident_check(leaf, name, reason, sizeof(reason));
+    if (st == DANCE_IDENT_OK)
+        return 1;
+    snprintf(why_buf, why_len, "identity check (strict): %s: %s",
+             dance_ident_status_str(st), reason);
+    *why = why_buf;
+    return 0;
+}
+
+/* app_verify - the application's own verification of the client, exactly
+ * as without the module: its trust store, its verify callback, no DANE
+ * state, and the consequences its verify mode implies. If the application
+ * did not ask for the peer's certificate (we did), a failure does not end
+ * the handshake, but the verify result is not OK either. */
+static int app_verify(dance_conn *conn, X509_STORE_CTX *xs)
+{
+    int ok = X509_verify_cert(xs);
+
+    if (ok == 1)
+        return 1;
+    if (X509_STORE_CTX_get_error(xs) == X509_V_OK)
+        X509_STORE_CTX_set_error(xs, X509_V_ERR_UNSPECIFIED);
+    if (conn->our_mode >= 0 && !(conn->app_mode & SSL_VERIFY_PEER))
+        return 1;
+    return ok;
+}
+
+/* session_bind - a client authenticated by DANE as name: its session may
+ * resume only under that name and until the TLSA answer expires. The
+ * binding travels in the session's ticket appdata, which libssl encodes in
+ * session tickets and i2d_SSL_SESSION (external caches) alike. */
+static void session_bind(SSL *s, const char *name, time_t expires)
+{
+    SSL_SESSION *sess = SSL_get_session(s);
+    char buf[DANCE_NAME_MAX + 40];
+    time_t now = time(NULL);
+    int n;
+
+    if (sess == NULL)
+        return;
+    n = snprintf(buf, sizeof(buf), SESS_TAG "%lld %s", (long long)expires,
+                 name);
+    if (n <= 0 || (size_t)n >= sizeof(buf) ||
+        !SSL_SESSION_set1_ticket_appdata(sess, buf, (size_t)n))
+        SSL_SESSION_set_timeout(sess, 0); /* cannot bind: never resume */
+    else if (expires > now && SSL_SESSION_get_timeout(sess) > expires - now)
+        SSL_SESSION_set_timeout(sess, (long)(expires - now));
+}
+
+/* session_binding - the ClientName and expiry a session is bound to.
+ * Returns 1 (bound; name in out), 0 (no binding: not a DANE session), -1
+ * (a binding that does not parse). */
+static int session_binding(const SSL_SESSION *sess, char *out, time_t *expires)
+{
+    void *data = NULL;
+    size_t len = 0;
+    char buf[DANCE_NAME_MAX + 40], name[DANCE_NAME_MAX + 1];
+    long long exp;
+    const char *why;
+
+    if (sess == NULL)
+        return 0;
+    SSL_SESSION_get0_ticket_appdata((SSL_SESSION *)sess, &data, &len);
+    if (data == NULL || len < strlen(SESS_TAG) ||
+        memcmp(data, SESS_TAG, strlen(SESS_TAG)) != 0)
+        return 0;
+    if (len >= sizeof(buf))
+        return -1;
+    memcpy(buf, data, len);
+    buf[len] = '\0';
+    if (sscanf(buf + strlen(SESS_TAG), "%lld %253s", &exp, name) != 2 ||
+        !dance_name_check(name, strlen(name), &why))
+        return -1;
+    snprintf(out, DANCE_NAME_MAX + 1, "%s", name);
+    *expires = (time_t)exp;
+    return 1;
+}
+
+/* resume_ok - may a session bound to (bname, expires) resume for a client
+ * whose ClientHello carried announced (NULL: no name)? *why on no. */
+static int resume_ok(const dance_config *cfg, const char *bname, time_t expires,
+                     const char *announced, const char **why)
+{
+    if (expires <= time(NULL)) {
+        *why = "the TLSA answer that authenticated the session has expired";
+        return 0;
+    }
+    /* client-auth-13 clients name themselves only in the Certificate,
+     * which a resumption does not carry: the session's name binds. */
+    if (cfg->profile == DANCE_PROFILE_CLIENT_AUTH_13)
+        return 1;
+    if (announced == NULL) {
+        *why = "the client announced no ClientName";
+        return 0;
+    }
+    if (strcmp(announced, bname) != 0) {
+        *why = "the client announced another ClientName";
+        return 0;
+    }
+    return 1;
+}
+
+/* server_verify - server role: authenticate a client by its TLSA RRset,
+ * or leave the judgement to the application (optional). */
 static int server_verify(SSL *s, dance_conn *conn, X509_STORE_CTX *xs)
 {
     const dance_config *cfg = &conn->rt->cfg;
     int require = cfg->client_auth == DANCE_CLIENT_AUTH_REQUIRE;
-    char name[DANCE_NAME_MAX + 1] = "", owner[OWNER_MAX], buf[600];
-    char matched[32] = "";
-    const char *why = NULL;
-    int err = X509_V_ERR_APPLICATION_VERIFICATION;
+    char name[DANCE_NAME_MAX + 1] = "", owner[OWNER_MAX] = "", buf[600];
+    char matched[40] = "";
+    const char *why = NULL, *nwhy = NULL;
+    int err = X509_V_ERR_APPLICATION_VERIFICATION, status = -1;
+    time_t expires = 0;
 
     if (cfg->client_auth == DANCE_CLIENT_AUTH_OFF)
         return X509_verify_cert(xs);
-    if (!conn->signalled) {
+    conn->dane_ok = 0;
+    if (conn->refuse != NULL) {
+        why = conn->refuse;
+    } else if (!conn->signalled) {
         if (!require)
-            return plain_verify(conn, xs); /* not a DANE client */
+            return app_verify(conn, xs); /* not a DANE client */
         why = "client did not send dane_clientid";
     } else if (conn->state == NAME_BAD) {
         why = conn->bad_why;
@@ -598,75 +979,107 @@ static int server_verify(SSL *s, dance_conn *conn, X509_STORE_CTX *xs)
     } else if (!first_dns_san(X509_STORE_CTX_get0_cert(xs), name)) {
         why = "no ClientName and no usable dNSName in the certificate";
     }
+    /* A server's TLSA owner (or no name at all) is never a ClientName;
+     * dance_ident_client_name_check sets why. */
+    if (why == NULL && !dance_ident_client_name_check(name, &nwhy))
+        why = nwhy;
     if (why == NULL && !is_allowed(cfg, name))
         why = "name not on the allow list";
     if (why == NULL) {
         client_owner(cfg, name, owner);
         if (dane_check(s, conn, xs, name, owner, &why, buf, sizeof(buf), &err,
-                       matched, sizeof(matched))) {
-            dance_log(DANCE_LOG_INFO,
-                      "server: client %s authenticated by DANE (%s at %s)",
-                      name, matched, owner);
+                       matched, sizeof(matched), &status, &expires) &&
+            identity_ok(cfg, X509_STORE_CTX_get0_cert(xs), name, &why, buf,
+                        sizeof(buf))) {
+            conn->dane_ok = 1;
+            snprintf(conn->name, sizeof(conn->name), "%s", name);
+            session_bind(s, name, expires);
+            log_verdict(DANCE_LOG_INFO, s, "server", name, owner,
+                        "authenticated by DANE", matched, expires);
             X509_STORE_CTX_set_error(xs, X509_V_OK);
             return 1;
         }
     }
-    dance_log(DANCE_LOG_INFO, "server: client %s not authenticated (%s): %s",
-              name[0] != '\0' ? name : "(unnamed)",
-              require ? "require: handshake aborted"
-                      : "optional: verify result set",
-              why);
-    /* require: handshake_failure. optional: carry on, result not OK. */
-    X509_STORE_CTX_set_error(xs, require ? X509_V_ERR_APPLICATION_VERIFICATION
-                                         : err);
-    return require ? 0 : 1;
+    if (require) {
+        log_verdict(DANCE_LOG_WARN, s, "server", name, owner,
+                    "refused (client_auth = require)", why, expires);
+        /* One alert for every DANE failure: handshake_failure. */
+        (void)err;
+        X509_STORE_CTX_set_error(xs, X509_V_ERR_APPLICATION_VERIFICATION);
+        return 0;
+    }
+    /* optional: the application judges this client as it would without
+     * the module; DANE never touched xs. */
+    log_verdict(DANCE_LOG_WARN, s, "server", name, owner,
+                "not authenticated by DANE (client_auth = optional: the "
+                "application's own verification decides)",
+                why, expires);
+    return app_verify(conn, xs);
 }
 
 /* client_verify - client role: authenticate the server by DANE
- * (RFC 7671) when server_dane asks for it. */
+ * (RFC 7671) when server_dane asks for it. Opportunistic falls back to the
+ * application's PKIX only when the TLSA RRset is proven absent or the zone
+ * proven insecure (RFC 7672); bogus and indeterminate fail. */
 static int client_verify(SSL *s, dance_conn *conn, X509_STORE_CTX *xs)
 {
     const dance_config *cfg = &conn->rt->cfg;
     int require = cfg->server_dane == DANCE_SERVER_DANE_REQUIRE;
-    char buf[600], matched[32] = "";
+    char buf[600], matched[40] = "";
     const char *why = NULL;
     dance_res_result *r = NULL;
-    int err = X509_V_ERR_APPLICATION_VERIFICATION;
+    int err = X509_V_ERR_APPLICATION_VERIFICATION, status = -1;
+    time_t expires = 0;
 
     if (cfg->server_dane == DANCE_SERVER_DANE_OFF)
         return X509_verify_cert(xs);
     if (conn->job == NULL) {
+        /* Nothing to look up (no SNI name, not a socket): not an answer an
+         * attacker on the DNS path can produce. */
+        if (!require) {
+            log_verdict(DANCE_LOG_INFO, s, "client", conn->host, NULL,
+                        "no DANE, PKIX as configured",
+                        "no SNI host name or no socket to learn the port from",
+                        0);
+            return app_verify(conn, xs);
+        }
         why = "no SNI host name or no socket to learn the port from";
     } else {
         r = dance_res_job_join(conn->job);
         if (r == NULL) {
             why = "out of memory";
-        } else if (dance_res_result_status(r) != DANCE_RES_SECURE) {
-            snprintf(buf, sizeof(buf), "TLSA %s: %s",
-                     dance_res_status_str(dance_res_result_status(r)),
-                     dance_res_result_get0_why(r));
-            why = buf;
+        } else {
+            status = (int)dance_res_result_status(r);
+            expires = dance_res_result_expires(r);
+            if (status != DANCE_RES_SECURE) {
+                snprintf(buf, sizeof(buf), "TLSA %s: %s",
+                         dance_res_status_str(dance_res_result_status(r)),
+                         dance_res_result_get0_why(r));
+                why = buf;
+            }
         }
     }
-    if (why != NULL && !require) {
-        dance_log(DANCE_LOG_INFO,
-                  "client: server %s: no DANE (%s); PKIX as configured",
-                  conn->host[0] ? conn->host : "(unnamed)", why);
+    if (why != NULL && !require &&
+        (status == DANCE_RES_SECURE_NODATA ||
+         status == DANCE_RES_SECURE_NXDOMAIN || status == DANCE_RES_INSECURE)) {
+        log_verdict(DANCE_LOG_INFO, s, "client", conn->host, conn->owner,
+                    "no DANE, PKIX as configured", why, expires);
         dance_res_result_free(r);
-        return plain_verify(conn, xs);
+        return app_verify(conn, xs);
     }
     if (why == NULL &&
         dane_check(s, conn, xs, conn->host, conn->owner, &why, buf, sizeof(buf),
-                   &err, matched, sizeof(matched))) {
-        dance_log(DANCE_LOG_INFO,
-                  "client: server %s authenticated by DANE (%s at %s)",
-                  conn->host, matched, conn->owner);
+                   &err, matched, sizeof(matched), &status, &expires)) {
+        log_verdict(DANCE_LOG_INFO, s, "client", conn->host, conn->owner,
+                    "server authenticated by DANE", matched, expires);
         dance_res_result_free(r);
-        X509_STORE_CTX_set_error(xs, X509_V_OK);
         return 1;
     }
-    dance_log(DANCE_LOG_INFO, "client: server %s not authenticated: %s",
-              conn->host[0] ? conn->host : "(unnamed)", why);
+    log_verdict(DANCE_LOG_WARN, s, "client", conn->host, conn->owner,
+                require ? "server refused (server_dane = require)"
+                        : "server refused (server_dane = opportunistic: "
+                          "no proof that DANE is absent)",
+                why, expires);
     dance_res_result_free(r);
     X509_STORE_CTX_set_error(xs, err);
     return 0;
@@ -688,13 +1101,203 @@ static int verify_cb(X509_STORE_CTX *xs, void *arg)
 
         if (s != NULL && SSL_is_server(s) && rt != NULL &&
             rt->cfg.client_auth == DANCE_CLIENT_AUTH_REQUIRE) {
-            X509_STORE_CTX_set_error(xs, X509_V_ERR_OUT_OF_MEM);
+            log_verdict(DANCE_LOG_ERROR, s, "server", NULL, NULL, "refused",
+                        "an SSL without the module's state", 0);
+            X509_STORE_CTX_set_error(xs, X509_V_ERR_APPLICATION_VERIFICATION);
             return 0;
         }
         return X509_verify_cert(xs);
     }
+    watch(s, conn);
     return SSL_is_server(s) ? server_verify(s, conn, xs)
                             : client_verify(s, conn, xs);
+}
+
+/* ---- enforcement -------------------------------------------------------- */
+
+/* fail_closed - this SSL cannot be watched: refuse every handshake. */
+static void fail_closed(SSL *s, dance_conn *conn, const char *why)
+{
+    if (conn->refuse == NULL)
+        log_verdict(DANCE_LOG_ERROR, s, "server", NULL, NULL,
+                    "every handshake refused (client_auth = require)", why, 0);
+    conn->refuse = why;
+}
+
+/* check_resumed - server: a session resumes. A session bound to a
+ * ClientName (session_bind) stands only for that name and until its TLSA
+ * answer expires; under require, nothing else resumes. The ticket callback
+ * turns most mismatches into a full handshake before we get here; what
+ * remains (a server-side session cache) is refused. */
+static void check_resumed(SSL *s, dance_conn *conn)
+{
+    const dance_config *cfg = &conn->rt->cfg;
+    char bname[DANCE_NAME_MAX + 1] = "";
+    const char *why = NULL;
+    time_t expires = 0;
+    int b = session_binding(SSL_get0_session(s), bname, &expires);
+
+    conn->resume_checked = 1;
+    if (b == 0) {
+        if (cfg->client_auth == DANCE_CLIENT_AUTH_REQUIRE)
+            conn->kill = "resumed a session that was not authenticated by "
+                         "DANE";
+        return; /* optional: the application's own session */
+    }
+    if (b < 0)
+        why = "the session's DANE binding does not parse";
+    else
+        resume_ok(cfg, bname, expires,
+                  conn->state == NAME_GIVEN ? conn->name : NULL, &why);
+    if (why != NULL) {
+        conn->kill = why;
+        return;
+    }
+    conn->dane_ok = 1;
+    snprintf(conn->name, sizeof(conn->name), "%s", bname);
+    log_verdict(DANCE_LOG_INFO, s, "server", bname, NULL,
+                "authenticated by DANE (resumed session)", "bound name",
+                expires);
+}
+
+/* enforce - server: the application's callbacks for this ClientHello
+ * have run, and libssl is about to decide whether to ask for a
+ * certificate. Put our policy on top of whatever verify mode the
+ * application has set by now. */
+static void enforce(SSL *s, dance_conn *conn)
+{
+    const dance_config *cfg = &conn->rt->cfg;
+    int require = cfg->client_auth == DANCE_CLIENT_AUTH_REQUIRE;
+    int mode = SSL_get_verify_mode(s), want;
+    SSL_verify_cb cb = SSL_get_verify_callback(s);
+
+    if (cb != guard_cb)
+        conn->app_x509_cb = cb;
+    if (conn->our_mode < 0 || mode != conn->our_mode)
+        conn->app_mode = mode; /* the application set it (again) */
+    if (require && conn->refuse == NULL && !ctx_hooked(SSL_get_SSL_CTX(s)))
+        fail_closed(s, conn,
+                    "the SSL_CTX in use (after SSL_set_SSL_CTX?) was created "
+                    "before the module was loaded or in another library "
+                    "context");
+    if (SSL_session_reused(s) && !conn->resume_checked)
+        check_resumed(s, conn);
+    if (conn->signalled || require ||
+        cfg->request_cert == DANCE_REQUEST_ALWAYS ||
+        cfg->profile == DANCE_PROFILE_CLIENT_AUTH_13)
+        conn->requested = 1;
+    want = conn->app_mode;
+    if (require)
+        want = (want | SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT) &
+               ~(SSL_VERIFY_CLIENT_ONCE | SSL_VERIFY_POST_HANDSHAKE);
+    else if (conn->requested)
+        want |= SSL_VERIFY_PEER;
+    conn->our_mode = want;
+    if (require) {
+        if (want != mode || cb != guard_cb)
+            SSL_set_verify(s, want, guard_cb);
+    } else if (want != mode) {
+        SSL_set_verify(s, want, cb);
+    }
+}
+
+/* kill_conn - server: this handshake must not give the application a
+ * usable connection: verify result not OK, no further reads or writes, no
+ * session to resume. */
+static void kill_conn(SSL *s, dance_conn *conn, const char *why)
+{
+    SSL_SESSION *sess = SSL_get0_session(s);
+
+    log_verdict(DANCE_LOG_ERROR, s, "server", conn->name, conn->owner,
+                "connection closed after the handshake", why, 0);
+    SSL_set_verify_result(s, X509_V_ERR_APPLICATION_VERIFICATION);
+    SSL_set_shutdown(s, SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
+    if (sess != NULL) {
+        SSL_SESSION_set1_ticket_appdata(sess, SESS_TAG "refused",
+                                        strlen(SESS_TAG "refused"));
+        SSL_CTX_remove_session(SSL_get_SSL_CTX(s), sess);
+    }
+}
+
+/* info_cb - the per-SSL info callback: the application's SSL_CTX info
+ * callback first (it would have run without us), then ours. */
+static void info_cb(const SSL *cs, int where, int ret)
+{
+    SSL *s = (SSL *)cs;
+    dance_conn *conn = conn_get(s);
+    void (*app)(const SSL *, int, int) =
+        conn != NULL && conn->app_info != NULL
+            ? conn->app_info
+            : SSL_CTX_get_info_callback(SSL_get_SSL_CTX(s));
+    const dance_config *cfg;
+
+    if (app != NULL && app != info_cb)
+        app(cs, where, ret);
+    if (conn == NULL)
+        return;
+    cfg = &conn->rt->cfg;
+    if (where & SSL_CB_HANDSHAKE_START)
+        conn_reset(s, conn);
+    if (!SSL_is_server(s) || cfg->client_auth == DANCE_CLIENT_AUTH_OFF)
+        return;
+    if ((where & SSL_CB_ACCEPT_LOOP) && SSL_get_state(s) != TLS_ST_BEFORE &&
+        SSL_get_state(s) != TLS_ST_OK)
+        enforce(s, conn);
+    /* A server that sent HelloRequest has "finished" that exchange with
+     * the renegotiation still pending: the handshake it asked for comes. */
+    if ((where & SSL_CB_HANDSHAKE_DONE) && !SSL_renegotiate_pending(s)) {
+        if (conn->kill == NULL && conn->refuse != NULL)
+            conn->kill = conn->refuse;
+        if (conn->kill == NULL &&
+            cfg->client_auth == DANCE_CLIENT_AUTH_REQUIRE && !conn->dane_ok)
+            conn->kill = "the handshake completed without DANE "
+                         "authentication (an application callback changed "
+                         "the verification?)";
+        if (conn->kill != NULL)
+            kill_conn(s, conn, conn->kill);
+    }
+}
+
+/* ticket_dec_cb - server: a session ticket was decrypted. A ticket bound
+ * to a ClientName is used only for that name, before its TLSA answer
+ * expires; otherwise a full handshake with a fresh DANE check. */
+static SSL_TICKET_RETURN ticket_dec_cb(SSL *s, SSL_SESSION *sess,
+                                       const unsigned char *keyname,
+                                       size_t keyname_len,
+                                       SSL_TICKET_STATUS status, void *arg)
+{
+    dance_conn *conn = conn_get(s);
+    char bname[DANCE_NAME_MAX + 1], name[DANCE_NAME_MAX + 1];
+    const char *announced = NULL, *why = NULL, *wwhy;
+    const unsigned char *data;
+    size_t len;
+    time_t expires = 0;
+    int b;
+
+    (void)keyname, (void)keyname_len, (void)arg;
+    if (conn != NULL)
+        watch(s, conn);
+    if (status != SSL_TICKET_SUCCESS && status != SSL_TICKET_SUCCESS_RENEW)
+        return SSL_TICKET_RETURN_IGNORE_RENEW;
+    b = session_binding(sess, bname, &expires);
+    if (conn == NULL || conn->rt->cfg.client_auth == DANCE_CLIENT_AUTH_OFF ||
+        b == 0)
+        return status == SSL_TICKET_SUCCESS ? SSL_TICKET_RETURN_USE
+                                            : SSL_TICKET_RETURN_USE_RENEW;
+    if (SSL_client_hello_get0_ext(s, conn->rt->cfg.extension_type, &data,
+                                  &len) &&
+        dance_name_decode(data, len, name, &wwhy) == DANCE_WIRE_NAME)
+        announced = name;
+    if (b < 0)
+        why = "the session's DANE binding does not parse";
+    else
+        resume_ok(&conn->rt->cfg, bname, expires, announced, &why);
+    if (why == NULL)
+        return status == SSL_TICKET_SUCCESS ? SSL_TICKET_RETURN_USE
+                                            : SSL_TICKET_RETURN_USE_RENEW;
+    log_verdict(DANCE_LOG_WARN, s, "server", announced, bname,
+                "session not resumed, full handshake", why, expires);
+    return SSL_TICKET_RETURN_IGNORE_RENEW;
 }
 
 /* ---- fail closed -------------------------------------------------------- */
@@ -742,8 +1345,8 @@ static void ctx_new(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx,
     SSL_CTX *ctx = parent;
     const dance_ext_runtime *rt = atomic_load(&installed);
 
-    (void)ptr, (void)ad, (void)idx, (void)argl, (void)argp;
-    if (rt == NULL || ctx == NULL)
+    (void)ptr, (void)argl, (void)argp;
+    if (rt == NULL || ctx == NULL || making_private)
         return;
     if (rt->fatal != NULL) {
         SSL_CTX_add_custom_ext(ctx, 65293, SSL_EXT_CLIENT_HELLO, refuse_add,
@@ -751,7 +1354,9 @@ static void ctx_new(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx,
         SSL_CTX_set_client_hello_cb(ctx, refuse_hello, NULL);
         return;
     }
-    if (SSL_CTX_dane_enable(ctx) <= 0)
+    /* The client role enables DANE on its connections (dane_verify_conn). */
+    if (rt->cfg.server_dane != DANCE_SERVER_DANE_OFF &&
+        SSL_CTX_dane_enable(ctx) <= 0)
         dance_log(DANCE_LOG_WARN, "SSL_CTX_dane_enable failed");
     if (!SSL_CTX_add_custom_ext(ctx, rt->cfg.extension_type, EXT_CONTEXTS,
                                 ext_add, ext_free, NULL, ext_parse, NULL)) {
@@ -761,8 +1366,10 @@ static void ctx_new(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx,
                   rt->cfg.extension_type);
         return;
     }
-    SSL_CTX_set_client_hello_cb(ctx, hello_cb, NULL);
     SSL_CTX_set_cert_verify_callback(ctx, verify_cb, NULL);
+    SSL_CTX_set_session_ticket_cb(ctx, NULL, ticket_dec_cb, NULL);
+    /* Hooked: SSLs using this SSL_CTX can be watched (enforce). */
+    CRYPTO_set_ex_data(ad, idx, (void *)&ctx_mark);
     dance_log(DANCE_LOG_DEBUG, "SSL_CTX %p: dane_clientid (type %u) attached",
               (void *)ctx, rt->cfg.extension_type);
 }
@@ -786,7 +1393,7 @@ int dance_ext_install(const dance_ext_runtime *rt, char *err, size_t errlen)
         goto done;
     }
     if (atomic_load(&ssl_index) < 0) {
-        int idx = SSL_get_ex_new_index(0, NULL, NULL, conn_dup, conn_free);
+        int idx = SSL_get_ex_new_index(0, NULL, conn_new, conn_dup, conn_free);
 
         if (idx < 0) {
             snprintf(err, errlen, "no SSL ex_data index");
@@ -802,6 +1409,7 @@ int dance_ext_install(const dance_ext_runtime *rt, char *err, size_t errlen)
         snprintf(err, errlen, "no SSL_CTX ex_data index");
         goto done;
     }
+    atomic_store(&mark_index, ctx_index);
     ok = 1;
 done:
     pthread_mutex_unlock(&install_lock);

@@ -12,13 +12,35 @@
 #include "dance_net.h"
 
 const char *const dance_config_keys[] = {
-    "client_name", "client_auth",       "request_cert",
-    "allow",       "client_service",    "server_dane",
-    "profile",     "hello_name",        "extension_type",
-    "dnssec",      "trust_anchor",      "nameservers",
-    "timeout_ms",  "cache_max_entries", "cache_max_ttl",
-    "log_level",   "log_file",          "clock_skew",
-    NULL};
+    "client_name",     "client_auth",       "request_cert",
+    "allow",           "client_service",    "server_dane",
+    "profile",         "hello_name",        "extension_type",
+    "dnssec",          "trust_anchor",      "nameservers",
+    "timeout_ms",      "cache_max_entries", "cache_max_ttl",
+    "log_level",       "log_file",          "identity_check",
+    "cache_max_bytes", "clock_skew",        NULL};
+
+_Static_assert(sizeof(dance_config_keys) / sizeof(dance_config_keys[0]) <=
+                   DANCE_CONFIG_MAX_KEYS,
+               "raise DANCE_CONFIG_MAX_KEYS");
+
+/* Names of the enum values, in enum order (for parsing and printing). */
+static const char *const auth_names[] = {"off", "optional", "require", NULL};
+static const char *const req_names[] = {"signalled", "always", NULL};
+static const char *const sdane_names[] = {"off", "opportunistic", "require",
+                                          NULL};
+static const char *const onoff_names[] = {"off", "on", NULL};
+static const char *const mode_names[] = {"validate", "trust-ad", NULL};
+static const char *const level_names[] = {"error", "warn", "info", "debug",
+                                          NULL};
+static const char *const idcheck_names[] = {"strict", "off", NULL};
+/* profile: "client-auth" names the draft profile; "client-auth-13" is its
+ * older name, kept as an alias. */
+static const char *const prof_names[] = {"hello", "client-auth",
+                                         "client-auth-13", NULL};
+static const dance_profile prof_values[] = {DANCE_PROFILE_HELLO,
+                                            DANCE_PROFILE_CLIENT_AUTH_13,
+                                            DANCE_PROFILE_CLIENT_AUTH_13};
 
 /* choice - value must be one of names (NULL-terminated); its index. */
 static int choice(const char *key, const char *value, const char *const *names,
@@ -131,15 +153,6 @@ static int parse_service(dance_config *cfg, const char *value, char *err,
 static int set_key(dance_config *cfg, const char *key, const char *v, char *err,
                    size_t errlen)
 {
-    static const char *const auth[] = {"off", "optional", "require", NULL};
-    static const char *const req[] = {"signalled", "always", NULL};
-    static const char *const sdane[] = {"off", "opportunistic", "require",
-                                        NULL};
-    static const char *const prof[] = {"hello", "client-auth-13", NULL};
-    static const char *const onoff[] = {"off", "on", NULL};
-    static const char *const mode[] = {"validate", "trust-ad", NULL};
-    static const char *const levels[] = {"error", "warn", "info", "debug",
-                                         NULL};
     unsigned long n;
     int i;
 
@@ -158,11 +171,15 @@ static int set_key(dance_config *cfg, const char *key, const char *v, char *err,
         return copy(v, &cfg->client_name, err, errlen);
     }
     if (strcmp(key, "client_auth") == 0) {
-        if (!choice(key, v, auth, &i, err, errlen))
+        if (!choice(key, v, auth_names, &i, err, errlen))
             return 0;
         cfg->client_auth = (dance_client_auth)i;
+    } else if (strcmp(key, "identity_check") == 0) {
+        if (!choice(key, v, idcheck_names, &i, err, errlen))
+            return 0;
+        cfg->identity_check = (dance_identity_check)i;
     } else if (strcmp(key, "request_cert") == 0) {
-        if (!choice(key, v, req, &i, err, errlen))
+        if (!choice(key, v, req_names, &i, err, errlen))
             return 0;
         cfg->request_cert = (dance_request)i;
     } else if (strcmp(key, "allow") == 0) {
@@ -170,15 +187,15 @@ static int set_key(dance_config *cfg, const char *key, const char *v, char *err,
     } else if (strcmp(key, "client_service") == 0) {
         return parse_service(cfg, v, err, errlen);
     } else if (strcmp(key, "server_dane") == 0) {
-        if (!choice(key, v, sdane, &i, err, errlen))
+        if (!choice(key, v, sdane_names, &i, err, errlen))
             return 0;
         cfg->server_dane = (dance_server_dane)i;
     } else if (strcmp(key, "profile") == 0) {
-        if (!choice(key, v, prof, &i, err, errlen))
+        if (!choice(key, v, prof_names, &i, err, errlen))
             return 0;
-        cfg->profile = (dance_profile)i;
+        cfg->profile = prof_values[i];
     } else if (strcmp(key, "hello_name") == 0) {
-        if (!choice(key, v, onoff, &i, err, errlen))
+        if (!choice(key, v, onoff_names, &i, err, errlen))
             return 0;
         cfg->hello_name = i;
     } else if (strcmp(key, "extension_type") == 0) {
@@ -186,7 +203,7 @@ static int set_key(dance_config *cfg, const char *key, const char *v, char *err,
             return 0;
         cfg->extension_type = (uint16_t)n;
     } else if (strcmp(key, "dnssec") == 0) {
-        if (!choice(key, v, mode, &i, err, errlen))
+        if (!choice(key, v, mode_names, &i, err, errlen))
             return 0;
         cfg->dnssec = (dance_res_mode)i;
     } else if (strcmp(key, "trust_anchor") == 0) {
@@ -211,6 +228,11 @@ static int set_key(dance_config *cfg, const char *key, const char *v, char *err,
         if (!number(key, v, 0, 10000000, &n, err, errlen))
             return 0;
         cfg->cache_max_entries = n;
+    } else if (strcmp(key, "cache_max_bytes") == 0) {
+        /* 1 MiB .. 64 GiB; 0 is refused (cache_max_entries = 0 disables) */
+        if (!number(key, v, 1UL << 20, 1UL << 36, &n, err, errlen))
+            return 0;
+        cfg->cache_max_bytes = n;
     } else if (strcmp(key, "cache_max_ttl") == 0) {
         if (!number(key, v, 0, 604800, &n, err, errlen))
             return 0;
@@ -220,7 +242,7 @@ static int set_key(dance_config *cfg, const char *key, const char *v, char *err,
             return 0;
         cfg->clock_skew = (uint32_t)n;
     } else if (strcmp(key, "log_level") == 0) {
-        if (!choice(key, v, levels, &i, err, errlen))
+        if (!choice(key, v, level_names, &i, err, errlen))
             return 0;
         cfg->log_level = (dance_log_level)i;
     } else if (strcmp(key, "log_file") == 0) {
@@ -236,12 +258,29 @@ static int set_key(dance_config *cfg, const char *key, const char *v, char *err,
     return 1;
 }
 
+/* check_combination - rules that span keys, after every key is parsed. */
+static int check_combination(const dance_config *cfg, char *err, size_t errlen)
+{
+    /* No implicit "every name": whoever turns client authentication on
+     * says whose names may be looked up (and admitted). */
+    if (cfg->client_auth != DANCE_CLIENT_AUTH_OFF && cfg->nallow == 0) {
+        snprintf(err, errlen,
+                 "allow is not set, and client_auth = %s needs it (expected "
+                 "the ClientNames to accept, e.g. allow = "
+                 "*.devices.example.com, or allow = * for every name)",
+                 auth_names[cfg->client_auth]);
+        return 0;
+    }
+    return 1;
+}
+
 /* dance_config_load - see header. */
 int dance_config_load(dance_config *cfg, dance_config_get_fn get, void *arg,
                       char *err, size_t errlen)
 {
     memset(cfg, 0, sizeof(*cfg));
-    cfg->client_auth = DANCE_CLIENT_AUTH_OPTIONAL;
+    cfg->client_auth = DANCE_CLIENT_AUTH_OFF;
+    cfg->identity_check = DANCE_IDENTITY_CHECK_STRICT;
     cfg->request_cert = DANCE_REQUEST_SIGNALLED;
     cfg->server_dane = DANCE_SERVER_DANE_OFF;
     cfg->profile = DANCE_PROFILE_HELLO;
@@ -250,6 +289,7 @@ int dance_config_load(dance_config *cfg, dance_config_get_fn get, void *arg,
     cfg->dnssec = DANCE_RES_MODE_VALIDATE;
     cfg->timeout_ms = 2000;
     cfg->cache_max_entries = 10000;
+    cfg->cache_max_bytes = DANCE_CACHE_DEFAULT_MAX_BYTES;
     cfg->cache_max_ttl = 3600;
     cfg->clock_skew = DANCE_RES_DEFAULT_CLOCK_SKEW;
     cfg->log_level = DANCE_LOG_WARN;
@@ -259,9 +299,14 @@ int dance_config_load(dance_config *cfg, dance_config_get_fn get, void *arg,
     for (size_t k = 0; dance_config_keys[k] != NULL; k++) {
         const char *v = get(dance_config_keys[k], arg);
 
-        if (v != NULL && !set_key(cfg, dance_config_keys[k], v, err, errlen))
+        if (v == NULL)
+            continue;
+        if (!set_key(cfg, dance_config_keys[k], v, err, errlen) ||
+            !copy(v, &cfg->given[k], err, errlen))
             goto err;
     }
+    if (!check_combination(cfg, err, errlen))
+        goto err;
     return 1;
 err:
     dance_config_clear(cfg);
@@ -279,7 +324,127 @@ void dance_config_clear(dance_config *cfg)
     free(cfg->trust_anchor);
     free(cfg->nameservers);
     free(cfg->log_file);
+    for (size_t k = 0; k < DANCE_CONFIG_MAX_KEYS; k++)
+        free(cfg->given[k]);
+    free(cfg->source);
     memset(cfg, 0, sizeof(*cfg));
+}
+
+/* key_index - the index of key in dance_config_keys, or -1. */
+static int key_index(const char *key)
+{
+    for (int k = 0; dance_config_keys[k] != NULL; k++)
+        if (strcmp(dance_config_keys[k], key) == 0)
+            return k;
+    return -1;
+}
+
+/* dance_config_given - see header. */
+const char *dance_config_given(const dance_config *cfg, const char *key)
+{
+    int k = key_index(key);
+
+    return k >= 0 ? cfg->given[k] : NULL;
+}
+
+/* render - key's value in cfg as text; 0 for a key it cannot print. */
+static int render(const dance_config *cfg, const char *key, char *buf,
+                  size_t len)
+{
+    const char *s = NULL;
+    unsigned long n = 0;
+    int is_number = 0;
+
+    if (strcmp(key, "client_name") == 0)
+        s = cfg->client_name != NULL ? cfg->client_name : "auto";
+    else if (strcmp(key, "client_auth") == 0)
+        s = auth_names[cfg->client_auth];
+    else if (strcmp(key, "request_cert") == 0)
+        s = req_names[cfg->request_cert];
+    else if (strcmp(key, "client_service") == 0)
+        s = cfg->client_service != NULL ? cfg->client_service : "none";
+    else if (strcmp(key, "identity_check") == 0)
+        s = idcheck_names[cfg->identity_check];
+    else if (strcmp(key, "server_dane") == 0)
+        s = sdane_names[cfg->server_dane];
+    else if (strcmp(key, "profile") == 0)
+        s = cfg->profile == DANCE_PROFILE_HELLO ? "hello" : "client-auth";
+    else if (strcmp(key, "hello_name") == 0)
+        s = onoff_names[cfg->hello_name != 0];
+    else if (strcmp(key, "dnssec") == 0)
+        s = mode_names[cfg->dnssec];
+    else if (strcmp(key, "trust_anchor") == 0)
+        s = cfg->trust_anchor != NULL ? cfg->trust_anchor : "";
+    else if (strcmp(key, "nameservers") == 0)
+        s = cfg->nameservers != NULL ? cfg->nameservers : "/etc/resolv.conf";
+    else if (strcmp(key, "log_level") == 0)
+        s = level_names[cfg->log_level];
+    else if (strcmp(key, "log_file") == 0)
+        s = cfg->log_file != NULL ? cfg->log_file : "";
+    else if ((is_number = strcmp(key, "extension_type") == 0))
+        n = cfg->extension_type;
+    else if ((is_number = strcmp(key, "timeout_ms") == 0))
+        n = cfg->timeout_ms;
+    else if ((is_number = strcmp(key, "cache_max_entries") == 0))
+        n = cfg->cache_max_entries;
+    else if ((is_number = strcmp(key, "cache_max_ttl") == 0))
+        n = cfg->cache_max_ttl;
+    else if ((is_number = strcmp(key, "cache_max_bytes") == 0))
+        n = (unsigned long)cfg->cache_max_bytes;
+    else if ((is_number = strcmp(key, "clock_skew") == 0))
+        n = cfg->clock_skew;
+    if (is_number) {
+        snprintf(buf, len, "%lu", n);
+        return 1;
+    }
+    if (s != NULL) {
+        snprintf(buf, len, "%s", s);
+        return 1;
+    }
+    if (strcmp(key, "allow") == 0) {
+        size_t used = 0;
+
+        buf[0] = '\0';
+        for (size_t i = 0; i < cfg->nallow && used < len; i++)
+            used += (size_t)snprintf(buf + used, len - used, "%s%s",
+                                     i > 0 ? ", " : "", cfg->allow[i]);
+        return 1;
+    }
+    return 0;
+}
+
+/* dance_config_value - see header. */
+const char *dance_config_value(const dance_config *cfg, const char *key,
+                               char *buf, size_t len)
+{
+    const char *given = dance_config_given(cfg, key);
+
+    if (!render(cfg, key, buf, len))
+        snprintf(buf, len, "%s", given != NULL ? given : "(default)");
+    return buf;
+}
+
+/* dance_config_conflict - see header. */
+const char *dance_config_conflict(const dance_config *first,
+                                  const dance_config *second)
+{
+    char a[1024], b[1024];
+
+    for (size_t k = 0; dance_config_keys[k] != NULL; k++) {
+        const char *key = dance_config_keys[k];
+
+        if (second->given[k] == NULL)
+            continue;
+        if (render(first, key, a, sizeof(a)) &&
+            render(second, key, b, sizeof(b))) {
+            if (strcmp(a, b) != 0)
+                return key;
+        } else if (first->given[k] == NULL ||
+                   strcmp(first->given[k], second->given[k]) != 0) {
+            return key;
+        }
+    }
+    return NULL;
 }
 
 /* dance_config_resolver - see header. */
@@ -295,6 +460,7 @@ void dance_config_resolver(const dance_config *cfg, dance_res_config *out)
     out->timeout_ms = cfg->timeout_ms / 2 > 0 ? cfg->timeout_ms / 2 : 1;
     out->attempts = 2;
     out->cache_max_entries = cfg->cache_max_entries;
+    out->cache_max_bytes = cfg->cache_max_bytes;
     out->cache_max_ttl = cfg->cache_max_ttl;
     out->clock_skew = cfg->clock_skew;
 }

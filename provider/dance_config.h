@@ -34,8 +34,18 @@ typedef enum {
 
 typedef enum {
     DANCE_PROFILE_HELLO = 0,     /* name in ClientHello (and TLS 1.3 Cert) */
-    DANCE_PROFILE_CLIENT_AUTH_13 /* draft-ietf-dance-client-auth-13 */
+    DANCE_PROFILE_CLIENT_AUTH_13 /* draft-ietf-dance-client-auth: "client-auth"
+                                    (or its alias "client-auth-13") */
 } dance_profile;
+
+/* identity_check: may the certificate name anyone but the ClientName? */
+typedef enum {
+    DANCE_IDENTITY_CHECK_STRICT = 0, /* CN and dNSName SANs = the ClientName */
+    DANCE_IDENTITY_CHECK_OFF
+} dance_identity_check;
+
+/* Room for every key of dance_config_keys (and its NULL). */
+#define DANCE_CONFIG_MAX_KEYS 32
 
 typedef struct {
     /* client role */
@@ -45,9 +55,11 @@ typedef struct {
     /* server role */
     dance_client_auth client_auth;
     dance_request request_cert;
-    char **allow; /* patterns; NULL: every name */
+    char **allow; /* patterns ("*" alone: every name); required (nallow > 0)
+                     when client_auth is not off */
     size_t nallow;
     char *client_service; /* NULL: none */
+    dance_identity_check identity_check;
     /* both */
     dance_profile profile;
     uint16_t extension_type;
@@ -57,11 +69,18 @@ typedef struct {
     char *nameservers; /* NULL: /etc/resolv.conf */
     unsigned timeout_ms;
     size_t cache_max_entries;
+    size_t cache_max_bytes; /* cost bound of the cache, bytes */
     uint32_t cache_max_ttl;
     uint32_t clock_skew; /* RRSIG inception may be this far ahead, seconds */
     /* logging */
     dance_log_level log_level;
-    char *log_file; /* "stderr", "syslog" or a path */
+    char *log_file; /* "stderr", "syslog", "syslog:<socket>" or a path */
+    /* provenance: the value of each key of dance_config_keys (same index)
+     * as written, NULL where the key took its default; and where the
+     * settings came from (NULL until the caller sets it; freed by
+     * dance_config_clear). Used to check that two activations agree. */
+    char *given[DANCE_CONFIG_MAX_KEYS];
+    char *source;
 } dance_config;
 
 /* Every key the provider reads, NULL-terminated (for core_get_params). */
@@ -81,6 +100,33 @@ int dance_config_load(dance_config *cfg, dance_config_get_fn get, void *arg,
 
 /* dance_config_clear - free what dance_config_load allocated. */
 void dance_config_clear(dance_config *cfg);
+
+/*
+ * dance_config_given - key's value as it was written, or NULL when key was
+ * not set (it has its default) or is not a key of ours. Borrowed from cfg.
+ */
+const char *dance_config_given(const dance_config *cfg, const char *key);
+
+/*
+ * dance_config_value - the value key has in cfg (written or default), as
+ * text in buf (truncated to len), e.g. "require", "*.example.com,x.example"
+ * or "2000". Returns buf.
+ */
+const char *dance_config_value(const dance_config *cfg, const char *key,
+                               char *buf, size_t len);
+
+/*
+ * dance_config_conflict - first is the configuration in force, second one
+ * written for the same process (a second activation). Returns the first key
+ * that second sets to a value other than the one first has (written or
+ * default), or NULL when running with first gives second everything it
+ * asks for. Keys only first sets are no conflict (second says nothing).
+ * A key this file cannot print (see dance_config_value) is compared as
+ * written, and a key second sets that first leaves at its default then
+ * counts as a conflict: on doubt, refuse.
+ */
+const char *dance_config_conflict(const dance_config *first,
+                                  const dance_config *second);
 
 /*
  * dance_config_resolver - the resolver settings of cfg in out; strings are

@@ -267,21 +267,26 @@ static int known_key(const char *key)
  * core only hands a provider the keys it asks for, so the section is read
  * again from the file the process loaded (OPENSSL_CONF, or the default
  * one). When that file or our section cannot be found (an application
- * that loads another file itself), there is nothing to check. */
-static int check_section_keys(const core_fns *core, char *err, size_t errlen)
+ * that loads another file itself), there is nothing to check. Names the
+ * settings' source in source: "[section] (provider NAME)", or "provider
+ * NAME" when the section cannot be found. */
+static int check_section_keys(const core_fns *core, char *source, size_t srclen,
+                              char *err, size_t errlen)
 {
-    const char *prov_name = NULL, *init, *provs, *sect;
+    const char *prov_name = NULL, *init, *provs, *sect = NULL;
     OSSL_PARAM params[2];
     char *path = NULL;
     CONF *conf = NULL;
     STACK_OF(CONF_VALUE) * values;
     int ok = 1;
 
+    snprintf(source, srclen, "provider dance");
     params[0] = OSSL_PARAM_construct_utf8_ptr(OSSL_PROV_PARAM_CORE_PROV_NAME,
                                               (char **)&prov_name, 0);
     params[1] = OSSL_PARAM_construct_end();
     if (!core->get_params(core->handle, params) || prov_name == NULL)
         return 1;
+    snprintf(source, srclen, "provider %s", prov_name);
     path = getenv("OPENSSL_CONF") != NULL
                ? OPENSSL_strdup(getenv("OPENSSL_CONF"))
                : CONF_get1_default_config_file();
@@ -293,6 +298,7 @@ static int check_section_keys(const core_fns *core, char *err, size_t errlen)
         (sect = NCONF_get_string(conf, provs, prov_name)) == NULL ||
         (values = NCONF_get_section(conf, sect)) == NULL)
         goto done;
+    snprintf(source, srclen, "[%s] (provider %s)", sect, prov_name);
     for (int i = 0; i < sk_CONF_VALUE_num(values); i++) {
         const CONF_VALUE *v = sk_CONF_VALUE_value(values, i);
 
@@ -314,7 +320,7 @@ done:
 
 /* Values of our keys as the core returned them (borrowed, init only). */
 typedef struct {
-    const char *values[32];
+    const char *values[DANCE_CONFIG_MAX_KEYS];
 } config_values;
 
 /* value_of - dance_config_get_fn over config_values. */
@@ -328,16 +334,18 @@ static const char *value_of(const char *key, void *arg)
     return NULL;
 }
 
-/* read_config - every key of our openssl.cnf section, through the core. */
-static int read_config(const core_fns *core, dance_config *cfg, char *err,
-                       size_t errlen)
+/* read_config - every key of our openssl.cnf section, through the core;
+ * source names the section (also when the configuration is refused). */
+static int read_config(const core_fns *core, dance_config *cfg, char *source,
+                       size_t srclen, char *err, size_t errlen)
 {
-    OSSL_PARAM params[32];
+    OSSL_PARAM params[DANCE_CONFIG_MAX_KEYS];
     config_values v;
     size_t n = 0;
 
+    snprintf(source, srclen, "provider dance");
     memset(&v, 0, sizeof(v));
-    for (; dance_config_keys[n] != NULL && n + 1 < 32; n++)
+    for (; dance_config_keys[n] != NULL && n + 1 < DANCE_CONFIG_MAX_KEYS; n++)
         params[n] = OSSL_PARAM_construct_utf8_ptr(dance_config_keys[n],
                                                   (char **)&v.values[n], 0);
     params[n] = OSSL_PARAM_construct_end();
@@ -345,7 +353,7 @@ static int read_config(const core_fns *core, dance_config *cfg, char *err,
         snprintf(err, errlen, "cannot read the provider's configuration");
         return 0;
     }
-    if (!check_section_keys(core, err, errlen))
+    if (!check_section_keys(core, source, srclen, err, errlen))
         return 0;
     if (!dance_config_load(cfg, value_of, &v, err, errlen))
         return 0;
@@ -354,6 +362,12 @@ static int read_config(const core_fns *core, dance_config *cfg, char *err,
                  "extension_type = %u is an extension libssl handles itself "
                  "(choose another, e.g. 65293)",
                  cfg->extension_type);
+        dance_config_clear(cfg);
+        return 0;
+    }
+    cfg->source = strdup(source);
+    if (cfg->source == NULL) {
+        snprintf(err, errlen, "out of memory");
         dance_config_clear(cfg);
         return 0;
     }
@@ -385,8 +399,27 @@ static dance_ext_runtime *runtime_get(dance_config *cfg, int *took_cfg,
         goto done;
     }
     if (runtime != NULL) {
-        /* A later activation (another library context, or after an
-         * unload): the first activation's settings apply process-wide. */
+        /* A later activation (the module in two sections, another library
+         * context, or after an unload): the first activation's settings
+         * apply process-wide, and SSL_CTXs may use them already. That is
+         * only right if they give this activation everything it asks for;
+         * otherwise refuse, naming both sources (fail closed). */
+        const char *key = dance_config_conflict(&runtime->cfg, cfg);
+
+        if (key != NULL) {
+            char was[200], asked[200];
+
+            snprintf(err, errlen,
+                     "%s sets %s = %s, but %s, activated first in this "
+                     "process, has %s = %s; the module is one per process: "
+                     "put the settings of both in one section",
+                     cfg->source != NULL ? cfg->source : "?", key,
+                     dance_config_value(cfg, key, asked, sizeof(asked)),
+                     runtime->cfg.source != NULL ? runtime->cfg.source : "?",
+                     key,
+                     dance_config_value(&runtime->cfg, key, was, sizeof(was)));
+            goto done;
+        }
         rt = runtime;
         if (!dance_ext_install(rt, err, errlen))
             rt = NULL;
@@ -425,16 +458,16 @@ static dance_ext_runtime *runtime_get(dance_config *cfg, int *took_cfg,
     runtime = rt;
     keep_resident();
     {
-        static const char *const auth[] = {"off", "optional", "require"};
-        static const char *const sdane[] = {"off", "opportunistic", "require"};
+        char a[20], b[20], c[20];
 
         dance_log(DANCE_LOG_INFO,
                   "active: client_auth=%s server_dane=%s profile=%s "
-                  "dnssec=%s extension_type=%u",
-                  auth[rt->cfg.client_auth], sdane[rt->cfg.server_dane],
-                  rt->cfg.profile == DANCE_PROFILE_HELLO ? "hello"
-                                                         : "client-auth-13",
-                  dance_res_mode_str(rt->cfg.dnssec), rt->cfg.extension_type);
+                  "dnssec=%s extension_type=%u (from %s)",
+                  dance_config_value(&rt->cfg, "client_auth", a, sizeof(a)),
+                  dance_config_value(&rt->cfg, "server_dane", b, sizeof(b)),
+                  dance_config_value(&rt->cfg, "profile", c, sizeof(c)),
+                  dance_res_mode_str(rt->cfg.dnssec), rt->cfg.extension_type,
+                  rt->cfg.source != NULL ? rt->cfg.source : "?");
     }
 done:
     pthread_mutex_unlock(&runtime_lock);
@@ -448,16 +481,23 @@ done:
 static void fail_closed(const char *why)
 {
     static dance_ext_runtime refused; /* under runtime_lock, set once */
-    static char reason[600];
+    static char reason[900];
     char err[200];
 
     pthread_mutex_lock(&runtime_lock);
-    if (runtime == NULL) {
+    if (runtime == NULL || runtime->fatal == NULL)
         snprintf(reason, sizeof(reason), "dance provider configuration: %s",
                  why);
+    if (runtime == NULL) {
         refused.fatal = reason;
         runtime = &refused;
         keep_resident(); /* before returning failure: libcrypto unloads us */
+    } else if (runtime->fatal == NULL) {
+        /* A later activation was refused (a bad value, or settings that
+         * differ from the first): running on with the first settings
+         * would ignore what it asked for. SSL_CTXs made from now on
+         * refuse every handshake. */
+        __atomic_store_n(&runtime->fatal, reason, __ATOMIC_RELEASE);
     }
     if (runtime->fatal != NULL && !dance_ext_install(runtime, err, sizeof(err)))
         dance_log(DANCE_LOG_ERROR, "cannot fail closed: %s", err);
@@ -476,7 +516,7 @@ int OSSL_provider_init(const OSSL_CORE_HANDLE *handle, const OSSL_DISPATCH *in,
     const OSSL_DISPATCH *fn;
     dance_prov_ctx *ctx = NULL;
     dance_config cfg;
-    char err[600];
+    char err[600], source[300];
     int took_cfg = 0;
 
     for (fn = in; fn != NULL && fn->function_id != 0; fn++) {
@@ -497,10 +537,13 @@ int OSSL_provider_init(const OSSL_CORE_HANDLE *handle, const OSSL_DISPATCH *in,
             break;
         }
     }
-    if (!read_config(&core, &cfg, err, sizeof(err))) {
+    if (!read_config(&core, &cfg, source, sizeof(source), err, sizeof(err))) {
+        char why[820];
+
+        snprintf(why, sizeof(why), "%.200s: %.600s", source, err);
         raise_error(&core, DANCE_R_BAD_CONFIG, __func__,
-                    "dance provider not activated, TLS disabled: %s", err);
-        fail_closed(err);
+                    "dance provider not activated, TLS disabled: %s", why);
+        fail_closed(why);
         return 0;
     }
     ctx = calloc(1, sizeof(*ctx));

@@ -93,6 +93,7 @@ void dance_res_config_init(dance_res_config *cfg)
     cfg->attempts = 2;
     cfg->deadline_ms = 5000;
     cfg->cache_max_entries = 10000;
+    cfg->cache_max_bytes = DANCE_CACHE_DEFAULT_MAX_BYTES;
     cfg->cache_max_ttl = 3600;
     cfg->bogus_ttl = 60;
     cfg->indeterminate_ttl = 0;
@@ -168,6 +169,7 @@ dance_res *dance_res_new(const dance_res_config *cfg, char *err, size_t errlen)
         snprintf(err, errlen, "out of memory");
         goto err;
     }
+    dance_cache_set_max_bytes(res->cache, cfg->cache_max_bytes);
     return res;
 err:
     dance_res_free(res);
@@ -218,6 +220,14 @@ void dance_res_atfork_unlock(dance_res *res)
 {
     dance_cache_atfork_unlock(res->cache);
     pthread_mutex_unlock(&res->lock);
+}
+
+/* dance_res_atfork_child - see header. */
+void dance_res_atfork_child(dance_res *res)
+{
+    res->flights = NULL; /* their owners and waiters stayed in the parent */
+    dance_cache_atfork_unlock(res->cache);
+    pthread_mutex_init(&res->lock, NULL);
 }
 
 /* ---- small helpers ------------------------------------------------------ */

@@ -53,6 +53,7 @@ typedef struct {
     unsigned attempts;          /* rounds over the nameserver list */
     unsigned deadline_ms;       /* a whole lookup, chain included */
     size_t cache_max_entries;   /* 0 disables the cache */
+    size_t cache_max_bytes;     /* what cached entries may cost; 0: default */
     uint32_t cache_max_ttl;     /* cap on any cached TTL, seconds */
     uint32_t bogus_ttl;         /* how long bogus results are kept, seconds */
     uint32_t indeterminate_ttl; /* 0: failures to look up are not cached */
@@ -69,8 +70,8 @@ typedef struct {
 
 /* dance_res_config_init - defaults: validate, /usr/share/dns/root.key,
  * /etc/resolv.conf, 2000 ms per exchange, 2 attempts, 5000 ms per lookup,
- * 10000 entries, 3600 s max TTL, bogus kept 60 s, failures not cached,
- * 300 s clock skew, the network. */
+ * 10000 entries, DANCE_CACHE_DEFAULT_MAX_BYTES (64 MiB), 3600 s max TTL,
+ * bogus kept 60 s, failures not cached, 300 s clock skew, the network. */
 void dance_res_config_init(dance_res_config *cfg);
 
 typedef struct dance_res dance_res;
@@ -133,6 +134,14 @@ unsigned dance_res_deadline_ms(const dance_res *res);
  */
 void dance_res_atfork_lock(dance_res *res);
 void dance_res_atfork_unlock(dance_res *res);
+
+/*
+ * dance_res_atfork_child - in the child after fork(), instead of _unlock:
+ * the queries in flight belong to threads the child does not have, so
+ * they are forgotten (leaked; the child asks again), and the lock is made
+ * new.
+ */
+void dance_res_atfork_child(dance_res *res);
 
 typedef struct {
     dance_cache_stats cache;

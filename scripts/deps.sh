@@ -10,6 +10,11 @@ packages=(
   curl nginx python3
   libcbor-dev python3-cbor2 python3-cryptography clang libclang-rt-14-dev
   valgrind
+  # issue 8 application matrix (tests/tls/matrix_*.sh)
+  haproxy apache2 lighttpd lighttpd-mod-openssl stunnel4
+  mosquitto mosquitto-clients
+  # issue 12 fleet enrolment: a signing primary that takes RFC 2136 updates
+  knot knot-dnsutils
 )
 
 missing=()

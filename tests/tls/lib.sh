@@ -145,7 +145,10 @@ tls_world_start() {
 # module, then the defaults below, each replaced by a key=value argument
 # with the same key ("key=" drops the key).  Defaults: log_level = info,
 # log_file = $TMP/NAME.log, dnssec = validate, nameservers = $DW_NSD,
-# trust_anchor = $DW_ANCHOR, timeout_ms = 1000.  Prints nothing.
+# trust_anchor = $DW_ANCHOR, timeout_ms = 1000; with client_auth =
+# optional or require and no allow given, allow = *.test (the module
+# requires an allow list whenever client authentication is on; the test
+# world's names all end in .test).  Prints nothing.
 tls_conf() {
     local name=$1 kv key settings="" k
     shift
@@ -164,6 +167,14 @@ tls_conf() {
         esac
         set[$key]=${kv#*=}
     done
+    case "${set[client_auth]:-}" in
+    optional | require)
+        if [ -z "${set[allow]+x}" ]; then
+            order+=(allow)
+            set[allow]='*.test'
+        fi
+        ;;
+    esac
     for k in "${order[@]}"; do
         [ -n "${set[$k]}" ] && settings+="$k = ${set[$k]}"$'\n'
     done
@@ -352,6 +363,43 @@ tls_server_start() {
     done
     tls_show server "$log" >&2
     tls_die "s_server $srv does not listen on $port after ~10 s"
+}
+
+# tls_policysrv_start SRV CONF_NAME|- [policysrv options...] - like
+# tls_server_start, with tests/tls/policysrv (a server that owns its
+# ClientHello, servername and certificate callbacks) instead of s_server.
+tls_policysrv_start() {
+    local srv=$1 conf=$TMP/$2.cnf port pid i log=$TMP/$1.server.log
+    local -a envs=()
+    if [ "$2" = - ]; then
+        conf=$TMP/no-provider.cnf
+        envs=(OPENSSL_CONF=/dev/null)
+    else
+        mapfile -t envs < <(tls_env "$conf" 1)
+    fi
+    shift 2
+    [ -x "$BUILD/tests/tls_policysrv" ] || tls_die "tls_policysrv is not built"
+    [ "${#SERVER_PORTS[@]}" -gt 0 ] || tls_die "no server port left"
+    port=${SERVER_PORTS[0]}
+    SERVER_PORTS=("${SERVER_PORTS[@]:1}")
+    : >"$log"
+    env "${envs[@]}" "$BUILD/tests/tls_policysrv" -p "$port" \
+        -C "$PKI/www.crt" -K "$PKI/www.key" "$@" </dev/null >>"$log" 2>&1 &
+    pid=$!
+    TLS_SERVERS+=("$srv")
+    TLS_SERVER_PID[$srv]=$pid
+    TLS_SERVER_PORT[$srv]=$port
+    TLS_SERVER_LOG[$srv]=$log
+    TLS_SERVER_CONF[$srv]=${conf%.cnf}
+    for ((i = 0; i < 100; i++)); do
+        grep -q '^ACCEPT' "$log" && return 0
+        if ! kill -0 "$pid" 2>/dev/null; then
+            tls_show server "$log" >&2
+            tls_die "policysrv $srv exited during start-up"
+        fi
+        sleep 0.1
+    done
+    tls_die "policysrv $srv does not listen on $port after ~10 s"
 }
 
 # tls_server_stop SRV [quiet] - stop server SRV (TERM, then KILL) and wait.

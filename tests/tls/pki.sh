@@ -17,6 +17,13 @@
 #   wrong.{key,crt}      another EC key, self-signed, SAN device1.example.test:
 #                        the "wrong key" of the mismatch tests
 #   device1.pub          the public key (SPKI PEM) of device1.key
+#   admin-cn.crt         device1.key (the published key), self-signed,
+#                        subject CN=admin, SAN device1.example.test
+#   other-san.crt        device1.key, self-signed, CN=device1.example.test,
+#                        SANs device1.example.test and rsa-device.example.test
+#                        (another device's name)
+#   (admin-cn and other-san: issue 8, the identity an application reads
+#   must be the one DANE proved; they match _client.device1's 3 1 1.)
 #
 # and DIR/extra.rr, TLSA records computed with `dance tlsa`, one per line,
 # for tests/dnsworld/dnsworld.sh start ... DIR/extra.rr:
@@ -79,6 +86,18 @@ selfsigned www "$EC" www.example.test
 selfsigned wrong "$EC" device1.example.test
 openssl pkey -in "$DIR/device1.key" -pubout -out "$DIR/device1.pub"
 
+# samekey NAME SUBJECT SANS - self-signed NAME.crt with device1.key.
+samekey() {
+    openssl req -x509 -new -key "$DIR/device1.key" -out "$DIR/$1.crt" \
+        -days "$DAYS" -subj "$2" -addext "subjectAltName=$3" \
+        2>"$DIR/$1.err" || { cat "$DIR/$1.err" >&2; fail "cannot make $1.crt"; }
+    rm -f "$DIR/$1.err"
+    cp "$DIR/device1.key" "$DIR/$1.key"
+}
+samekey admin-cn /CN=admin DNS:device1.example.test
+samekey other-san /CN=device1.example.test \
+    DNS:device1.example.test,DNS:rsa-device.example.test
+
 # The private CA and a client certificate it issued.
 openssl req -x509 -new $EC -nodes -keyout "$DIR/ca.key" -out "$DIR/ca.crt" \
     -days "$DAYS" -subj "/CN=dance test private CA" \
@@ -86,7 +105,7 @@ openssl req -x509 -new $EC -nodes -keyout "$DIR/ca.key" -out "$DIR/ca.crt" \
     -addext "keyUsage=critical,keyCertSign,cRLSign" 2>"$DIR/ca.err" ||
     { cat "$DIR/ca.err" >&2; fail "cannot make ca.crt"; }
 openssl req -new $EC -nodes -keyout "$DIR/ca-device.key" \
-    -out "$DIR/ca-device.csr" -subj "/CN=ca-device" 2>"$DIR/ca.err" ||
+    -out "$DIR/ca-device.csr" -subj "/CN=ca-device.example.test" 2>"$DIR/ca.err" ||
     { cat "$DIR/ca.err" >&2; fail "cannot make ca-device.csr"; }
 cat >"$DIR/ca-device.ext" <<'EXT'
 basicConstraints=critical,CA:FALSE

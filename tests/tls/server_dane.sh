@@ -35,6 +35,8 @@ for mode in validate trust-ad; do
         "${extra[@]}"
 done
 tls_conf cli-off server_dane=off client_auth=off
+tls_conf cli-opp-down server_dane=opportunistic client_auth=off \
+    nameservers="127.0.0.1@$CLOSED_PORT" timeout_ms=300
 
 # sdane CASE WANT_CLIENT_VERIFY WANT_DANE CONF HOST [s_client options] -
 # WANT_CLIENT_VERIFY: "ok" (handshake completes, code 0), "rejected" (no
@@ -114,6 +116,13 @@ for mode in validate trust-ad; do
             -CAfile "$PKI/www.crt" -verify_return_error
         sdane "$mode TLS $ver opportunistic, insecure zone: PKIX (18)" 18 no \
             "cli-opp-$mode" srv.insecure.test "$v"
+        # RFC 7672: only a proven absence or a proven insecure zone lets
+        # opportunistic DANE fall back; anyone on the DNS path can make an
+        # answer bogus or indeterminate.
+        sdane "$mode TLS $ver opportunistic, bogus: fails (no downgrade)" \
+            rejected no "cli-opp-$mode" srv.bogus.test "$v"
+        sdane "$mode TLS $ver opportunistic, resolver down: fails" \
+            rejected no cli-opp-down www.example.test "$v"
     done
 done
 sdane "server_dane=off: PKIX only even with a record (18)" 18 no cli-off \

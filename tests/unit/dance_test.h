@@ -17,7 +17,10 @@
 /* The suites, in run order: one X(name) per suite. */
 #define DANCE_TEST_SUITES(X)                                                   \
     X(cache)                                                                   \
-    X(validate) X(net) X(anchor) X(name) X(config) X(async) X(fw) X(replay)
+    X(validate)                                                                \
+    X(net)                                                                     \
+    X(anchor) X(name) X(config) X(async) X(fw) X(replay) X(log) X(ident)       \
+        X(ext)
 
 /*
  * dance_test_suite_<name> - add suite <name> to the CUnit registry.
