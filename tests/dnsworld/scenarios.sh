@@ -18,9 +18,8 @@
 #   optout.test.     NSEC3   opt-out, a wildcard *.wc; the NSEC3s of
 #                            the unsigned delegations unsigned, a.ent and
 #                            of the empty non-terminal ent are removed
-#                            after signing
-#                            (RFC 5155 7.1 allows it), the chain relinked
-#                            and re-signed
+#                            after signing (RFC 5155 7.1 allows it), the
+#                            chain relinked and re-signed
 #   unsigned.optout.test.    unsigned child of optout.test. (no DS)
 #   dname.test.      NSEC    DNAMEs to a secure, an insecure, a missing
 #                            and a record-less target; fsec, a DNAME only
@@ -58,8 +57,6 @@
 # signed records verbatim (the replays), so every signature nsd serves is
 # one a real signer made.
 
-# The zones nsd (the first server) serves in scenario mode, and the one
-# only the second server serves.
 # Signed children of test. (they get NS + DS in test.).
 SCEN_SIGNED="wcnsec wcnsec3 optout dname nsec3flags tagclash keytrap iter"
 SCEN_SIGNED="$SCEN_SIGNED iter150 unknownds mixedds skew skewhours future split"
@@ -73,6 +70,8 @@ for scen_c in $SCEN_ALGS $SCEN_DIGESTS; do
     SCEN_SIGNED="$SCEN_SIGNED ${scen_c%%:*}"
 done
 readonly SCEN_SIGNED
+# The zone only the second nsd serves, and those the first one serves in
+# scenario mode besides the usual ones.
 readonly SCEN_SPLIT_ZONE=split.test
 SCEN_ZONES="unsigned.optout.test a.deep.test"
 for scen_c in $SCEN_SIGNED; do
@@ -107,12 +106,12 @@ scen_keys() {
     SK_iter150=$(keygen ED25519 iter150.test.)
     SK_unknownds=$(keygen ECDSAP256SHA256 unknownds.test.)
     SK_mixedds=$(keygen ECDSAP256SHA256 mixedds.test.)
-    local a
+    local a bits
     for a in $SCEN_ALGS; do
-        case "${a#*:}" in
-        RSA*) printf -v "SK_${a%%:*}" %s "$(keygen "${a#*:}" "${a%%:*}.test." 2048)" ;;
-        *) printf -v "SK_${a%%:*}" %s "$(keygen "${a#*:}" "${a%%:*}.test.")" ;;
-        esac
+        bits=
+        case "${a#*:}" in RSA*) bits=2048 ;; esac
+        printf -v "SK_${a%%:*}" %s \
+            "$(keygen "${a#*:}" "${a%%:*}.test." $bits)"
     done
     for a in $SCEN_DIGESTS; do
         printf -v "SK_${a%%:*}" %s "$(keygen ECDSAP256SHA256 "${a%%:*}.test.")"

@@ -32,9 +32,10 @@
 # NSEC; see scenarios.sh scen_unbound_conf), and every scenario record is
 # served by the same nsd process dance asks; fault cases go through the
 # same proxy for both, and each such case checks in the proxy's log that
-# both really asked it (a resolver may answer from what it has cached).  The scenario list also says what each case is
-# built to be, and the test fails when unbound's verdict is not that: a
-# world that no longer serves the scenario cannot pass silently.
+# both really asked it (a resolver may answer from what it has cached).
+# The scenario list also says what each case is built to be, and the test
+# fails when unbound's verdict is not that: a world that no longer serves
+# the scenario cannot pass silently.
 #
 # The expected verdicts are unbound's as packaged in Debian 12
 # (1.17.1-2+deb12u2 or later: with the KeyTrap/NSEC3 fixes of
