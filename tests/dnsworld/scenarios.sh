@@ -18,9 +18,8 @@
 #   optout.test.     NSEC3   opt-out, a wildcard *.wc; the NSEC3s of
 #                            the unsigned delegations unsigned, a.ent and
 #                            of the empty non-terminal ent are removed
-#                            after signing
-#                            (RFC 5155 7.1 allows it), the chain relinked
-#                            and re-signed
+#                            after signing (RFC 5155 7.1 allows it), the
+#                            chain relinked and re-signed
 #   unsigned.optout.test.    unsigned child of optout.test. (no DS)
 #   dname.test.      NSEC    DNAMEs to a secure, an insecure, a missing
 #                            and a record-less target; fsec, a DNAME only
@@ -43,6 +42,12 @@
 #   alg5.test. ... alg16.test.  signed with algorithm 5, 7 (NSEC3), 8, 10,
 #                            13, 14, 15, 16
 #   ds1.test., ds4.test.     DS digest SHA-1 (1) and SHA-384 (4) only
+#   roll.test.       NSEC    two KSKs sign the DNSKEY RRset, the parent's
+#                            DS names the new one (a roll-over)
+#   kskzsk.test.     NSEC    a KSK signs the DNSKEY RRset, a ZSK the rest
+#   dsnosig.test.    NSEC    the key the DS names is published but signs
+#                            nothing; another key signs everything
+#   deep.test., a.deep.test.  a three-level chain (a. has its DS in deep.)
 #   skew.test., skewhours.test., future.test.
 #                    NSEC    signatures whose inception is 4 min, 2 h and
 #                            2 days after the world's start
@@ -52,11 +57,10 @@
 # signed records verbatim (the replays), so every signature nsd serves is
 # one a real signer made.
 
-# The zones nsd (the first server) serves in scenario mode, and the one
-# only the second server serves.
 # Signed children of test. (they get NS + DS in test.).
 SCEN_SIGNED="wcnsec wcnsec3 optout dname nsec3flags tagclash keytrap iter"
 SCEN_SIGNED="$SCEN_SIGNED iter150 unknownds mixedds skew skewhours future split"
+SCEN_SIGNED="$SCEN_SIGNED roll kskzsk dsnosig deep"
 # One zone per signing algorithm (RFC 8624) and per DS digest type.
 readonly SCEN_ALGS="alg5:RSASHA1 alg7:RSASHA1-NSEC3-SHA1 alg8:RSASHA256
 alg10:RSASHA512 alg13:ECDSAP256SHA256 alg14:ECDSAP384SHA384 alg15:ED25519
@@ -66,8 +70,10 @@ for scen_c in $SCEN_ALGS $SCEN_DIGESTS; do
     SCEN_SIGNED="$SCEN_SIGNED ${scen_c%%:*}"
 done
 readonly SCEN_SIGNED
+# The zone only the second nsd serves, and those the first one serves in
+# scenario mode besides the usual ones.
 readonly SCEN_SPLIT_ZONE=split.test
-SCEN_ZONES=unsigned.optout.test
+SCEN_ZONES="unsigned.optout.test a.deep.test"
 for scen_c in $SCEN_SIGNED; do
     [ "$scen_c.test" = "$SCEN_SPLIT_ZONE" ] ||
         SCEN_ZONES="$SCEN_ZONES $scen_c.test"
@@ -100,16 +106,26 @@ scen_keys() {
     SK_iter150=$(keygen ED25519 iter150.test.)
     SK_unknownds=$(keygen ECDSAP256SHA256 unknownds.test.)
     SK_mixedds=$(keygen ECDSAP256SHA256 mixedds.test.)
-    local a
+    local a bits
     for a in $SCEN_ALGS; do
-        case "${a#*:}" in
-        RSA*) printf -v "SK_${a%%:*}" %s "$(keygen "${a#*:}" "${a%%:*}.test." 2048)" ;;
-        *) printf -v "SK_${a%%:*}" %s "$(keygen "${a#*:}" "${a%%:*}.test.")" ;;
-        esac
+        bits=
+        case "${a#*:}" in RSA*) bits=2048 ;; esac
+        printf -v "SK_${a%%:*}" %s \
+            "$(keygen "${a#*:}" "${a%%:*}.test." $bits)"
     done
     for a in $SCEN_DIGESTS; do
         printf -v "SK_${a%%:*}" %s "$(keygen ECDSAP256SHA256 "${a%%:*}.test.")"
     done
+    SK_roll=$(keygen ECDSAP256SHA256 roll.test.)     # the new KSK
+    SK_roll_old=$(keygen ECDSAP256SHA256 roll.test.) # the old one
+    SK_kskzsk=$(keygen ECDSAP256SHA256 kskzsk.test.)
+    SK_kskzsk_zsk=$(cd "$DIR/keys" &&
+        ldns-keygen -r /dev/urandom -a ECDSAP256SHA256 kskzsk.test.)
+    SK_kskzsk_zsk=$DIR/keys/$SK_kskzsk_zsk
+    SK_dsnosig=$(keygen ECDSAP256SHA256 dsnosig.test.)    # has the DS
+    SK_dsnosig_b=$(keygen ECDSAP256SHA256 dsnosig.test.) # signs
+    SK_deep=$(keygen ECDSAP256SHA256 deep.test.)
+    SK_deep_a=$(keygen ECDSAP256SHA256 a.deep.test.)
     SK_skew=$(keygen ECDSAP256SHA256 skew.test.)
     SK_skewhours=$(keygen ECDSAP256SHA256 skewhours.test.)
     SK_future=$(keygen ECDSAP256SHA256 future.test.)
@@ -443,6 +459,46 @@ scen_zones() {
         fi
         verify_zone "$z/$f.test.signed"
     done
+
+    # --- key roll-over, KSK/ZSK split, a DS key that signs nothing ---
+    for f in roll kskzsk dsnosig deep a.deep; do
+        {
+            soa "$f.test."
+            echo "www	IN	A	127.0.0.1"
+            echo "_443._tcp.www	IN	TLSA	$(tlsa_rdata "www.$f.test")"
+            case "$f" in
+            # The key the parent's DS names is published, but the DNSKEY
+            # RRset is signed by the other key only.
+            dsnosig) dnskey_of "$SK_dsnosig" ;;
+            deep)
+                echo "a	IN	NS	ns.test."
+                ds_of "$SK_deep_a"
+                ;;
+            esac
+        } >"$z/$f.test.zone"
+    done
+    # Both KSKs sign the DNSKEY RRset; the parent has the new one's DS.
+    # (sign takes one key.)
+    ldns-signzone -o roll.test. -i "$SIG_INCEPTION" -e "$SIG_EXPIRATION" \
+        -f "$z/roll.test.signed" "$z/roll.test.zone" "$SK_roll" \
+        "$SK_roll_old" >/dev/null || fail "ldns-signzone failed for roll.test."
+    ldns-signzone -o kskzsk.test. -i "$SIG_INCEPTION" -e "$SIG_EXPIRATION" \
+        -f "$z/kskzsk.test.signed" "$z/kskzsk.test.zone" "$SK_kskzsk" \
+        "$SK_kskzsk_zsk" >/dev/null ||
+        fail "ldns-signzone failed for kskzsk.test."
+    sign "$z/dsnosig.test.zone" "$z/dsnosig.test.signed" dsnosig.test. \
+        "$SIG_INCEPTION" "$SIG_EXPIRATION" "$SK_dsnosig_b"
+    sign "$z/deep.test.zone" "$z/deep.test.signed" deep.test. \
+        "$SIG_INCEPTION" "$SIG_EXPIRATION" "$SK_deep"
+    sign "$z/a.deep.test.zone" "$z/a.deep.test.signed" a.deep.test. \
+        "$SIG_INCEPTION" "$SIG_EXPIRATION" "$SK_deep_a"
+    for f in roll kskzsk dsnosig deep a.deep; do
+        verify_zone "$z/$f.test.signed"
+    done
+    awk '$4 == "RRSIG" && $5 == "DNSKEY" { n++ } END { exit n != 2 }' \
+        "$z/roll.test.signed" || fail "roll.test. DNSKEY not signed twice"
+    awk '$4 == "RRSIG" && $5 == "A" { n++ } END { exit n != 1 }' \
+        "$z/kskzsk.test.signed" || fail "kskzsk.test. A not signed once"
 
     # --- signatures from the near and the far future (clock skew) ---
     scen_skew_zone skew "$SK_skew" "$SKEW_NEAR"

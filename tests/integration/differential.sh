@@ -32,9 +32,10 @@
 # NSEC; see scenarios.sh scen_unbound_conf), and every scenario record is
 # served by the same nsd process dance asks; fault cases go through the
 # same proxy for both, and each such case checks in the proxy's log that
-# both really asked it (a resolver may answer from what it has cached).  The scenario list also says what each case is
-# built to be, and the test fails when unbound's verdict is not that: a
-# world that no longer serves the scenario cannot pass silently.
+# both really asked it (a resolver may answer from what it has cached).
+# The scenario list also says what each case is built to be, and the test
+# fails when unbound's verdict is not that: a world that no longer serves
+# the scenario cannot pass silently.
 #
 # The expected verdicts are unbound's as packaged in Debian 12
 # (1.17.1-2+deb12u2 or later: with the KeyTrap/NSEC3 fixes of
@@ -123,6 +124,7 @@ a CNAME contradicting its DNAME is bogus for us, replaced by unbound"
 PASSED=0
 FAILED=0
 DISAGREE=()
+declare -A SEEN=() # labels of the cases run
 
 # unbound_verdict NAME TYPE - unbound's verdict class (see the header).
 unbound_verdict() {
@@ -191,9 +193,14 @@ dance_verdict() {
     fi
 }
 
-# proxy_count NAME - how many queries for NAME the proxy has logged.
+# proxy_count NAME VIA - how many queries for NAME the proxy has logged
+# (0 unless VIA is proxy: only those cases are checked).
 proxy_count() {
-    grep -c -F -- " $1. " "$DW_PROXY_NSD_LOG" 2>/dev/null || true
+    if [ "$2" = proxy ]; then
+        grep -c -F -- " $1. " "$DW_PROXY_NSD_LOG" 2>/dev/null || true
+    else
+        echo 0
+    fi
 }
 
 # case LABEL EXPECT TYPE NAME [via] - compare the two verdicts for NAME
@@ -210,13 +217,24 @@ case_() {
     split) servers=(-s "$DW_NSD2" -s "$DW_NSD") ;;
     esac
     t0=$(date +%s%N)
-    n0=$(proxy_count "$name")
-    d=$(dance_verdict "$name" "$type" "${servers[@]}")
-    n1=$(proxy_count "$name")
-    u=$(unbound_verdict "$name" "$type")
-    n2=$(proxy_count "$name")
+    if [ "$via" = proxy ]; then
+        # One after the other, to tell their queries apart in the log.
+        n0=$(proxy_count "$name" "$via")
+        d=$(dance_verdict "$name" "$type" "${servers[@]}")
+        n1=$(proxy_count "$name" "$via")
+        u=$(unbound_verdict "$name" "$type")
+        n2=$(proxy_count "$name" "$via")
+    else
+        # Independent questions to the same servers: ask both at once.
+        dance_verdict "$name" "$type" "${servers[@]}" >"$TMP/dance.verdict" &
+        u=$(unbound_verdict "$name" "$type")
+        wait $!
+        d=$(cat "$TMP/dance.verdict")
+        n0=0 n1=0 n2=0
+    fi
     ms=$((($(date +%s%N) - t0) / 1000000))
     pol=${POLICY[$label]:-}
+    SEEN[$label]=1
     if [ "$via" = proxy ] && { [ "$n1" = "$n0" ] || [ "$n2" = "$n1" ]; }; then
         # Both must have seen the proxy's answer, or the comparison is void.
         FAILED=$((FAILED + 1))
@@ -343,6 +361,17 @@ for z in alg5 alg7 alg8 alg10 alg13 alg14 alg15 alg16 ds1 ds4; do
     case_ "$z: nxdomain" secure-nxdomain TLSA nosuch.$z.test
 done
 
+# --- key roll-over, KSK/ZSK split, DS key that signs nothing, deep chain ----
+case_ "roll: two KSKs, DS for the new one" secure TLSA _443._tcp.www.roll.test
+case_ "kskzsk: KSK signs keys, ZSK signs data" secure TLSA \
+    _443._tcp.www.kskzsk.test
+case_ "dsnosig: the DS-named key signs no DNSKEY RRset" bogus TLSA \
+    _443._tcp.www.dsnosig.test
+case_ "deep: three-level chain" secure TLSA _443._tcp.www.a.deep.test
+case_ "deep: nxdomain three levels down" secure-nxdomain TLSA \
+    nosuch.a.deep.test
+case_ "deep: DS of the third level" secure DS a.deep.test
+
 # --- KeyTrap-like, and expensive NSEC3 ---------------------------------------
 for z in tagclash keytrap; do
     # tagclash is built secure; keytrap is past unbound's KeyTrap limits
@@ -365,6 +394,14 @@ case_ "skew: inception 4 minutes ahead" secure TLSA _443._tcp.www.skew.test
 case_ "skewhours: inception 2 hours ahead" secure TLSA \
     _443._tcp.www.skewhours.test
 case_ "future: inception 2 days ahead" bogus TLSA _443._tcp.www.future.test
+
+# A POLICY entry must name a case that ran (a typo must not hide).
+for label in "${!POLICY[@]}"; do
+    if [ -z "${SEEN[$label]:-}" ]; then
+        FAILED=$((FAILED + 1))
+        echo "not ok - POLICY entry '$label' names no case"
+    fi
+done
 
 echo "$PASSED passed, $FAILED failed"
 if [ ${#DISAGREE[@]} -gt 0 ]; then
