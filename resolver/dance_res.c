@@ -813,9 +813,17 @@ static dance_res_result *signed_negative(lookup_ctx *ctx, const ldns_pkt *pkt,
         r = make_result(ctx, qname, type, DANCE_RES_SECURE_NXDOMAIN, NULL, ttl,
                         why);
         break;
+    case DANCE_DENIAL_NO_DS:
+        /* Inside the resolver this DS hop is insecure: the chain of trust
+         * ends at this cut (zone_keys, prove_insecure). The verified
+         * denial records ride along as the mark that the parent proved
+         * it, so that a lookup of the DS itself reports what it is: a
+         * secure absence (public_result). */
+        fmt(why, "no DS: %s proves a delegation without DS", ss);
+        r = make_result(ctx, qname, type, DANCE_RES_INSECURE, nsecs, ttl, why);
+        nsecs = NULL;
+        break;
     case DANCE_DENIAL_INSECURE:
-        if (type == LDNS_RR_TYPE_DS)
-            fmt(why, "%s proves a delegation without DS", ss);
         r = make_result(ctx, qname, type, DANCE_RES_INSECURE, NULL, ttl, why);
         break;
     case DANCE_DENIAL_FAIL: {
@@ -1326,7 +1334,46 @@ dance_res_result *dance_res_lookup_cached(dance_res *res, const char *name,
         dance_res_result_free(r); /* a chain: the full lookup composes it */
         return NULL;
     }
+    if (r != NULL && type == LDNS_RR_TYPE_DS &&
+        dance_res_result_status(r) == DANCE_RES_INSECURE) {
+        dance_res_result_free(r); /* the full lookup presents it */
+        return NULL;
+    }
     return r;
+}
+
+/* public_result - what a DS hop means to the caller who asked for the DS
+ * itself. Internally a delegation the parent proves to have no DS is an
+ * insecure DS hop carrying the verified NSEC/NSEC3 records
+ * (signed_negative); asked directly, that is a secure absence of the DS
+ * RRset, the data of a signed parent (as reference validators answer).
+ * Takes r, returns the result to hand out (r itself, or NULL when out of
+ * memory). */
+static dance_res_result *public_result(lookup_ctx *ctx, dance_res_result *r)
+{
+    dance_res_result *out;
+    int marked = 0;
+
+    if (r == NULL || dance_res_result_type(r) != LDNS_RR_TYPE_DS ||
+        dance_res_result_status(r) != DANCE_RES_INSECURE)
+        return r;
+    for (size_t i = 0; i < dance_res_result_rr_count(r); i++) {
+        uint16_t t = dance_res_result_rr_type(r, i);
+
+        if (t == LDNS_RR_TYPE_NSEC || t == LDNS_RR_TYPE_NSEC3)
+            marked = 1;
+    }
+    if (!marked)
+        return r;
+    out = dance_res_result_new(dance_res_result_get0_name(r), LDNS_RR_TYPE_DS,
+                               DANCE_RES_SECURE_NODATA, NULL,
+                               dance_res_result_ttl(r) <
+                                       ctx->res->cfg.negative_ttl
+                                   ? dance_res_result_ttl(r)
+                                   : ctx->res->cfg.negative_ttl,
+                               ctx->now, dance_res_result_get0_why(r));
+    dance_res_result_free(r);
+    return out;
 }
 
 /* finish - end of a lookup: count its validation work, free its context,
@@ -1405,8 +1452,8 @@ static dance_res_result *lookup(dance_res *res, const char *name, uint16_t type,
         qname = target;
     }
     ldns_rdf_deep_free(qname);
-    if (hops == 0 || r == NULL)
-        return finish(&ctx, r); /* no CNAME: the hop's own result */
+    if (hops == 0 || r == NULL) /* no CNAME: the hop's own result */
+        return finish(&ctx, public_result(&ctx, r));
 
     /* Compose: the final records, the weakest status, the shortest TTL. */
     if (status_rank(dance_res_result_status(r)) > status_rank(worst) ||

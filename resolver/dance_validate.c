@@ -404,6 +404,8 @@ const char *dance_denial_str(dance_denial d)
         return "nxdomain";
     case DANCE_DENIAL_INSECURE:
         return "insecure";
+    case DANCE_DENIAL_NO_DS:
+        return "no-ds";
     }
     return "unknown";
 }
@@ -459,7 +461,7 @@ static dance_denial matched_denial(const ldns_rr *match, ldns_rr_type qtype,
         /* Parent side of a cut: it speaks for DS only. */
         if (qtype == LDNS_RR_TYPE_DS)
             return bitmap_has(match, LDNS_RR_TYPE_DS) ? DANCE_DENIAL_FAIL
-                                                      : DANCE_DENIAL_INSECURE;
+                                                      : DANCE_DENIAL_NO_DS;
         say(why, whylen, "%s from the parent side of a delegation", kind);
         return DANCE_DENIAL_FAIL;
     }

@@ -102,8 +102,11 @@ typedef enum {
     DANCE_DENIAL_FAIL = 0, /* the records do not prove the claim */
     DANCE_DENIAL_NODATA,   /* qname exists, qtype does not */
     DANCE_DENIAL_NXDOMAIN, /* qname does not exist */
-    DANCE_DENIAL_INSECURE  /* DS denied at an unsigned delegation, opt-out,
-                              or NSEC3 iterations over the limit */
+    DANCE_DENIAL_INSECURE, /* opt-out, or NSEC3 iterations over the limit:
+                              nothing is proven */
+    DANCE_DENIAL_NO_DS     /* DS asked at a delegation the parent proves
+                              to have no DS: the DS RRset is securely
+                              absent, and the child zone is unsigned */
 } dance_denial;
 
 /* dance_denial_str - short name of a denial outcome. */

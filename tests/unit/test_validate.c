@@ -353,7 +353,7 @@ static void test_nsec_delegations(void)
 
     /* No DS at an NS-only delegation: the child is unsigned. */
     CU_ASSERT_EQUAL(denial("sub.example.test.", LDNS_RR_TYPE_DS, 0, all),
-                    DANCE_DENIAL_INSECURE);
+                    DANCE_DENIAL_NO_DS);
     /* The DS bit is set: "no DS" is a lie. */
     CU_ASSERT_EQUAL(denial("sec.example.test.", LDNS_RR_TYPE_DS, 0, all),
                     DANCE_DENIAL_FAIL);
@@ -475,7 +475,7 @@ static void test_nsec3_nodata_and_delegation(void)
     CU_ASSERT_EQUAL(denial("a.example.test.", LDNS_RR_TYPE_A, 0, l),
                     DANCE_DENIAL_FAIL);
     CU_ASSERT_EQUAL(denial("sub.example.test.", LDNS_RR_TYPE_DS, 0, l),
-                    DANCE_DENIAL_INSECURE);
+                    DANCE_DENIAL_NO_DS);
     CU_ASSERT_EQUAL(denial("big.example.test.", LDNS_RR_TYPE_DS, 0, l),
                     DANCE_DENIAL_FAIL);
     ldns_rr_list_deep_free(l);
