@@ -1178,8 +1178,8 @@ static void enforce(SSL *s, dance_conn *conn)
     if (require && conn->refuse == NULL && !ctx_hooked(SSL_get_SSL_CTX(s)))
         fail_closed(s, conn,
                     "the SSL_CTX in use (after SSL_set_SSL_CTX?) was created "
-                    "before the module was loaded or in another library "
-                    "context");
+                    "before the module was loaded: it has none of the "
+                    "module's hooks");
     if (SSL_session_reused(s) && !conn->resume_checked)
         check_resumed(s, conn);
     if (conn->signalled || require ||
