@@ -212,6 +212,7 @@ handshake and a fresh DANE check"
 handshake and a fresh DANE check" "$VERDICT, $(resumed "$CASE_OUT")"
         tls_show client "$CASE_ERR"
     fi
+    # shellcheck disable=SC2046
     tls_run_client res - "$v" $(tls_cert device1) -sess_in "$sess"
     if [ "$(resumed "$CASE_OUT")" != Reused ] || [ "$VERDICT" = rejected ]
     then
