@@ -661,13 +661,15 @@ static int load_tlsa(SSL *d, const dance_res_result *result, const char **why,
 /* dane_verify - verify the peer's chain of xs against result's TLSA RRset
  * with OpenSSL's DANE engine, for peer name `name` (name checks of usages
  * 0-2), in a private X509_STORE_CTX with a private SSL's DANE state: xs and
- * s are left untouched. On success the verified chain goes to xs (which
- * then reports X509_V_OK) and the matched record to matched. Returns 1, or
- * 0 with *why / *err. */
+ * s are left untouched. On success the verified chain goes to *chain (the
+ * caller owns it) or, with chain NULL, to xs (which then reports
+ * X509_V_OK), and the matched record to matched. Returns 1, or 0 with
+ * *why / *err. */
 static int dane_verify(SSL *s, dance_conn *conn, X509_STORE_CTX *xs,
                        const char *name, const dance_res_result *result,
                        const char **why, char *why_buf, size_t why_len,
-                       int *err, char *matched, size_t mlen)
+                       int *err, char *matched, size_t mlen,
+                       STACK_OF(X509) * *chain)
 {
     X509_STORE_CTX *dx = NULL;
     SSL *d = NULL;
@@ -731,8 +733,12 @@ static int dane_verify(SSL *s, dance_conn *conn, X509_STORE_CTX *xs,
         goto done;
     }
     /* The connection reports what our verification found. */
-    X509_STORE_CTX_set0_verified_chain(xs, X509_STORE_CTX_get1_chain(dx));
-    X509_STORE_CTX_set_error(xs, X509_V_OK);
+    if (chain != NULL) {
+        *chain = X509_STORE_CTX_get1_chain(dx);
+    } else {
+        X509_STORE_CTX_set0_verified_chain(xs, X509_STORE_CTX_get1_chain(dx));
+        X509_STORE_CTX_set_error(xs, X509_V_OK);
+    }
     if (SSL_get0_dane_tlsa(d, &u, &sel, &m, NULL, NULL) >= 0)
         snprintf(matched, mlen, "TLSA %u %u %u matched", u, sel, m);
     else
@@ -800,11 +806,12 @@ static int dane_verify_conn(SSL *s, dance_conn *conn, X509_STORE_CTX *xs,
  * peer is authenticated by DANE; else 0 with *why (static text or a
  * pointer into why_buf), *err (an X509_V_ERR_*) and *status (the lookup
  * outcome, or -1 when there was none). *expires: until when the answer is
- * valid (0 if none). */
+ * valid (0 if none). chain: as for dane_verify. */
 static int dane_check(SSL *s, dance_conn *conn, X509_STORE_CTX *xs,
                       const char *name, const char *owner, const char **why,
                       char *why_buf, size_t why_len, int *err, char *matched,
-                      size_t mlen, int *status, time_t *expires)
+                      size_t mlen, int *status, time_t *expires,
+                      STACK_OF(X509) * *chain)
 {
     dance_res_result *r;
     int ok = 0;
@@ -832,7 +839,7 @@ static int dane_check(SSL *s, dance_conn *conn, X509_STORE_CTX *xs,
                                     err, matched, mlen);
         if (ok < 0)
             ok = dane_verify(s, conn, xs, name, r, why, why_buf, why_len, err,
-                             matched, mlen);
+                             matched, mlen, chain);
     }
     dance_res_result_free(r);
     return ok;
@@ -960,6 +967,7 @@ static int server_verify(SSL *s, dance_conn *conn, X509_STORE_CTX *xs)
     char name[DANCE_NAME_MAX + 1] = "", owner[OWNER_MAX] = "", buf[600];
     char matched[40] = "";
     const char *why = NULL, *nwhy = NULL;
+    STACK_OF(X509) *chain = NULL;
     int err = X509_V_ERR_APPLICATION_VERIFICATION, status = -1;
     time_t expires = 0;
 
@@ -987,13 +995,15 @@ static int server_verify(SSL *s, dance_conn *conn, X509_STORE_CTX *xs)
         why = "name not on the allow list";
     if (why == NULL) {
         client_owner(cfg, name, owner);
-        /* Identity before DANE: DANE hands its verified chain to xs, after
-         * which the application's own verification (optional) can no
-         * longer run on xs ("invalid certificate verification context"). */
-        if (identity_ok(cfg, X509_STORE_CTX_get0_cert(xs), name, &why, buf,
-                        sizeof(buf)) &&
-            dane_check(s, conn, xs, name, owner, &why, buf, sizeof(buf), &err,
-                       matched, sizeof(matched), &status, &expires)) {
+        /* DANE's verified chain goes to xs only once the identity check
+         * passed too: until then the application's own verification
+         * (optional) can still run on xs. */
+        if (dane_check(s, conn, xs, name, owner, &why, buf, sizeof(buf), &err,
+                       matched, sizeof(matched), &status, &expires, &chain) &&
+            identity_ok(cfg, X509_STORE_CTX_get0_cert(xs), name, &why, buf,
+                        sizeof(buf))) {
+            X509_STORE_CTX_set0_verified_chain(xs, chain);
+            chain = NULL;
             conn->dane_ok = 1;
             snprintf(conn->name, sizeof(conn->name), "%s", name);
             session_bind(s, name, expires);
@@ -1002,6 +1012,7 @@ static int server_verify(SSL *s, dance_conn *conn, X509_STORE_CTX *xs)
             X509_STORE_CTX_set_error(xs, X509_V_OK);
             return 1;
         }
+        sk_X509_pop_free(chain, X509_free);
     }
     if (require) {
         log_verdict(DANCE_LOG_WARN, s, "server", name, owner,
@@ -1072,7 +1083,7 @@ static int client_verify(SSL *s, dance_conn *conn, X509_STORE_CTX *xs)
     }
     if (why == NULL &&
         dane_check(s, conn, xs, conn->host, conn->owner, &why, buf, sizeof(buf),
-                   &err, matched, sizeof(matched), &status, &expires)) {
+                   &err, matched, sizeof(matched), &status, &expires, NULL)) {
         log_verdict(DANCE_LOG_INFO, s, "client", conn->host, conn->owner,
                     "server authenticated by DANE", matched, expires);
         dance_res_result_free(r);
@@ -1181,8 +1192,8 @@ static void enforce(SSL *s, dance_conn *conn)
     if (require && conn->refuse == NULL && !ctx_hooked(SSL_get_SSL_CTX(s)))
         fail_closed(s, conn,
                     "the SSL_CTX in use (after SSL_set_SSL_CTX?) was created "
-                    "before the module was loaded or in another library "
-                    "context");
+                    "before the module was loaded: it has none of the "
+                    "module's hooks");
     if (SSL_session_reused(s) && !conn->resume_checked)
         check_resumed(s, conn);
     if (conn->signalled || require ||

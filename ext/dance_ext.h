@@ -5,13 +5,19 @@
  * SSL_CTX the application creates afterwards gets:
  *  - the dane_clientid custom extension (both wire profiles of DESIGN.md
  *    section 2, TLS 1.2 and 1.3),
- *  - a ClientHello callback that asks DANE clients for a certificate,
  *  - a certificate-verify callback, the join point of both roles: the
  *    server authenticates clients by their TLSA records, the client
  *    authenticates servers by theirs (RFC 7671), both through OpenSSL's
- *    own DANE engine (SSL_dane_enable / SSL_dane_tlsa_add).
- * TLSA lookups start as soon as the name is known (ClientHello) and are
- * joined in the verify callback.
+ *    own DANE engine,
+ *  - a session-ticket decryption callback that resumes a DANE session only
+ *    under its ClientName and before its TLSA answer expires;
+ * and an SSL ex_data "new" callback, so every SSL gets our per-connection
+ * state and a per-SSL info callback (chained to the application's) from
+ * which the server policy is enforced after the application's own
+ * ClientHello, servername and certificate callbacks have run, and checked
+ * again when the handshake is done (DESIGN.md section 3, "the promise").
+ * TLSA lookups start as soon as the name is known and are joined in the
+ * verify callback.
  */
 #ifndef DANCE_EXT_H
 #define DANCE_EXT_H

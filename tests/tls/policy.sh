@@ -21,7 +21,7 @@ set -euo pipefail
 # shellcheck source=tests/tls/lib.sh
 . "$(dirname "$0")/lib.sh"
 tls_init "$@"
-tls_world_start 18
+tls_world_start 20
 
 tls_conf probe
 tls_require_provider probe
@@ -95,6 +95,45 @@ refused" rejected "$srv" - "$v" $(tls_cert ca-device)
             "$srv" cli-device1 "$v" $(tls_cert device1)
     done
 done
+
+# An SSL_CTX in a library context of its own: OpenSSL 3.0 keeps SSL_CTX
+# and SSL ex_data in the default library context, so the module hooks it
+# like any other, and require holds there too.
+tls_policysrv_start req-libctx srv-req -L
+for ver in 1.2 1.3; do
+    v="-tls${ver/./_}"
+    tls_case "require + SSL_CTX in another library context, TLS $ver: no \
+certificate refused" rejected req-libctx - "$v"
+    # shellcheck disable=SC2046
+    tls_case "require + SSL_CTX in another library context, TLS $ver: CA \
+client refused" rejected req-libctx - "$v" $(tls_cert ca-device)
+    # shellcheck disable=SC2046
+    tls_case "require + SSL_CTX in another library context, TLS $ver: \
+DANE client admitted" authenticated req-libctx cli-device1 "$v" \
+        $(tls_cert device1)
+done
+
+# An SSL_CTX made before the module was loaded has none of its hooks:
+# under require every handshake on it is refused, and the log says why.
+tls_policysrv_start req-early srv-req -E
+for ver in 1.2 1.3; do
+    v="-tls${ver/./_}"
+    tls_case "require + SSL_CTX older than the module, TLS $ver: no \
+certificate refused" rejected req-early - "$v"
+    # shellcheck disable=SC2046
+    tls_case "require + SSL_CTX older than the module, TLS $ver: CA client \
+refused" rejected req-early - "$v" $(tls_cert ca-device)
+    # shellcheck disable=SC2046
+    tls_case "require + SSL_CTX older than the module, TLS $ver: refused \
+even for a DANE client (fail closed)" rejected req-early cli-device1 "$v" \
+        $(tls_cert device1)
+done
+if grep -q 'every handshake refused' "$TMP/srv-req.log"; then
+    tls_pass "SSL_CTX older than the module: the log says why"
+else
+    tls_fail "SSL_CTX older than the module: the log says why" \
+        "no 'every handshake refused' line in $TMP/srv-req.log"
+fi
 
 # --- identity (identity_check = strict, the default) ----------------------
 # device1's key is also published at _client.dev.devices.example.test, but
@@ -173,6 +212,7 @@ handshake and a fresh DANE check"
 handshake and a fresh DANE check" "$VERDICT, $(resumed "$CASE_OUT")"
         tls_show client "$CASE_ERR"
     fi
+    # shellcheck disable=SC2046
     tls_run_client res - "$v" $(tls_cert device1) -sess_in "$sess"
     if [ "$(resumed "$CASE_OUT")" != Reused ] || [ "$VERDICT" = rejected ]
     then

@@ -6,7 +6,7 @@
  * The provider is loaded through OPENSSL_CONF only.
  *
  *   policysrv -p PORT -C CERT -K KEY [-A CAFILE] [-V none|peer|require]
- *             [-h] [-n] [-c] [-x] [-v] [-r]
+ *             [-h] [-n] [-c] [-x] [-v] [-r] [-L] [-E]
  *             [-N CONNECTIONS]
  *
  *   -V  the verify mode the server sets (default none)
@@ -16,6 +16,9 @@
  *   -x  servername callback switches to a second SSL_CTX (verify none)
  *   -v  own certificate-verify callback that accepts everything
  *   -r  reuse one SSL object for every connection (SSL_clear)
+ *   -L  make the SSL_CTX in a library context of its own
+ *   -E  make the SSL_CTX before loading OPENSSL_CONF (so before the
+ *       module is loaded), then load it
  *
  * For each connection it reads one line and answers like `openssl
  * s_server -www` does (tests/tls/lib.sh tls_verdict reads it):
@@ -31,10 +34,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <openssl/conf.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
-static int opt_h, opt_n, opt_c, opt_x, opt_v, opt_r;
+static int opt_h, opt_n, opt_c, opt_x, opt_v, opt_r, opt_l, opt_e;
+static OSSL_LIB_CTX *libctx;
 static SSL *reused;
 static SSL_CTX *second_ctx;
 
@@ -78,7 +83,7 @@ static int accept_all(X509_STORE_CTX *xs, void *arg)
 static SSL_CTX *new_ctx(const char *cert, const char *key, const char *ca,
                         int mode)
 {
-    SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+    SSL_CTX *ctx = SSL_CTX_new_ex(libctx, NULL, TLS_server_method());
 
     if (ctx == NULL || SSL_CTX_use_certificate_chain_file(ctx, cert) != 1 ||
         SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1) {
@@ -164,7 +169,7 @@ int main(int argc, char **argv)
     struct sockaddr_in sa;
     SSL_CTX *ctx;
 
-    while ((opt = getopt(argc, argv, "p:C:K:A:V:hncxvrN:")) != -1) {
+    while ((opt = getopt(argc, argv, "p:C:K:A:V:hncxvrLEN:")) != -1) {
         switch (opt) {
         case 'p':
             port = atoi(optarg);
@@ -202,6 +207,12 @@ int main(int argc, char **argv)
         case 'r':
             opt_r = 1;
             break;
+        case 'L':
+            opt_l = 1;
+            break;
+        case 'E':
+            opt_e = 1;
+            break;
         case 'N':
             count = atol(optarg);
             break;
@@ -214,7 +225,16 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: see the header of policysrv.c\n");
         return 2;
     }
+    if (opt_l && (libctx = OSSL_LIB_CTX_new()) == NULL)
+        return 2;
+    if (opt_e)
+        OPENSSL_init_ssl(OPENSSL_INIT_NO_LOAD_CONFIG, NULL);
     ctx = new_ctx(cert, key, ca, mode);
+    if (opt_e && getenv("OPENSSL_CONF") != NULL &&
+        CONF_modules_load_file(getenv("OPENSSL_CONF"), NULL, 0) <= 0) {
+        ERR_print_errors_fp(stderr);
+        return 2;
+    }
     if (opt_x)
         second_ctx = new_ctx(cert, key, ca, SSL_VERIFY_NONE);
     lfd = socket(AF_INET, SOCK_STREAM, 0);
@@ -243,5 +263,6 @@ int main(int argc, char **argv)
     SSL_free(reused);
     SSL_CTX_free(ctx);
     SSL_CTX_free(second_ctx);
+    OSSL_LIB_CTX_free(libctx);
     return 0;
 }
