@@ -273,7 +273,8 @@ static void log_verdict(dance_log_level level, const SSL *s, const char *role,
                         const char *name, const char *owner,
                         const char *outcome, const char *why, time_t expires)
 {
-    char peer[INET6_ADDRSTRLEN + 16], until[48] = "";
+    char peer[INET6_ADDRSTRLEN + 16], until[80] = "";
+    const dance_conn *conn = conn_get(s);
     struct tm tm;
 
     if (!dance_log_enabled(level))
@@ -281,7 +282,12 @@ static void log_verdict(dance_log_level level, const SSL *s, const char *role,
     peer_addr(s, peer, sizeof(peer));
     if (expires > 0 && gmtime_r(&expires, &tm) != NULL)
         strftime(until, sizeof(until),
-                 "; answer valid until %Y-%m-%dT%H:%M:%SZ", &tm);
+                 conn != NULL && dance_res_job_from_cache(conn->job)
+                     ? "; answer from the cache, valid until "
+                       "%Y-%m-%dT%H:%M:%SZ"
+                     : "; answer looked up now, valid until "
+                       "%Y-%m-%dT%H:%M:%SZ",
+                 &tm);
     dance_log(level, "%s: peer %s name %s tlsa %s: %s: %s%s", role, peer,
               name != NULL && name[0] != '\0' ? name : "-",
               owner != NULL && owner[0] != '\0' ? owner : "-", outcome, why,

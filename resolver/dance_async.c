@@ -73,6 +73,7 @@ struct dance_res_job {
     lookup *lk;               /* NULL when answered at start */
     uint64_t deadline_ms;     /* this asker waits no longer than this */
     dance_res_result *result; /* the answer given at start, if lk == NULL */
+    int from_cache;           /* that answer came from the cache */
 };
 
 typedef struct {
@@ -658,6 +659,7 @@ dance_res_job *dance_async_start(dance_async *pool, const char *name,
     job->deadline_ms = dance_net_now_ms() + dance_res_deadline_ms(pool->res);
     job->result = dance_res_lookup_cached(pool->res, name, type, now, 1);
     if (job->result != NULL) { /* the hot path: no lock, no thread */
+        job->from_cache = 1;
         if (needs_refresh(job->result, now))
             schedule_refresh(pool, name, type);
         atomic_fetch_add_explicit(&pool->immediate, 1, memory_order_relaxed);
@@ -707,6 +709,12 @@ answered:
     lookup_release(lk); /* not needed */
     pthread_mutex_unlock(&pool->lock);
     return job;
+}
+
+/* dance_res_job_from_cache - see header. */
+int dance_res_job_from_cache(const dance_res_job *job)
+{
+    return job != NULL && job->from_cache;
 }
 
 /* dance_res_job_join - see header. */

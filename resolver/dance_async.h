@@ -87,6 +87,12 @@ dance_res_job *dance_async_start(dance_async *pool, const char *name,
  */
 dance_res_result *dance_res_job_join(dance_res_job *job);
 
+/*
+ * dance_res_job_from_cache - was job answered from the cache when it was
+ * started (no DNS query for it)? 1 or 0; NULL gives 0.
+ */
+int dance_res_job_from_cache(const dance_res_job *job);
+
 typedef struct {
     uint64_t immediate;   /* starts answered from the cache at once */
     uint64_t queued;      /* starts that needed a lookup (a handshake waits) */

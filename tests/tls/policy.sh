@@ -164,6 +164,18 @@ else
         "no such line in $TMP/srv-req.log"
     tls_show "dance log" "$TMP/srv-req.log"
 fi
+# The same name refused again is answered from the cache, and the line
+# says so (the first refusal looked it up).
+if grep -a -E 'warn.*name _client\.device1\.example\.test.*refused.*answer looked up now, valid until' \
+    "$TMP/srv-req.log" >/dev/null 2>&1 &&
+    grep -a -E 'warn.*name _client\.device1\.example\.test.*refused.*answer from the cache, valid until' \
+        "$TMP/srv-req.log" >/dev/null 2>&1; then
+    tls_pass "refusals say whether the answer came from the cache"
+else
+    tls_fail "refusals say whether the answer came from the cache" \
+        "no 'looked up now' and 'from the cache' lines in $TMP/srv-req.log"
+    tls_show "dance log" "$TMP/srv-req.log"
+fi
 if grep -a -E 'warn.*peer 127\.0\.0\.1:[0-9]+ name _client\.norecord\.example\.test.*secure-nxdomain' \
     "$TMP/srv-opt.log" >/dev/null 2>&1; then
     tls_pass "optional DNS failures logged at warn with the outcome"
