@@ -89,6 +89,8 @@ typedef struct {
     int app_mode;
     int our_mode; /* -1: we have not looked yet this handshake */
     SSL_verify_cb app_x509_cb;
+    /* the application's own per-SSL info callback, if it replaced ours */
+    void (*app_info)(const SSL *, int, int);
     int first_err; /* first X509 error seen during verification */
     X509_STORE_CTX_verify_cb app_cb;
     /* server role, per handshake */
@@ -190,6 +192,21 @@ static dance_conn *conn_get(const SSL *s)
     int idx = atomic_load(&ssl_index);
 
     return idx >= 0 ? SSL_get_ex_data(s, idx) : NULL;
+}
+
+/* watch - the application may have replaced our per-SSL info callback
+ * with its own (SSL_set_info_callback): put ours back, chaining to its. */
+static void watch(SSL *s, dance_conn *conn)
+{
+    void (*cb)(const SSL *, int, int) = SSL_get_info_callback(s);
+
+    if (cb == info_cb)
+        return;
+    dance_log(DANCE_LOG_WARN, "the application replaced the module's info "
+                              "callback on an SSL: put back, chained to the "
+                              "application's");
+    conn->app_info = cb;
+    SSL_set_info_callback(s, info_cb);
 }
 
 /* conn_reset - a handshake starts: forget the previous one, and give the
@@ -507,6 +524,7 @@ static int ext_parse(SSL *s, unsigned int type, unsigned int context,
     (void)type, (void)x, (void)arg;
     if (rt == NULL)
         return 1;
+    watch(s, conn);
     switch (context) {
     case SSL_EXT_TLS1_2_SERVER_HELLO:
     case SSL_EXT_TLS1_3_CERTIFICATE_REQUEST:
@@ -985,7 +1003,9 @@ static int server_verify(SSL *s, dance_conn *conn, X509_STORE_CTX *xs)
     if (require) {
         log_verdict(DANCE_LOG_WARN, s, "server", name, owner,
                     "refused (client_auth = require)", why, expires);
-        X509_STORE_CTX_set_error(xs, err);
+        /* One alert for every DANE failure: handshake_failure. */
+        (void)err;
+        X509_STORE_CTX_set_error(xs, X509_V_ERR_APPLICATION_VERIFICATION);
         return 0;
     }
     /* optional: the application judges this client as it would without
@@ -1088,6 +1108,7 @@ static int verify_cb(X509_STORE_CTX *xs, void *arg)
         }
         return X509_verify_cert(xs);
     }
+    watch(s, conn);
     return SSL_is_server(s) ? server_verify(s, conn, xs)
                             : client_verify(s, conn, xs);
 }
@@ -1203,14 +1224,15 @@ static void kill_conn(SSL *s, dance_conn *conn, const char *why)
 static void info_cb(const SSL *cs, int where, int ret)
 {
     SSL *s = (SSL *)cs;
+    dance_conn *conn = conn_get(s);
     void (*app)(const SSL *, int, int) =
-        SSL_CTX_get_info_callback(SSL_get_SSL_CTX(s));
-    dance_conn *conn;
+        conn != NULL && conn->app_info != NULL
+            ? conn->app_info
+            : SSL_CTX_get_info_callback(SSL_get_SSL_CTX(s));
     const dance_config *cfg;
 
     if (app != NULL && app != info_cb)
         app(cs, where, ret);
-    conn = conn_get(s);
     if (conn == NULL)
         return;
     cfg = &conn->rt->cfg;
@@ -1253,6 +1275,8 @@ static SSL_TICKET_RETURN ticket_dec_cb(SSL *s, SSL_SESSION *sess,
     int b;
 
     (void)keyname, (void)keyname_len, (void)arg;
+    if (conn != NULL)
+        watch(s, conn);
     if (status != SSL_TICKET_SUCCESS && status != SSL_TICKET_SUCCESS_RENEW)
         return SSL_TICKET_RETURN_IGNORE_RENEW;
     b = session_binding(sess, bname, &expires);

@@ -235,7 +235,7 @@ connection's ClientName"
         rejected reuse - "-tls${ver/./_}"
 done
 
-for s in opt-strict res reneg; do
+for s in opt-strict res reneg reuse req-h req-x req-v; do
     tls_server_stop "$s"
     tls_server_clean "$s"
 done
