@@ -147,6 +147,38 @@ else
     sed 's/^/#   /' "$TMP/typo.out"
 fi
 
+# log_file = syslog:<socket>: the module sends its own RFC 3164 datagrams,
+# tagged dance[pid] (not the host program's name), to a socket bound here
+# as a syslog daemon binds /dev/log.
+python3 - "$TMP/syslog.sock" "$TMP/syslog.out" <<'PYEOF' &
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+s.settimeout(20)
+with open(sys.argv[2], "wb") as out:
+    try:
+        out.write(s.recv(4096) + b"\n")
+    except OSError:
+        pass
+PYEOF
+syslog_pid=$!
+for _ in $(seq 50); do
+    [ -S "$TMP/syslog.sock" ] && break
+    sleep 0.1
+done
+tls_conf syslog log_file="syslog:$TMP/syslog.sock" log_level=info
+mapfile -t envs < <(tls_env "$TMP/syslog.cnf" 0)
+env "${envs[@]}" openssl list -providers >"$TMP/syslog.list" 2>&1 || true
+wait "$syslog_pid" || true
+if grep -E -q '^<30>[A-Z][a-z]{2} [ 1-3][0-9] [0-9:]{8} dance\[[0-9]+\]: info: active: ' \
+    "$TMP/syslog.out" 2>/dev/null; then
+    tls_pass "log_file = syslog:<socket>: an RFC 3164 line tagged dance[pid]"
+else
+    tls_fail "log_file = syslog:<socket>: an RFC 3164 line tagged dance[pid]" \
+        "the socket received: $(cat "$TMP/syslog.out" 2>/dev/null)"
+    sed 's/^/#   /' "$TMP/syslog.list"
+fi
+
 # --- one configuration, both roles; the module loaded twice -----------------
 tls_world_start 6
 export OPENSSL_MODULES=$MODDIR
