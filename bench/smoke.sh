@@ -72,7 +72,7 @@ check "baseline: 20 of 20 handshakes" '[ "$(field "$out" ok)" = 20 ]'
 for mode in validate trust-ad; do
     ns=$DW_NSD
     [ $mode = trust-ad ] && ns=$DW_UNBOUND
-    conf "$TMP/$mode.cnf" client_auth=require dnssec=$mode "nameservers=$ns" \
+    conf "$TMP/$mode.cnf" client_auth=require "allow=*.example.test" dnssec=$mode "nameservers=$ns" \
         trust_anchor="$DW_ANCHOR" log_level=warn
     for tls in 1.2 1.3; do
         out=$(OPENSSL_CONF=$TMP/$mode.cnf "$BENCH" run --pki "$TMP" \

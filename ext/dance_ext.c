@@ -987,10 +987,13 @@ static int server_verify(SSL *s, dance_conn *conn, X509_STORE_CTX *xs)
         why = "name not on the allow list";
     if (why == NULL) {
         client_owner(cfg, name, owner);
-        if (dane_check(s, conn, xs, name, owner, &why, buf, sizeof(buf), &err,
-                       matched, sizeof(matched), &status, &expires) &&
-            identity_ok(cfg, X509_STORE_CTX_get0_cert(xs), name, &why, buf,
-                        sizeof(buf))) {
+        /* Identity before DANE: DANE hands its verified chain to xs, after
+         * which the application's own verification (optional) can no
+         * longer run on xs ("invalid certificate verification context"). */
+        if (identity_ok(cfg, X509_STORE_CTX_get0_cert(xs), name, &why, buf,
+                        sizeof(buf)) &&
+            dane_check(s, conn, xs, name, owner, &why, buf, sizeof(buf), &err,
+                       matched, sizeof(matched), &status, &expires)) {
             conn->dane_ok = 1;
             snprintf(conn->name, sizeof(conn->name), "%s", name);
             session_bind(s, name, expires);

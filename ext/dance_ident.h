@@ -13,8 +13,11 @@
  *     DNS query).
  *  2. TLSA answer secure: dance_ident_dane_enable (SSL_dane_enable, the
  *     records one by one, the peer name with dance_ident_hostflags).
- *  3. X509_verify_cert passed: with identity_check = strict,
- *     dance_ident_check on the leaf certificate.
+ *  3. With identity_check = strict, dance_ident_check on the leaf
+ *     certificate. It needs no DANE result, so it may run before DANE: do
+ *     so when a successful DANE verification hands its chain to the
+ *     application's X509_STORE_CTX, or a refused identity under optional
+ *     leaves the application a context it can no longer verify with.
  */
 #ifndef DANCE_IDENT_H
 #define DANCE_IDENT_H
@@ -85,9 +88,11 @@ dance_ident_status dance_ident_check(X509 *x, const char *name, char *why,
 int dance_ident_client_name_check(const char *name, const char **why);
 
 /*
- * dance_ident_hostflags - the X509_CHECK_FLAG_* for the peer name check of
- * usages PKIX-TA (0), PKIX-EE (1) and DANE-TA (2): the name must equal a
- * dNSName SAN exactly; never the subject CN, never a wildcard.
+ * dance_ident_hostflags - the X509_CHECK_FLAG_* for the name check of a
+ * CLIENT certificate under usages PKIX-TA (0), PKIX-EE (1) and DANE-TA
+ * (2): the ClientName must equal a dNSName SAN exactly; never the subject
+ * CN, never a wildcard. (A server's certificate, checked by a client under
+ * server_dane, keeps the RFC 6125 / RFC 7671 rules: not these flags.)
  */
 unsigned int dance_ident_hostflags(void);
 
@@ -123,11 +128,11 @@ dance_ident_status dance_ident_tlsa_load(SSL *s, const dance_res_result *r,
                                          dance_ident_tlsa_report *rep);
 
 /*
- * dance_ident_dane_enable - everything a certificate-verify callback needs
- * before X509_verify_cert to have the client (or server) of s checked by
- * DANE against r under name: SSL_dane_enable, DANE-EE without name checks
- * (RFC 7671 section 5.1), the records (dance_ident_tlsa_load), the store
- * context xs pointed at the connection's DANE state, and the peer name of
+ * dance_ident_dane_enable - everything a server's certificate-verify
+ * callback needs before X509_verify_cert to have the client of s checked
+ * by DANE against r under ClientName name: SSL_dane_enable, DANE-EE without
+ * name checks (RFC 7671 section 5.1), the records (dance_ident_tlsa_load), the
+ * store context xs pointed at the connection's DANE state, and the peer name of
  * usages 0-2 set with dance_ident_set_peer_name. Leaves nothing on the
  * error queue. Returns DANCE_IDENT_OK, or NO_USABLE / INTERNAL with the
  * reason in why (why_len bytes); rep is filled as by tlsa_load.

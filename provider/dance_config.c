@@ -11,14 +11,28 @@
 #include "dance_name.h"
 #include "dance_net.h"
 
-const char *const dance_config_keys[] = {
-    "client_name", "client_auth",       "request_cert",
-    "allow",       "client_service",    "server_dane",
-    "profile",     "hello_name",        "extension_type",
-    "dnssec",      "trust_anchor",      "nameservers",
-    "timeout_ms",  "cache_max_entries", "cache_max_ttl",
-    "log_level",   "log_file",          "identity_check",
-    NULL};
+const char *const dance_config_keys[] = {"client_name",
+                                         "client_auth",
+                                         "request_cert",
+                                         "allow",
+                                         "client_service",
+                                         "server_dane",
+                                         "profile",
+                                         "hello_name",
+                                         "extension_type",
+                                         "dnssec",
+                                         "trust_anchor",
+                                         "nameservers",
+                                         "timeout_ms",
+                                         "cache_max_entries",
+                                         "cache_max_ttl",
+                                         "log_level",
+                                         "log_file",
+                                         "identity_check",
+                                         "cache_max_bytes",
+                                         "clock_skew",
+                                         "cache_negative_ttl",
+                                         NULL};
 
 _Static_assert(sizeof(dance_config_keys) / sizeof(dance_config_keys[0]) <=
                    DANCE_CONFIG_MAX_KEYS,
@@ -228,10 +242,23 @@ static int set_key(dance_config *cfg, const char *key, const char *v, char *err,
         if (!number(key, v, 0, 10000000, &n, err, errlen))
             return 0;
         cfg->cache_max_entries = n;
+    } else if (strcmp(key, "cache_max_bytes") == 0) {
+        /* 1 MiB .. 64 GiB; 0 is refused (cache_max_entries = 0 disables) */
+        if (!number(key, v, 1UL << 20, 1UL << 36, &n, err, errlen))
+            return 0;
+        cfg->cache_max_bytes = n;
+    } else if (strcmp(key, "cache_negative_ttl") == 0) {
+        if (!number(key, v, 0, 604800, &n, err, errlen))
+            return 0;
+        cfg->cache_negative_ttl = (uint32_t)n;
     } else if (strcmp(key, "cache_max_ttl") == 0) {
         if (!number(key, v, 0, 604800, &n, err, errlen))
             return 0;
         cfg->cache_max_ttl = (uint32_t)n;
+    } else if (strcmp(key, "clock_skew") == 0) {
+        if (!number(key, v, 0, DANCE_RES_MAX_CLOCK_SKEW, &n, err, errlen))
+            return 0;
+        cfg->clock_skew = (uint32_t)n;
     } else if (strcmp(key, "log_level") == 0) {
         if (!choice(key, v, level_names, &i, err, errlen))
             return 0;
@@ -280,7 +307,10 @@ int dance_config_load(dance_config *cfg, dance_config_get_fn get, void *arg,
     cfg->dnssec = DANCE_RES_MODE_VALIDATE;
     cfg->timeout_ms = 2000;
     cfg->cache_max_entries = 10000;
+    cfg->cache_max_bytes = DANCE_CACHE_DEFAULT_MAX_BYTES;
     cfg->cache_max_ttl = 3600;
+    cfg->cache_negative_ttl = 30;
+    cfg->clock_skew = DANCE_RES_DEFAULT_CLOCK_SKEW;
     cfg->log_level = DANCE_LOG_WARN;
     if (!copy("/usr/share/dns/root.key", &cfg->trust_anchor, err, errlen) ||
         !copy("stderr", &cfg->log_file, err, errlen))
@@ -378,6 +408,12 @@ static int render(const dance_config *cfg, const char *key, char *buf,
         n = cfg->cache_max_entries;
     else if ((is_number = strcmp(key, "cache_max_ttl") == 0))
         n = cfg->cache_max_ttl;
+    else if ((is_number = strcmp(key, "cache_max_bytes") == 0))
+        n = (unsigned long)cfg->cache_max_bytes;
+    else if ((is_number = strcmp(key, "clock_skew") == 0))
+        n = cfg->clock_skew;
+    else if ((is_number = strcmp(key, "cache_negative_ttl") == 0))
+        n = cfg->cache_negative_ttl;
     if (is_number) {
         snprintf(buf, len, "%lu", n);
         return 1;
@@ -445,5 +481,8 @@ void dance_config_resolver(const dance_config *cfg, dance_res_config *out)
     out->timeout_ms = cfg->timeout_ms / 2 > 0 ? cfg->timeout_ms / 2 : 1;
     out->attempts = 2;
     out->cache_max_entries = cfg->cache_max_entries;
+    out->cache_max_bytes = cfg->cache_max_bytes;
     out->cache_max_ttl = cfg->cache_max_ttl;
+    out->negative_ttl = cfg->cache_negative_ttl;
+    out->clock_skew = cfg->clock_skew;
 }

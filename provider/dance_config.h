@@ -69,7 +69,10 @@ typedef struct {
     char *nameservers; /* NULL: /etc/resolv.conf */
     unsigned timeout_ms;
     size_t cache_max_entries;
+    size_t cache_max_bytes; /* cost bound of the cache, bytes */
     uint32_t cache_max_ttl;
+    uint32_t cache_negative_ttl; /* cap on cached proofs of absence, s */
+    uint32_t clock_skew; /* RRSIG inception may be this far ahead, seconds */
     /* logging */
     dance_log_level log_level;
     char *log_file; /* "stderr", "syslog", "syslog:<socket>" or a path */

@@ -1,18 +1,31 @@
 /*
  * dance_async.c - a lazily started worker pool for background lookups.
  *
- * Jobs are reference counted: each asker holds one, and the queue/worker
- * holds one while the job is pending, so a caller may drop a job it no
- * longer needs (a handshake that failed early) at any time. Askers of the
- * same (name, type) while a job is pending share that job: however many
- * handshakes wait for one name, one lookup runs (and the resolver's own
- * single flight merges what is left, such as the DNSKEY chain).
+ * Two objects: a lookup (one question being answered, shared by every
+ * asker of the same (name, type) while it is pending) and a job (one
+ * asker's handle on a lookup, with that asker's own deadline). A lookup is
+ * reference counted: one reference per job, plus one held by the queue or
+ * the worker until it is done. When the last job of a lookup is freed
+ * before it is done, nobody waits for it any more: a queued lookup leaves
+ * the queue at once; a running one is flagged, and the transport does not
+ * retry its queries (see dance_net_scope) unless someone asks for it again
+ * meanwhile.
  *
- * fork(): pthread_atfork handlers hold every pool's lock and its
- * resolver's locks across fork(), so the child inherits none of them held.
- * The child has no workers; they are started again on demand. A lookup
- * that was running in a parent's worker at fork time never finishes in the
- * child: its joiner times out and gets an indeterminate result.
+ * Bounds (see dance_async.h for the values): the queue holds at most
+ * DANCE_ASYNC_MAX_QUEUED lookups, at most DANCE_ASYNC_MAX_QUEUED_PER_SITE
+ * of them under one site; at most half the workers (at least one) run
+ * lookups of one site at a time, so one busy site cannot take them all; a
+ * zone whose servers timed out or failed is remembered for
+ * DANCE_ASYNC_FAILING_MS and names under it are answered indeterminate at
+ * once. Each of these answers is immediate and says why.
+ *
+ * fork(): the prepare handler takes the registry lock, every pool's lock
+ * and its resolver's locks; the parent releases them; the child makes
+ * every lock and condition variable new (a condition variable inherited
+ * with waiters from threads that do not exist in the child can block its
+ * first signal forever), completes every queued or running lookup as
+ * "interrupted by fork()" (they belonged to the parent's threads), forgets
+ * the resolver's shared queries, and starts workers again on demand.
  */
 #include "dance_async.h"
 
@@ -20,6 +33,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -27,32 +41,59 @@
 
 #include "dance_net.h"
 
-#define JOIN_MARGIN_MS 1000 /* beyond the resolver's own deadline */
+#define WHY_LEN 256
+#define ZONE_LEN 256 /* a presentation name without its root dot fits */
+
+typedef struct lookup lookup;
+
+enum { LK_QUEUED, LK_RUNNING, LK_DONE };
+
+struct lookup {
+    lookup *next;        /* queue or running list link */
+    lookup *next_active; /* shareable lookups, for sharing */
+    char *name;          /* as asked */
+    char *key;           /* lowercase, without the root dot */
+    const char *site;    /* suffix of key: fairness and queue bounds */
+    const char *zone;    /* suffix of key: failing-zone memory */
+    uint16_t type;
+    time_t now;
+    uint64_t deadline_ms; /* the latest asker's deadline; 0: a refresh */
+    unsigned refs;        /* jobs + queue/worker; under pool->lock */
+    unsigned askers;      /* jobs; under pool->lock */
+    int refresh;          /* renew a cached answer: nobody waits for it */
+    int state;            /* LK_*, under pool->lock */
+    int shareable;        /* on pool->active */
+    int forked;           /* completed by the fork child handler */
+    atomic_int cancelled; /* every asker left: send nothing more */
+    dance_res_result *result;
+};
 
 struct dance_res_job {
     dance_async *pool;
-    dance_res_job *next;        /* queue link */
-    dance_res_job *next_active; /* pending jobs, for sharing */
-    char *name;
-    uint16_t type;
-    time_t now;
-    unsigned refs; /* under pool->lock */
-    int refresh;   /* renew a cached answer (no asker waits for it) */
-    int immediate; /* answered from the cache at start; never changes */
-    int done;      /* under pool->lock unless immediate */
-    dance_res_result *result;
+    lookup *lk;               /* NULL when answered at start */
+    uint64_t deadline_ms;     /* this asker waits no longer than this */
+    dance_res_result *result; /* the answer given at start, if lk == NULL */
 };
+
+typedef struct {
+    char zone[ZONE_LEN];
+    char why[WHY_LEN];
+    uint64_t until_ms; /* remembered until then (CLOCK_MONOTONIC) */
+} failing_zone;
 
 struct dance_async {
     dance_res *res;
     pthread_mutex_t lock;
-    pthread_cond_t work_cv;     /* workers wait for jobs */
-    pthread_cond_t done_cv;     /* joiners wait for results */
-    dance_res_job *head, *tail; /* queued, not yet picked up */
-    dance_res_job *active;      /* queued or running: shared by askers */
+    pthread_cond_t work_cv; /* workers wait for jobs */
+    pthread_cond_t done_cv; /* joiners wait for results */
+    lookup *head, *tail;    /* queued, not yet picked up */
+    size_t queued;          /* length of that queue */
+    lookup *running;        /* picked up by a worker */
+    lookup *active;         /* queued or running, shareable */
     pthread_t *tids;
-    unsigned max_threads, threads, idle;
+    unsigned max_threads, threads, idle, site_limit;
     int stopping;
+    failing_zone failing[DANCE_ASYNC_FAILING_ZONES];
     dance_async *next_pool;         /* registry link, under registry_lock */
     dance_async_stats stats;        /* under lock, but for immediate: */
     atomic_uint_fast64_t immediate; /* counted without it, on the hot path */
@@ -63,53 +104,230 @@ static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
 static dance_async *registry;
 static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
 
-/* atfork_prepare - take the registry, every pool and resolver lock. */
-static void atfork_prepare(void)
+/* ---- names: sites and zones ---------------------------------------------- */
+
+/* next_label - the label after the one p starts, or NULL if p is last. */
+static const char *next_label(const char *p)
 {
-    pthread_mutex_lock(&registry_lock);
-    for (dance_async *p = registry; p != NULL; p = p->next_pool) {
-        pthread_mutex_lock(&p->lock);
-        dance_res_atfork_lock(p->res);
+    while (*p != '\0' && *p != '.') {
+        if (*p == '\\' && p[1] != '\0')
+            p++;
+        p++;
     }
+    return *p == '.' ? p + 1 : NULL;
 }
 
-/* atfork_parent - release what atfork_prepare took. */
-static void atfork_parent(void)
+/* count_labels - labels in a name without its root dot ("" has none). */
+static unsigned count_labels(const char *p)
 {
-    for (dance_async *p = registry; p != NULL; p = p->next_pool) {
-        dance_res_atfork_unlock(p->res);
-        pthread_mutex_unlock(&p->lock);
+    unsigned n = *p != '\0';
+
+    while ((p = next_label(p)) != NULL)
+        n++;
+    return n;
+}
+
+/* site_of - the last DANCE_ASYNC_SITE_LABELS labels of key (a suffix). */
+static const char *site_of(const char *key)
+{
+    unsigned n = count_labels(key);
+
+    for (; n > DANCE_ASYNC_SITE_LABELS; n--)
+        key = next_label(key);
+    return key;
+}
+
+/* zone_of - the zone a failing name is charged to (a suffix of key): the
+ * name without its leading underscore labels (service, port, protocol)
+ * and its host label, keeping at least two labels. */
+static const char *zone_of(const char *key)
+{
+    while (*key == '_' && count_labels(key) > 2)
+        key = next_label(key);
+    if (count_labels(key) >= 3)
+        key = next_label(key);
+    while (*key == '_' && count_labels(key) > 2)
+        key = next_label(key);
+    return key;
+}
+
+/* make_key - lowercase copy of name without the root dot (caller frees). */
+static char *make_key(const char *name)
+{
+    size_t len = strlen(name);
+    char *key;
+
+    if (len > 0 && name[len - 1] == '.' && (len < 2 || name[len - 2] != '\\'))
+        len--;
+    key = malloc(len + 1);
+    if (key == NULL)
+        return NULL;
+    for (size_t i = 0; i < len; i++)
+        key[i] =
+            (name[i] >= 'A' && name[i] <= 'Z') ? (char)(name[i] + 32) : name[i];
+    key[len] = '\0';
+    return key;
+}
+
+/* ---- failing zones ------------------------------------------------------ */
+
+/* failing_find - the live memory of zone, or NULL; lock held. */
+static failing_zone *failing_find(dance_async *pool, const char *zone,
+                                  uint64_t now_ms)
+{
+    for (size_t i = 0; i < DANCE_ASYNC_FAILING_ZONES; i++) {
+        failing_zone *f = &pool->failing[i];
+
+        if (f->until_ms > now_ms && strcmp(f->zone, zone) == 0)
+            return f;
     }
-    pthread_mutex_unlock(&registry_lock);
+    return NULL;
 }
 
-/* atfork_child - release the locks; the child has no workers. */
-static void atfork_child(void)
+/* failing_remember - zone failed (why); lock held. Replaces the same
+ * zone's entry, else a free one, else the one that ends first. */
+static void failing_remember(dance_async *pool, const char *zone,
+                             const char *why, uint64_t now_ms)
 {
-    for (dance_async *p = registry; p != NULL; p = p->next_pool) {
-        dance_res_atfork_unlock(p->res);
-        p->threads = 0;
-        p->idle = 0;
-        p->active = NULL; /* running ones never finish here: share none */
-        pthread_mutex_unlock(&p->lock);
-    }
-    pthread_mutex_unlock(&registry_lock);
-}
+    failing_zone *slot = failing_find(pool, zone, now_ms);
 
-/* install_atfork - register the handlers once per process. */
-static void install_atfork(void)
-{
-    pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
-}
-
-/* job_release - drop one reference; pool->lock held. */
-static void job_release(dance_res_job *job)
-{
-    if (--job->refs > 0)
+    for (size_t i = 0; slot == NULL && i < DANCE_ASYNC_FAILING_ZONES; i++)
+        if (pool->failing[i].until_ms <= now_ms)
+            slot = &pool->failing[i];
+    for (size_t i = 0; slot == NULL && i < DANCE_ASYNC_FAILING_ZONES; i++)
+        if (slot == NULL || pool->failing[i].until_ms < slot->until_ms)
+            slot = &pool->failing[i];
+    if (slot == NULL) /* DANCE_ASYNC_FAILING_ZONES == 0 */
         return;
-    dance_res_result_free(job->result);
-    free(job->name);
-    free(job);
+    snprintf(slot->zone, sizeof(slot->zone), "%s", zone);
+    snprintf(slot->why, sizeof(slot->why), "%s", why);
+    slot->until_ms = now_ms + DANCE_ASYNC_FAILING_MS;
+    pool->stats.failing_zones++;
+}
+
+/* failing_result - an indeterminate answer for a name under a failing
+ * zone (caller frees), or NULL when its zone is not failing; lock held. */
+static dance_res_result *failing_result(dance_async *pool, const char *name,
+                                        const char *zone, uint16_t type,
+                                        time_t now)
+{
+    uint64_t now_ms = dance_net_now_ms();
+    failing_zone *f = failing_find(pool, zone, now_ms);
+    char why[WHY_LEN + ZONE_LEN + 80];
+
+    if (f == NULL)
+        return NULL;
+    snprintf(why, sizeof(why),
+             "zone %s failed recently (%s); not asked again for %llu ms",
+             f->zone, f->why, (unsigned long long)(f->until_ms - now_ms));
+    pool->stats.failed_fast++;
+    return dance_res_result_new(name, type, DANCE_RES_INDETERMINATE, NULL, 0,
+                                now, why);
+}
+
+/* ---- lookups ------------------------------------------------------------ */
+
+/* lookup_release - drop one reference; pool->lock held. */
+static void lookup_release(lookup *lk)
+{
+    if (--lk->refs > 0)
+        return;
+    dance_res_result_free(lk->result);
+    free(lk->key);
+    free(lk->name);
+    free(lk);
+}
+
+/* unshare - take lk off the list of lookups new askers may share. */
+static void unshare(dance_async *pool, lookup *lk)
+{
+    if (!lk->shareable)
+        return;
+    for (lookup **pp = &pool->active; *pp != NULL; pp = &(*pp)->next_active)
+        if (*pp == lk) {
+            *pp = lk->next_active;
+            break;
+        }
+    lk->shareable = 0;
+}
+
+/* unlink_from - remove lk from a singly linked list (queue or running);
+ * fixes *tail when given. Returns 1 if it was there. */
+static int unlink_from(lookup **head, lookup **tail, lookup *lk)
+{
+    lookup *prev = NULL;
+
+    for (lookup **pp = head; *pp != NULL; prev = *pp, pp = &(*pp)->next)
+        if (*pp == lk) {
+            *pp = lk->next;
+            if (tail != NULL && *tail == lk)
+                *tail = prev;
+            lk->next = NULL;
+            return 1;
+        }
+    return 0;
+}
+
+/* complete - lk is answered with r (owned); wake its askers and drop the
+ * queue's or worker's reference; lock held. */
+static void complete(dance_async *pool, lookup *lk, dance_res_result *r)
+{
+    unshare(pool, lk);
+    lk->result = r;
+    lk->state = LK_DONE;
+    pthread_cond_broadcast(&pool->done_cv);
+    lookup_release(lk);
+}
+
+/* site_running - lookups of site that workers are running; lock held. */
+static unsigned site_running(const dance_async *pool, const char *site)
+{
+    unsigned n = 0;
+
+    for (const lookup *r = pool->running; r != NULL; r = r->next)
+        n += strcmp(r->site, site) == 0;
+    return n;
+}
+
+/* pick - the first queued lookup whose site has a worker slot free, taken
+ * off the queue; NULL if none; lock held. */
+static lookup *pick(dance_async *pool)
+{
+    for (lookup *lk = pool->head; lk != NULL; lk = lk->next)
+        if (site_running(pool, lk->site) < pool->site_limit) {
+            unlink_from(&pool->head, &pool->tail, lk);
+            pool->queued--;
+            return lk;
+        }
+    return NULL;
+}
+
+/* run - run lk outside the lock (re-taken on return): the transport is
+ * bounded by the askers' deadline and stops when they have all left; a
+ * zone whose servers failed is remembered. */
+static dance_res_result *run(dance_async *pool, lookup *lk)
+{
+    dance_net_scope scope = {.deadline_ms = lk->deadline_ms,
+                             .cancelled = &lk->cancelled,
+                             .failures = 0};
+    dance_res_result *r;
+
+    lk->state = LK_RUNNING;
+    lk->next = pool->running;
+    pool->running = lk;
+    pthread_mutex_unlock(&pool->lock);
+    dance_net_scope_enter(&scope);
+    r = lk->refresh
+            ? dance_res_refresh(pool->res, lk->name, lk->type, time(NULL))
+            : dance_res_lookup(pool->res, lk->name, lk->type, lk->now);
+    dance_net_scope_leave();
+    pthread_mutex_lock(&pool->lock);
+    unlink_from(&pool->running, NULL, lk);
+    if (r != NULL && scope.failures > 0 &&
+        dance_res_result_status(r) == DANCE_RES_INDETERMINATE)
+        failing_remember(pool, lk->zone, dance_res_result_get0_why(r),
+                         dance_net_now_ms());
+    return r;
 }
 
 /* worker - run queued lookups until the pool stops. */
@@ -119,33 +337,30 @@ static void *worker(void *arg)
 
     pthread_mutex_lock(&pool->lock);
     while (!pool->stopping) {
-        dance_res_job *job = pool->head;
+        lookup *lk = pick(pool);
         dance_res_result *r;
 
-        if (job == NULL) {
+        if (lk == NULL) {
             pool->idle++;
             pthread_cond_wait(&pool->work_cv, &pool->lock);
             pool->idle--;
             continue;
         }
-        pool->head = job->next;
-        if (pool->head == NULL)
-            pool->tail = NULL;
-        pthread_mutex_unlock(&pool->lock);
-        r = job->refresh
-                ? dance_res_refresh(pool->res, job->name, job->type, time(NULL))
-                : dance_res_lookup(pool->res, job->name, job->type, job->now);
-        pthread_mutex_lock(&pool->lock);
-        for (dance_res_job **pp = &pool->active; *pp != NULL;
-             pp = &(*pp)->next_active)
-            if (*pp == job) {
-                *pp = job->next_active;
-                break;
-            }
-        job->result = r;
-        job->done = 1;
-        pthread_cond_broadcast(&pool->done_cv);
-        job_release(job);
+        r = failing_result(pool, lk->name, lk->zone, lk->type, lk->now);
+        if (r == NULL && !lk->refresh &&
+            dance_net_now_ms() >= lk->deadline_ms) {
+            pool->stats.expired++;
+            r = dance_res_result_new(lk->name, lk->type,
+                                     DANCE_RES_INDETERMINATE, NULL, 0, lk->now,
+                                     "waited in the lookup queue past the "
+                                     "lookup deadline");
+        }
+        if (r == NULL) {
+            r = run(pool, lk);
+            if (pool->head != NULL) /* a site slot is free again */
+                pthread_cond_broadcast(&pool->work_cv);
+        }
+        complete(pool, lk, r);
     }
     pthread_mutex_unlock(&pool->lock);
     return NULL;
@@ -167,11 +382,89 @@ static void ensure_worker(dance_async *pool)
     pthread_sigmask(SIG_SETMASK, &old, NULL);
 }
 
+/* ---- fork --------------------------------------------------------------- */
+
+/* init_sync - make the pool's lock and condition variables (joiners wait
+ * on the monotonic clock). */
+static void init_sync(dance_async *pool)
+{
+    pthread_condattr_t attr;
+
+    pthread_mutex_init(&pool->lock, NULL);
+    pthread_cond_init(&pool->work_cv, NULL);
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&pool->done_cv, &attr);
+    pthread_condattr_destroy(&attr);
+}
+
+/* atfork_prepare - take the registry, every pool and resolver lock. */
+static void atfork_prepare(void)
+{
+    pthread_mutex_lock(&registry_lock);
+    for (dance_async *p = registry; p != NULL; p = p->next_pool) {
+        pthread_mutex_lock(&p->lock);
+        dance_res_atfork_lock(p->res);
+    }
+}
+
+/* atfork_parent - release what atfork_prepare took. */
+static void atfork_parent(void)
+{
+    for (dance_async *p = registry; p != NULL; p = p->next_pool) {
+        dance_res_atfork_unlock(p->res);
+        pthread_mutex_unlock(&p->lock);
+    }
+    pthread_mutex_unlock(&registry_lock);
+}
+
+/* interrupt - in the fork child: lk belonged to the parent's threads. */
+static void interrupt(dance_async *pool, lookup *lk)
+{
+    lk->forked = 1;
+    lk->shareable = 0;
+    lk->state = LK_DONE;
+    lookup_release(lk); /* the queue's or the parent worker's */
+    (void)pool;
+}
+
+/* atfork_child - start clean: new locks and condition variables, no
+ * workers, nothing queued or in flight. */
+static void atfork_child(void)
+{
+    pthread_mutex_init(&registry_lock, NULL);
+    for (dance_async *p = registry; p != NULL; p = p->next_pool) {
+        lookup *lk, *next;
+
+        for (lk = p->running; lk != NULL; lk = next) {
+            next = lk->next;
+            interrupt(p, lk);
+        }
+        for (lk = p->head; lk != NULL; lk = next) {
+            next = lk->next;
+            interrupt(p, lk);
+        }
+        p->running = p->head = p->tail = p->active = NULL;
+        p->queued = 0;
+        p->threads = 0;
+        p->idle = 0;
+        dance_res_atfork_child(p->res);
+        init_sync(p);
+    }
+}
+
+/* install_atfork - register the handlers once per process. */
+static void install_atfork(void)
+{
+    pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
+}
+
+/* ---- pool --------------------------------------------------------------- */
+
 /* dance_async_new - see header. */
 dance_async *dance_async_new(dance_res *res, unsigned max_threads)
 {
     dance_async *pool = calloc(1, sizeof(*pool));
-    pthread_condattr_t attr;
 
     if (pool == NULL || max_threads == 0)
         goto err;
@@ -180,13 +473,9 @@ dance_async *dance_async_new(dance_res *res, unsigned max_threads)
         goto err;
     pool->res = res;
     pool->max_threads = max_threads;
+    pool->site_limit = max_threads / 2 > 0 ? max_threads / 2 : 1;
     atomic_init(&pool->immediate, 0);
-    pthread_mutex_init(&pool->lock, NULL);
-    pthread_cond_init(&pool->work_cv, NULL);
-    pthread_condattr_init(&attr);
-    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-    pthread_cond_init(&pool->done_cv, &attr);
-    pthread_condattr_destroy(&attr);
+    init_sync(pool);
     pthread_once(&atfork_once, install_atfork);
     pthread_mutex_lock(&registry_lock);
     pool->next_pool = registry;
@@ -221,11 +510,11 @@ void dance_async_free(dance_async *pool)
     pthread_mutex_unlock(&pool->lock);
     for (unsigned i = 0; i < n; i++)
         pthread_join(pool->tids[i], NULL);
-    while (pool->head != NULL) { /* jobs nobody ran: drop the queue's ref */
-        dance_res_job *job = pool->head;
+    while (pool->head != NULL) { /* refreshes nobody ran */
+        lookup *lk = pool->head;
 
-        pool->head = job->next;
-        job_release(job);
+        pool->head = lk->next;
+        lookup_release(lk);
     }
     pthread_cond_destroy(&pool->work_cv);
     pthread_cond_destroy(&pool->done_cv);
@@ -234,19 +523,67 @@ void dance_async_free(dance_async *pool)
     free(pool);
 }
 
-/* enqueue - queue a new job (its queue reference taken); lock held. */
-static void enqueue(dance_async *pool, dance_res_job *job)
+/* lookup_new - a lookup of (name, type), not yet queued (one reference,
+ * the queue's), or NULL when memory runs out. */
+static lookup *lookup_new(const char *name, uint16_t type, time_t now)
 {
-    job->refs++; /* the queue's */
-    job->next_active = pool->active;
-    pool->active = job;
+    lookup *lk = calloc(1, sizeof(*lk));
+
+    if (lk == NULL || (lk->name = strdup(name)) == NULL ||
+        (lk->key = make_key(name)) == NULL) {
+        if (lk != NULL)
+            free(lk->name);
+        free(lk);
+        return NULL;
+    }
+    lk->site = site_of(lk->key);
+    lk->zone = zone_of(lk->key);
+    lk->type = type;
+    lk->now = now;
+    lk->refs = 1;
+    atomic_init(&lk->cancelled, 0);
+    return lk;
+}
+
+/* enqueue - queue lk (shareable unless a refresh); lock held. */
+static void enqueue(dance_async *pool, lookup *lk)
+{
+    lk->state = LK_QUEUED;
+    if (!lk->refresh) {
+        lk->shareable = 1;
+        lk->next_active = pool->active;
+        pool->active = lk;
+    }
     if (pool->tail != NULL)
-        pool->tail->next = job;
+        pool->tail->next = lk;
     else
-        pool->head = job;
-    pool->tail = job;
+        pool->head = lk;
+    pool->tail = lk;
+    pool->queued++;
     ensure_worker(pool);
     pthread_cond_signal(&pool->work_cv);
+}
+
+/* queue_refusal - why lk may not be queued now (into why), or NULL if it
+ * may; lock held. */
+static const char *queue_refusal(dance_async *pool, const lookup *lk, char *why,
+                                 size_t len)
+{
+    size_t same = 0;
+
+    if (pool->queued >= DANCE_ASYNC_MAX_QUEUED) {
+        snprintf(why, len, "lookup queue full (%d lookups waiting)",
+                 DANCE_ASYNC_MAX_QUEUED);
+        return why;
+    }
+    for (const lookup *q = pool->head; q != NULL; q = q->next)
+        same += strcmp(q->site, lk->site) == 0;
+    if (same >= DANCE_ASYNC_MAX_QUEUED_PER_SITE) {
+        snprintf(why, len, "too many lookups waiting under %s (%d)", lk->site,
+                 DANCE_ASYNC_MAX_QUEUED_PER_SITE);
+        return why;
+    }
+    return NULL;
 }
 
 /* needs_refresh - should a cached answer be renewed in the background? In
@@ -266,27 +603,34 @@ static int needs_refresh(const dance_res_result *r, time_t now)
     return expires - now <= window && now - (expires - ttl) >= 1;
 }
 
-/* schedule_refresh - queue one refresh of (name, type) unless one is
- * pending already. */
+/* schedule_refresh - queue one refresh of (name, type) unless a lookup of
+ * it is pending already or the queue has no room. */
 static void schedule_refresh(dance_async *pool, const char *name, uint16_t type)
 {
-    dance_res_job *job;
+    lookup *lk = lookup_new(name, type, 0);
+    char why[WHY_LEN];
 
+    if (lk == NULL)
+        return;
+    lk->refresh = 1;
     pthread_mutex_lock(&pool->lock);
-    for (dance_res_job *a = pool->active; a != NULL; a = a->next_active)
-        if (a->type == type && strcasecmp(a->name, name) == 0)
-            goto done; /* a lookup or refresh is on its way */
-    job = calloc(1, sizeof(*job));
-    if (job == NULL || (job->name = strdup(name)) == NULL) {
-        free(job);
-        goto done;
-    }
-    job->pool = pool;
-    job->type = type;
-    job->refresh = 1;
-    enqueue(pool, job); /* the queue holds the only reference */
+    for (lookup *a = pool->active; a != NULL; a = a->next_active)
+        if (a->type == type && strcmp(a->key, lk->key) == 0)
+            goto drop; /* a lookup is on its way */
+    for (lookup *q = pool->head; q != NULL; q = q->next)
+        if (q->refresh && q->type == type && strcmp(q->key, lk->key) == 0)
+            goto drop; /* so is a refresh */
+    for (lookup *q = pool->running; q != NULL; q = q->next)
+        if (q->refresh && q->type == type && strcmp(q->key, lk->key) == 0)
+            goto drop;
+    if (queue_refusal(pool, lk, why, sizeof(why)) != NULL)
+        goto drop;
+    enqueue(pool, lk); /* the queue holds the only reference */
     pool->stats.refreshes++;
-done:
+    pthread_mutex_unlock(&pool->lock);
+    return;
+drop:
+    lookup_release(lk);
     pthread_mutex_unlock(&pool->lock);
 }
 
@@ -296,6 +640,7 @@ void dance_async_get_stats(dance_async *pool, dance_async_stats *out)
     pthread_mutex_lock(&pool->lock);
     *out = pool->stats;
     out->immediate = atomic_load(&pool->immediate);
+    out->pending = pool->queued;
     pthread_mutex_unlock(&pool->lock);
 }
 
@@ -304,35 +649,62 @@ dance_res_job *dance_async_start(dance_async *pool, const char *name,
                                  uint16_t type, time_t now)
 {
     dance_res_job *job = calloc(1, sizeof(*job));
+    lookup *lk = NULL;
+    char why[WHY_LEN + 80];
 
-    if (job == NULL || (job->name = strdup(name)) == NULL) {
-        free(job);
+    if (job == NULL)
         return NULL;
-    }
     job->pool = pool;
-    job->type = type;
-    job->now = now;
-    job->refs = 1;
+    job->deadline_ms = dance_net_now_ms() + dance_res_deadline_ms(pool->res);
     job->result = dance_res_lookup_cached(pool->res, name, type, now, 1);
-    if (job->result != NULL) {
-        job->immediate = job->done = 1; /* the hot path: no thread */
+    if (job->result != NULL) { /* the hot path: no lock, no thread */
         if (needs_refresh(job->result, now))
             schedule_refresh(pool, name, type);
         atomic_fetch_add_explicit(&pool->immediate, 1, memory_order_relaxed);
         return job;
     }
+    lk = lookup_new(name, type, now);
+    if (lk == NULL) {
+        free(job);
+        return NULL;
+    }
     pthread_mutex_lock(&pool->lock);
-    for (dance_res_job *a = pool->active; a != NULL; a = a->next_active)
-        if (a->type == type && strcasecmp(a->name, name) == 0 && !a->refresh) {
+    job->result = failing_result(pool, name, lk->zone, type, now);
+    if (job->result != NULL)
+        goto answered;
+    for (lookup *a = pool->active; a != NULL; a = a->next_active)
+        if (a->type == type && strcmp(a->key, lk->key) == 0) {
             a->refs++; /* share the pending lookup */
+            if (a->askers++ == 0)
+                atomic_store(&a->cancelled, 0); /* asked for again */
+            if (a->deadline_ms < job->deadline_ms)
+                a->deadline_ms = job->deadline_ms;
+            job->lk = a;
             pool->stats.shared++;
-            pthread_mutex_unlock(&pool->lock);
-            free(job->name);
-            free(job);
-            return a;
+            goto answered;
         }
-    enqueue(pool, job);
+    if (queue_refusal(pool, lk, why, sizeof(why)) != NULL) {
+        pool->stats.refused++;
+        job->result = dance_res_result_new(name, type, DANCE_RES_INDETERMINATE,
+                                           NULL, 0, now, why);
+        if (job->result == NULL) {
+            lookup_release(lk);
+            pthread_mutex_unlock(&pool->lock);
+            free(job);
+            return NULL;
+        }
+        goto answered;
+    }
+    lk->refs++; /* the queue's, and the job's below */
+    lk->askers = 1;
+    lk->deadline_ms = job->deadline_ms;
+    job->lk = lk;
+    enqueue(pool, lk);
     pool->stats.queued++;
+    pthread_mutex_unlock(&pool->lock);
+    return job;
+answered:
+    lookup_release(lk); /* not needed */
     pthread_mutex_unlock(&pool->lock);
     return job;
 }
@@ -341,44 +713,82 @@ dance_res_job *dance_async_start(dance_async *pool, const char *name,
 dance_res_result *dance_res_job_join(dance_res_job *job)
 {
     dance_async *pool = job->pool;
-    uint64_t until =
-        dance_net_now_ms() + dance_res_deadline_ms(pool->res) + JOIN_MARGIN_MS;
-    struct timespec ts = {.tv_sec = (time_t)(until / 1000),
-                          .tv_nsec = (long)(until % 1000) * 1000000L};
+    lookup *lk = job->lk;
+    struct timespec ts = {.tv_sec = (time_t)(job->deadline_ms / 1000),
+                          .tv_nsec =
+                              (long)(job->deadline_ms % 1000) * 1000000L};
     dance_res_result *r = NULL;
-    int done;
+    int forked = 0, done;
+    char why[WHY_LEN];
 
-    if (job->immediate)
-        goto ready; /* a cache hit: no lock */
+    if (lk == NULL) {
+        r = job->result; /* immutable */
+        if (r != NULL)
+            dance_res_result_up_ref(r);
+        return r;
+    }
     pthread_mutex_lock(&pool->lock);
-    if (!job->done && pool->threads == 0)
-        ensure_worker(pool); /* e.g. first use in a forked child */
-    while (!job->done)
+    if (lk->state != LK_DONE && pool->threads == 0)
+        ensure_worker(pool);
+    while (lk->state != LK_DONE)
         if (pthread_cond_timedwait(&pool->done_cv, &pool->lock, &ts) ==
             ETIMEDOUT)
             break;
-    done = job->done;
+    done = lk->state == LK_DONE;
+    if (done) {
+        r = lk->result; /* immutable once done */
+        if (r != NULL)
+            dance_res_result_up_ref(r);
+        forked = lk->forked;
+    }
     pthread_mutex_unlock(&pool->lock);
-    if (!done)
-        return dance_res_result_new(job->name, job->type,
-                                    DANCE_RES_INDETERMINATE, NULL, 0, job->now,
-                                    "lookup did not finish in time");
-ready:
-    r = job->result; /* immutable once done */
     if (r != NULL)
-        dance_res_result_up_ref(r);
-    return r;
+        return r;
+    if (forked)
+        snprintf(why, sizeof(why),
+                 "lookup was in flight in the parent process at fork()");
+    else if (done)
+        return NULL; /* out of memory */
+    else
+        snprintf(why, sizeof(why),
+                 "no answer within the lookup deadline (%u ms)",
+                 dance_res_deadline_ms(pool->res));
+    return dance_res_result_new(lk->name, lk->type, DANCE_RES_INDETERMINATE,
+                                NULL, 0, lk->now, why);
 }
 
 /* dance_res_job_free - see header. */
 void dance_res_job_free(dance_res_job *job)
 {
     dance_async *pool;
+    lookup *lk;
 
     if (job == NULL)
         return;
     pool = job->pool;
+    lk = job->lk;
+    if (lk == NULL) {
+        dance_res_result_free(job->result);
+        free(job);
+        return;
+    }
     pthread_mutex_lock(&pool->lock);
-    job_release(job);
+    if (--lk->askers == 0 && lk->state != LK_DONE) {
+        /* Nobody waits for it any more: a queued lookup is dropped; a
+         * running one is not retried (and revived if asked for again). */
+        atomic_store(&lk->cancelled, 1);
+        pool->stats.cancelled++;
+        if (lk->state == LK_QUEUED &&
+            unlink_from(&pool->head, &pool->tail, lk)) {
+            unshare(pool, lk);
+            pool->queued--;
+            lk->state = LK_DONE;
+            /* The queue's reference; the job's, released below, keeps
+             * lk alive, so this one never frees it. */
+            lk->refs--;
+        }
+    }
+    lookup_release(lk); /* the job's */
     pthread_mutex_unlock(&pool->lock);
+    free(job);
 }

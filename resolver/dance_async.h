@@ -9,6 +9,26 @@
  * worker threads, created when first needed and again
  * after fork() in the child (an nginx master loads the provider, its
  * workers use it).
+ *
+ * No client can make the pool wait or grow (a flood of unknown names):
+ *  - join waits at most the resolver's deadline (dance_res_deadline_ms,
+ *    the openssl.cnf timeout_ms) counted from dance_async_start: never
+ *    longer, whatever is queued ahead;
+ *  - the queue is bounded (DANCE_ASYNC_MAX_QUEUED, and
+ *    DANCE_ASYNC_MAX_QUEUED_PER_SITE under one site); a start that finds
+ *    no room is answered at once: indeterminate, with the reason;
+ *  - a site (the last DANCE_ASYNC_SITE_LABELS labels of the name) may
+ *    occupy at most half the workers (at least one) at a time, so one busy
+ *    site cannot starve lookups for others;
+ *  - a lookup all of whose jobs were freed is cancelled: it leaves the
+ *    queue, or if running its queries are not retried;
+ *  - a zone whose servers timed out or answered SERVFAIL/REFUSED/NOTIMP is
+ *    remembered for DANCE_ASYNC_FAILING_MS (at most
+ *    DANCE_ASYNC_FAILING_ZONES zones); names under it are answered
+ *    indeterminate at once, with the reason, meanwhile. The zone of a name
+ *    is the name without its leading underscore labels and its host label
+ *    (so _mqtt-client.dev1.example.com and dev1._device.example.com are
+ *    charged to example.com), keeping at least two labels.
  */
 #ifndef DANCE_ASYNC_H
 #define DANCE_ASYNC_H
@@ -17,6 +37,21 @@
 #include <time.h>
 
 #include "dance_res.h"
+
+/* Lookups waiting for a worker, in all. Each costs a few hundred bytes;
+ * the bound holds a restart's burst of real clients, while a flood finds
+ * the queue (or its site's share) full and is answered at once. A queued
+ * lookup whose askers' deadline has passed is dropped without a query. */
+#define DANCE_ASYNC_MAX_QUEUED 1024
+/* Lookups waiting for a worker under one site: a quarter of the queue, so
+ * one site cannot fill it. */
+#define DANCE_ASYNC_MAX_QUEUED_PER_SITE 256
+/* Labels of a name that make its site (example.com of a.b.example.com). */
+#define DANCE_ASYNC_SITE_LABELS 2
+/* How long a failing zone is remembered, milliseconds. */
+#define DANCE_ASYNC_FAILING_MS 5000
+/* How many failing zones are remembered at once (oldest replaced). */
+#define DANCE_ASYNC_FAILING_ZONES 128
 
 typedef struct dance_async dance_async;
 typedef struct dance_res_job dance_res_job;
@@ -34,25 +69,35 @@ void dance_async_free(dance_async *pool);
 
 /*
  * dance_async_start - begin looking up (name, type) as of now, or share
- * the pending lookup of the same question. Returns a job (free with
- * dance_res_job_free, joined or not), or NULL when memory runs out.
+ * the pending lookup of the same question. Never blocks on DNS. Returns a
+ * job (free with dance_res_job_free, joined or not), or NULL when memory
+ * runs out. A job may come back already answered: from the cache, or
+ * indeterminate because the queue is full or the name's zone is failing
+ * (the reason says which).
  */
 dance_res_job *dance_async_start(dance_async *pool, const char *name,
                                  uint16_t type, time_t now);
 
 /*
- * dance_res_job_join - wait for the job, at most the resolver's deadline
- * plus a margin. Returns a new reference to the result (caller frees); an
- * indeterminate result if the wait timed out; NULL only when memory runs
- * out. May be called more than once.
+ * dance_res_job_join - wait for the job, until the resolver's deadline
+ * (dance_res_deadline_ms) after its dance_async_start at the latest.
+ * Returns a new reference to the result (caller frees); an indeterminate
+ * result if the deadline passed; NULL only when memory runs out. May be
+ * called more than once.
  */
 dance_res_result *dance_res_job_join(dance_res_job *job);
 
 typedef struct {
-    uint64_t immediate; /* starts answered from the cache at once */
-    uint64_t queued;    /* starts that needed a lookup (a handshake waits) */
-    uint64_t shared;    /* starts that joined a pending lookup */
-    uint64_t refreshes; /* background renewals of names in use */
+    uint64_t immediate;   /* starts answered from the cache at once */
+    uint64_t queued;      /* starts that needed a lookup (a handshake waits) */
+    uint64_t shared;      /* starts that joined a pending lookup */
+    uint64_t refreshes;   /* background renewals of names in use */
+    uint64_t refused;     /* starts answered at once: queue full */
+    uint64_t failed_fast; /* answered at once: the zone is failing */
+    uint64_t failing_zones; /* zones remembered as failing */
+    uint64_t cancelled;     /* lookups abandoned by all their askers */
+    uint64_t expired;       /* dequeued past their deadline, not run */
+    uint64_t pending;       /* lookups waiting in the queue now */
 } dance_async_stats;
 
 /* dance_async_get_stats - a snapshot of the pool's counters. */

@@ -14,11 +14,12 @@
  * Hashing is SipHash-2-4 keyed with a per-cache random key, so names chosen
  * by a peer (client identities) cannot be picked to collide in one bucket.
  *
- * Memory: one 40-byte entry (one malloc, 48 bytes of heap with glibc) per
- * result, plus the bucket array, sized once to the power of two >= the
- * bound (1-2 pointers per entry, capped at DANCE_CACHE_MAX_BUCKETS): about
- * 60 bytes per entry. 100,000 entries measured: 192 bytes per entry
- * including small negative results with their name and reason.
+ * Memory (also bounded in bytes, see dance_cache_entry_cost): one entry (one
+ * malloc, 48 bytes of heap with glibc) per result, plus the bucket array, sized
+ * once to the power of two >= the bound (1-2 pointers per entry, capped at
+ * DANCE_CACHE_MAX_BUCKETS): about 60 bytes per entry. 100,000 entries measured:
+ * 192 bytes per entry including small negative results with their name and
+ * reason.
  *
  * Locking: one mutex guards the table, the list and the counters. Names are
  * hashed and entries allocated before it is taken; results and entries that
@@ -46,13 +47,19 @@ struct dance_cache_entry {
     dance_cache_entry *lru_next; /* towards the tail (less recent) */
     dance_cache_entry *chain;    /* next entry in the same bucket */
     dance_res_result *res;       /* one reference owned by the cache */
+    size_t cost;                 /* dance_cache_entry_cost(res) */
     uint32_t hash;               /* low 32 bits of the key hash */
     uint16_t type;
 };
 
+/* Allocator overhead per block (glibc: an 8-byte header, 16-byte rounding):
+ * counted so that many small entries cannot exceed the bound unseen. */
+#define MALLOC_OVERHEAD 16
+
 struct dance_cache {
     pthread_mutex_t lock;
     size_t max_entries;
+    size_t max_bytes;
     size_t mask;                 /* number of buckets - 1 */
     dance_cache_entry **buckets; /* NULL when disabled */
     dance_cache_entry *lru_head; /* most recently used */
@@ -229,6 +236,33 @@ static void table_remove(dance_cache *cache, dance_cache_entry *e)
     e->chain = NULL;
     lru_unlink(cache, e);
     cache->stats.entries--;
+    cache->stats.bytes -= e->cost;
+}
+
+/* dance_cache_entry_cost - see header. */
+size_t dance_cache_entry_cost(const dance_res_result *res)
+{
+    return dance_res_result_size(res) + MALLOC_OVERHEAD +
+           sizeof(dance_cache_entry) + MALLOC_OVERHEAD +
+           sizeof(dance_cache_entry *);
+}
+
+/* evict_for - evict least recently used entries (chained into *victims
+ * through lru_next, for the caller to free unlocked) until one more entry
+ * of cost bytes fits both bounds. Lock held. */
+static void evict_for(dance_cache *cache, size_t cost,
+                      dance_cache_entry **victims)
+{
+    while (cache->lru_tail != NULL &&
+           (cache->stats.entries >= cache->max_entries ||
+            cache->stats.bytes + cost > cache->max_bytes)) {
+        dance_cache_entry *v = cache->lru_tail;
+
+        table_remove(cache, v);
+        cache->stats.evictions++;
+        v->lru_next = *victims;
+        *victims = v;
+    }
 }
 
 /* entry_free - drop e's result reference and e itself; NULL is fine. */
@@ -238,6 +272,17 @@ static void entry_free(dance_cache_entry *e)
         return;
     dance_res_result_free(e->res);
     free(e);
+}
+
+/* free_victims - free a chain made by evict_for. */
+static void free_victims(dance_cache_entry *v)
+{
+    while (v != NULL) {
+        dance_cache_entry *next = v->lru_next;
+
+        entry_free(v);
+        v = next;
+    }
 }
 
 /*
@@ -271,6 +316,7 @@ dance_cache *dance_cache_new(size_t max_entries)
     if (cache == NULL)
         return NULL;
     cache->max_entries = max_entries;
+    cache->max_bytes = DANCE_CACHE_DEFAULT_MAX_BYTES;
     seed_key(cache->sipkey, cache);
     if (max_entries > 0) { /* disabled caches have no table */
         while (nbuckets < max_entries && nbuckets < DANCE_CACHE_MAX_BUCKETS)
@@ -288,6 +334,21 @@ err:
     free(cache->buckets);
     free(cache);
     return NULL;
+}
+
+/* dance_cache_set_max_bytes - see header. */
+void dance_cache_set_max_bytes(dance_cache *cache, size_t max_bytes)
+{
+    dance_cache_entry *victims = NULL;
+
+    if (cache == NULL)
+        return;
+    pthread_mutex_lock(&cache->lock);
+    cache->max_bytes =
+        max_bytes > 0 ? max_bytes : DANCE_CACHE_DEFAULT_MAX_BYTES;
+    evict_for(cache, 0, &victims);
+    pthread_mutex_unlock(&cache->lock);
+    free_victims(victims);
 }
 
 /* dance_cache_free - see header. */
@@ -373,6 +434,7 @@ int dance_cache_put(dance_cache *cache, dance_res_result *res, time_t now)
     fresh = calloc(1, sizeof(*fresh));
     if (fresh == NULL)
         return 0;
+    fresh->cost = dance_cache_entry_cost(res);
     fresh->type = dance_res_result_type(res);
     fresh->hash = (uint32_t)key_hash(cache->sipkey, name, len, fresh->type);
     fresh->res = res;
@@ -382,33 +444,33 @@ int dance_cache_put(dance_cache *cache, dance_res_result *res, time_t now)
     slot = table_find(cache, fresh->hash, name, len, fresh->type);
     e = *slot;
     if (e != NULL) {
-        /* Same key: swap the result in place, keep the entry. */
+        /* Same key: the old answer goes in any case (it was replaced);
+         * the new one is inserted as a new entry, within the bounds. */
+        table_remove(cache, e);
         old_res = e->res;
-        e->res = fresh->res;
-        fresh->res = NULL;
-        if (cache->lru_head != e) {
-            lru_unlink(cache, e);
-            lru_push_head(cache, e);
-        }
-    } else {
-        if (cache->stats.entries >= cache->max_entries) {
-            victim = cache->lru_tail;
-            table_remove(cache, victim);
-            cache->stats.evictions++;
-        }
-        /* At the chain's head: slot may have pointed into the victim. */
-        slot = &cache->buckets[fresh->hash & cache->mask];
-        fresh->chain = *slot;
-        *slot = fresh;
-        lru_push_head(cache, fresh);
-        cache->stats.entries++;
-        fresh = NULL;
+        e->res = NULL;
+        victim = e;
     }
+    if (fresh->cost > cache->max_bytes / DANCE_CACHE_MAX_ENTRY_FRACTION) {
+        cache->stats.too_big++;
+        pthread_mutex_unlock(&cache->lock);
+        entry_free(fresh);
+        free_victims(victim);
+        dance_res_result_free(old_res);
+        return 0;
+    }
+    evict_for(cache, fresh->cost, &victim);
+    /* At the chain's head: slot may have pointed into a victim. */
+    slot = &cache->buckets[fresh->hash & cache->mask];
+    fresh->chain = *slot;
+    *slot = fresh;
+    lru_push_head(cache, fresh);
+    cache->stats.entries++;
+    cache->stats.bytes += fresh->cost;
     cache->stats.insertions++;
     pthread_mutex_unlock(&cache->lock);
 
-    entry_free(fresh); /* unused entry on replace; its res is NULL */
-    entry_free(victim);
+    free_victims(victim);
     dance_res_result_free(old_res);
     return 1;
 }
@@ -427,6 +489,7 @@ void dance_cache_flush(dance_cache *cache)
     if (cache->buckets != NULL)
         memset(cache->buckets, 0, (cache->mask + 1) * sizeof(*cache->buckets));
     cache->stats.entries = 0;
+    cache->stats.bytes = 0;
     pthread_mutex_unlock(&cache->lock);
 
     for (; list != NULL; list = next) {

@@ -3,10 +3,14 @@
  *
  * Keyed by (owner name, RR type); names compare case-insensitively and with
  * or without a trailing dot. Each entry lives until its result's expiry time
- * (dance_res_result_expires) and the least recently used entry is evicted
- * when the bound is reached. Time is always passed in, so tests can pin the
- * clock. A get never performs I/O and holds the lock only for the table
- * operation itself.
+ * (dance_res_result_expires) and the least recently used entries are
+ * evicted when either bound is reached: the number of entries, or the
+ * bytes they cost (each entry's result allocation, which holds its key,
+ * plus the entry's own bookkeeping: see dance_cache_entry_cost). An entry
+ * costing more than 1/DANCE_CACHE_MAX_ENTRY_FRACTION of the byte bound is
+ * not cached at all, so one answer can never flush the cache. Time is always
+ * passed in, so tests can pin the clock. A get never performs I/O and holds the
+ * lock only for the table operation itself.
  */
 #ifndef DANCE_CACHE_H
 #define DANCE_CACHE_H
@@ -19,21 +23,48 @@
 
 typedef struct dance_cache dance_cache;
 
+/* Default byte bound: 64 MiB. Typical entries cost 200-400 bytes, so the
+ * default 10,000 entries need about 4 MiB and never reach it; it bounds the
+ * worst case instead: answers of many large records under distinct names
+ * (a signed wildcard TLSA RRset of 50 kB costs ~33 kB per client name,
+ * 330 MB for 10,000 names) stay within 64 MiB. */
+#define DANCE_CACHE_DEFAULT_MAX_BYTES ((size_t)64 << 20)
+/* An entry above max_bytes / DANCE_CACHE_MAX_ENTRY_FRACTION is not cached
+ * (1 MiB at the default; no DNS answer is that large). */
+#define DANCE_CACHE_MAX_ENTRY_FRACTION 64
+
 typedef struct {
     uint64_t hits;        /* gets that returned a live entry */
     uint64_t misses;      /* gets that found nothing usable */
     uint64_t insertions;  /* puts that stored an entry */
-    uint64_t evictions;   /* entries dropped to respect max_entries */
+    uint64_t evictions;   /* entries dropped to respect the bounds */
     uint64_t expirations; /* entries dropped because they had expired */
+    uint64_t too_big;     /* puts refused: entry above the size cap */
     size_t entries;       /* entries held now */
+    size_t bytes;         /* what they cost now (dance_cache_entry_cost) */
 } dance_cache_stats;
 
 /*
- * dance_cache_new - a cache holding at most max_entries results.
+ * dance_cache_new - a cache holding at most max_entries results, costing
+ * at most DANCE_CACHE_DEFAULT_MAX_BYTES (see dance_cache_set_max_bytes).
  * max_entries == 0 gives a disabled cache: gets miss, puts store nothing.
  * Returns NULL on allocation failure. Free with dance_cache_free().
  */
 dance_cache *dance_cache_new(size_t max_entries);
+
+/*
+ * dance_cache_set_max_bytes - bound what the entries cost, in bytes (0:
+ * the default). Entries beyond it are evicted at once, least recently
+ * used first.
+ */
+void dance_cache_set_max_bytes(dance_cache *cache, size_t max_bytes);
+
+/*
+ * dance_cache_entry_cost - what caching res costs, in bytes: its
+ * allocation (fixed fields, name = the key, reason, records) plus the
+ * entry, plus allocator overhead for both, plus one bucket pointer.
+ */
+size_t dance_cache_entry_cost(const dance_res_result *res);
 
 /* dance_cache_free - drop every entry and the cache; NULL is fine. */
 void dance_cache_free(dance_cache *cache);

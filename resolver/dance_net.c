@@ -42,6 +42,28 @@ const char *dance_net_status_str(dance_net_status status)
     return "unknown";
 }
 
+/* The calling thread's scope (see dance_net.h); NULL outside one. */
+static _Thread_local dance_net_scope *cur_scope;
+
+/* dance_net_scope_enter - see header. */
+void dance_net_scope_enter(dance_net_scope *scope)
+{
+    cur_scope = scope;
+}
+
+/* dance_net_scope_leave - see header. */
+void dance_net_scope_leave(void)
+{
+    cur_scope = NULL;
+}
+
+/* scope_cancelled - has the current scope's lookup been abandoned? */
+static int scope_cancelled(void)
+{
+    return cur_scope != NULL && cur_scope->cancelled != NULL &&
+           atomic_load(cur_scope->cancelled) != 0;
+}
+
 /* dance_net_now_ms - CLOCK_MONOTONIC in milliseconds. */
 uint64_t dance_net_now_ms(void)
 {
@@ -449,6 +471,9 @@ dance_net_status dance_net_query(const dance_net_server *servers, size_t n,
     *reply = NULL;
     if (buf == NULL)
         return DANCE_NET_NOMEM;
+    if (cur_scope != NULL && cur_scope->deadline_ms != 0 &&
+        cur_scope->deadline_ms < deadline_ms)
+        deadline_ms = cur_scope->deadline_ms;
     for (round = 0; round < params->attempts; round++) {
         for (size_t i = 0; i < n; i++) {
             uint16_t id;
@@ -467,6 +492,14 @@ dance_net_status dance_net_query(const dance_net_server *servers, size_t n,
             if (now >= deadline_ms) {
                 free(query);
                 goto out;
+            }
+            if (round + i > 0 && scope_cancelled()) {
+                free(query);
+                free(buf);
+                ldns_pkt_free(fallback);
+                snprintf(why, whylen,
+                         "abandoned: nobody waits for the answer any more");
+                return DANCE_NET_TIMEOUT;
             }
             if (until > deadline_ms)
                 until = deadline_ms;
@@ -508,6 +541,8 @@ dance_net_status dance_net_query(const dance_net_server *servers, size_t n,
     }
 out:
     free(buf);
+    if (cur_scope != NULL && (fallback != NULL || worst == DANCE_NET_TIMEOUT))
+        cur_scope->failures++;
     if (fallback != NULL) {
         *reply = fallback;
         return DANCE_NET_OK;

@@ -9,6 +9,7 @@
 #ifndef DANCE_NET_H
 #define DANCE_NET_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
@@ -86,6 +87,37 @@ dance_net_status dance_net_query(const dance_net_server *servers, size_t n,
                                  uint64_t deadline_ms, ldns_pkt **reply,
                                  dance_net_counters *counters, char *why,
                                  size_t whylen);
+
+/*
+ * A scope bounds every dance_net_query made by the calling thread while it
+ * is entered, without the layers in between (dance_res.c) passing it on:
+ * the lookup pool (dance_async.c) enters one around each lookup it runs.
+ *  - deadline_ms (CLOCK_MONOTONIC ms; 0: none) caps every query's own
+ *    deadline, so time a lookup spent queued counts against it;
+ *  - cancelled (may be NULL): once it reads nonzero (nobody waits for the
+ *    answer any more), a query is not retried: after an exchange that got
+ *    no usable reply it returns DANCE_NET_TIMEOUT with "abandoned" as its
+ *    reason. A query's first packet is always sent, so an abandoned
+ *    lookup never hands other lookups sharing its queries (the resolver's
+ *    single flight: DNSKEY, DS) a failure that a working server would not
+ *    have caused;
+ *  - failures is incremented for every query that ended without a usable
+ *    reply because servers timed out or answered only SERVFAIL, REFUSED or
+ *    NOTIMP (what makes a zone "failing", see dance_async.h).
+ * The scope is borrowed: it must stay valid until dance_net_scope_leave.
+ */
+typedef struct {
+    uint64_t deadline_ms;
+    const atomic_int *cancelled;
+    unsigned failures;
+} dance_net_scope;
+
+/* dance_net_scope_enter - make scope the calling thread's current scope
+ * (replacing any other). */
+void dance_net_scope_enter(dance_net_scope *scope);
+
+/* dance_net_scope_leave - the calling thread has no scope any more. */
+void dance_net_scope_leave(void);
 
 /* dance_net_now_ms - CLOCK_MONOTONIC in milliseconds. */
 uint64_t dance_net_now_ms(void);

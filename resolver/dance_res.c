@@ -29,6 +29,12 @@
 
 #define MAX_CNAME_HOPS 8
 #define QUERY_BUDGET 64 /* DNS exchanges one lookup may cause */
+/* Cryptographic work one lookup may cause (KeyTrap, CVE-2023-50387; NSEC3,
+ * CVE-2023-50868). A valid chain needs about one verification per RRset and
+ * a few hashes per NSEC3 proof; an attacker's zone gets no more. */
+#define SIG_CHECK_BUDGET DANCE_VAL_MAX_SIG_CHECKS    /* per lookup: 128 */
+#define NSEC3_HASH_BUDGET DANCE_VAL_MAX_NSEC3_HASHES /* per lookup: 256 */
+#define BUDGET_WHY "validation budget exhausted"
 #define WHY_LEN 512
 
 typedef struct inflight inflight;
@@ -43,7 +49,7 @@ struct dance_res {
     pthread_mutex_t lock; /* guards flights */
     inflight *flights;
     atomic_uint_fast64_t lookups, udp_queries, tcp_queries, shared_waits,
-        refreshes;
+        refreshes, sig_checks, nsec3_hashes, budget_exhausted;
 };
 
 /* One query being answered; others asking the same wait for it. */
@@ -51,7 +57,8 @@ struct inflight {
     inflight *next;
     char *key;
     uint16_t type;
-    unsigned refs; /* owner + waiters; under dance_res.lock */
+    unsigned refs;     /* owner + waiters; under dance_res.lock */
+    const void *owner; /* the lookup computing it (never waits on itself) */
     int done;
     dance_res_result *result; /* one reference, released with the record */
     pthread_cond_t cv;
@@ -62,7 +69,8 @@ typedef struct {
     time_t now;
     uint64_t deadline;
     unsigned budget;
-    int fresh; /* the next hop skips the cache (a refresh) */
+    int fresh;         /* the next hop skips the cache (a refresh) */
+    dance_val_ctx *vc; /* time, skew, signature and NSEC3 work bounds */
 } lookup_ctx;
 
 static dance_res_result *hop(lookup_ctx *ctx, const ldns_rdf *qname,
@@ -85,9 +93,12 @@ void dance_res_config_init(dance_res_config *cfg)
     cfg->attempts = 2;
     cfg->deadline_ms = 5000;
     cfg->cache_max_entries = 10000;
+    cfg->cache_max_bytes = DANCE_CACHE_DEFAULT_MAX_BYTES;
     cfg->cache_max_ttl = 3600;
     cfg->bogus_ttl = 60;
     cfg->indeterminate_ttl = 0;
+    cfg->negative_ttl = 3600;
+    cfg->clock_skew = DANCE_RES_DEFAULT_CLOCK_SKEW;
 }
 
 /* dance_res_new - see header. */
@@ -106,7 +117,19 @@ dance_res *dance_res_new(const dance_res_config *cfg, char *err, size_t errlen)
         snprintf(err, errlen, "timeout, attempts and deadline must be > 0");
         goto err;
     }
-    if (cfg->nameservers != NULL)
+    if (cfg->clock_skew > DANCE_RES_MAX_CLOCK_SKEW) {
+        snprintf(err, errlen, "clock_skew must be at most %d seconds",
+                 DANCE_RES_MAX_CLOCK_SKEW);
+        goto err;
+    }
+    if (cfg->exchange != NULL) {
+        ok = cfg->exchange_servers >= 1 &&
+             cfg->exchange_servers <= DANCE_NET_MAX_SERVERS;
+        if (!ok)
+            snprintf(err, errlen, "exchange needs 1 to %d servers",
+                     DANCE_NET_MAX_SERVERS);
+        res->nservers = cfg->exchange_servers;
+    } else if (cfg->nameservers != NULL)
         ok = dance_net_parse_servers(cfg->nameservers, res->servers,
                                      &res->nservers, err, errlen);
     else
@@ -115,7 +138,7 @@ dance_res *dance_res_new(const dance_res_config *cfg, char *err, size_t errlen)
             res->servers, &res->nservers, err, errlen);
     if (!ok)
         goto err;
-    if (cfg->mode == DANCE_RES_MODE_TRUST_AD) {
+    if (cfg->mode == DANCE_RES_MODE_TRUST_AD && cfg->exchange == NULL) {
         /* The AD bit crosses the wire unauthenticated: only a resolver on
          * this host can be believed (as Postfix requires). */
         for (size_t i = 0; i < res->nservers; i++) {
@@ -147,6 +170,7 @@ dance_res *dance_res_new(const dance_res_config *cfg, char *err, size_t errlen)
         snprintf(err, errlen, "out of memory");
         goto err;
     }
+    dance_cache_set_max_bytes(res->cache, cfg->cache_max_bytes);
     return res;
 err:
     dance_res_free(res);
@@ -174,6 +198,9 @@ void dance_res_get_stats(dance_res *res, dance_res_stats *out)
     out->tcp_queries = atomic_load(&res->tcp_queries);
     out->shared_waits = atomic_load(&res->shared_waits);
     out->refreshes = atomic_load(&res->refreshes);
+    out->sig_checks = atomic_load(&res->sig_checks);
+    out->nsec3_hashes = atomic_load(&res->nsec3_hashes);
+    out->budget_exhausted = atomic_load(&res->budget_exhausted);
 }
 
 /* dance_res_deadline_ms - see header. */
@@ -194,6 +221,14 @@ void dance_res_atfork_unlock(dance_res *res)
 {
     dance_cache_atfork_unlock(res->cache);
     pthread_mutex_unlock(&res->lock);
+}
+
+/* dance_res_atfork_child - see header. */
+void dance_res_atfork_child(dance_res *res)
+{
+    res->flights = NULL; /* their owners and waiters stayed in the parent */
+    dance_cache_atfork_unlock(res->cache);
+    pthread_mutex_init(&res->lock, NULL);
 }
 
 /* ---- small helpers ------------------------------------------------------ */
@@ -233,6 +268,9 @@ static dance_res_result *make_result(lookup_ctx *ctx, const ldns_rdf *qname,
         ttl = cfg->bogus_ttl;
     if (st == DANCE_RES_INDETERMINATE)
         ttl = cfg->indeterminate_ttl;
+    if ((st == DANCE_RES_SECURE_NODATA || st == DANCE_RES_SECURE_NXDOMAIN) &&
+        ttl > cfg->negative_ttl)
+        ttl = cfg->negative_ttl;
     if (ttl > cfg->cache_max_ttl)
         ttl = cfg->cache_max_ttl;
     r = dance_res_result_new(name != NULL ? name : "?", type, st, rrset, ttl,
@@ -251,16 +289,30 @@ static dance_res_result *fail(lookup_ctx *ctx, const ldns_rdf *qname,
                        why);
 }
 
-/* query - one question, counted against the lookup's budget. */
-static ldns_pkt *query(lookup_ctx *ctx, const ldns_rdf *qname,
-                       ldns_rr_type type, int cd, char *why)
+/* usable_rcode - a reply another server could not improve on. */
+static int usable_rcode(const ldns_pkt *pkt)
 {
-    dance_net_params p = {.timeout_ms = ctx->res->cfg.timeout_ms,
-                          .attempts = ctx->res->cfg.attempts,
+    ldns_pkt_rcode rc = ldns_pkt_get_rcode(pkt);
+
+    return rc != LDNS_RCODE_SERVFAIL && rc != LDNS_RCODE_REFUSED &&
+           rc != LDNS_RCODE_NOTIMPL;
+}
+
+/* ask - one question to servers [first, first + n), counted against the
+ * lookup's budget: over the network, or through the configured exchange
+ * (then in order, moving on past SERVFAIL, REFUSED and NOTIMP as
+ * dance_net_query does). */
+static ldns_pkt *ask(lookup_ctx *ctx, size_t first, size_t n,
+                     const ldns_rdf *qname, ldns_rr_type type, int cd,
+                     char *why)
+{
+    const dance_res_config *cfg = &ctx->res->cfg;
+    dance_net_params p = {.timeout_ms = cfg->timeout_ms,
+                          .attempts = cfg->attempts,
                           .dnssec_ok = 1,
                           .checking_disabled = cd};
     dance_net_counters c = {0, 0};
-    ldns_pkt *pkt = NULL;
+    ldns_pkt *pkt = NULL, *last = NULL;
     dance_net_status st;
 
     if (ctx->budget == 0) {
@@ -268,11 +320,90 @@ static ldns_pkt *query(lookup_ctx *ctx, const ldns_rdf *qname,
         return NULL;
     }
     ctx->budget--;
-    st = dance_net_query(ctx->res->servers, ctx->res->nservers, qname, type, &p,
-                         ctx->deadline, &pkt, &c, why, WHY_LEN);
-    atomic_fetch_add(&ctx->res->udp_queries, c.udp_queries);
-    atomic_fetch_add(&ctx->res->tcp_queries, c.tcp_queries);
-    return st == DANCE_NET_OK ? pkt : NULL;
+    if (cfg->exchange == NULL) {
+        st = dance_net_query(ctx->res->servers + first, n, qname, type, &p,
+                             ctx->deadline, &pkt, &c, why, WHY_LEN);
+        atomic_fetch_add(&ctx->res->udp_queries, c.udp_queries);
+        atomic_fetch_add(&ctx->res->tcp_queries, c.tcp_queries);
+        return st == DANCE_NET_OK ? pkt : NULL;
+    }
+    for (size_t i = first; i < first + n; i++) {
+        pkt = NULL;
+        atomic_fetch_add(&ctx->res->udp_queries, 1);
+        if (!cfg->exchange(cfg->exchange_arg, i, qname, type, &pkt) ||
+            pkt == NULL)
+            continue;
+        ldns_pkt_free(last);
+        last = pkt;
+        if (usable_rcode(pkt))
+            break;
+    }
+    if (last == NULL)
+        fmt(why, "no server answered");
+    return last;
+}
+
+/* child_apex_reply - a DS reply from the child's side of the cut: no DS
+ * in the answer and the child's own SOA in the authority section. */
+static int child_apex_reply(const ldns_pkt *pkt, const ldns_rdf *qname)
+{
+    const ldns_rr_list *an = ldns_pkt_answer(pkt),
+                       *ns = ldns_pkt_authority(pkt);
+    int soa = 0;
+
+    for (size_t i = 0; i < ldns_rr_list_rr_count(an); i++)
+        if (ldns_rr_get_type(ldns_rr_list_rr(an, i)) == LDNS_RR_TYPE_DS)
+            return 0;
+    for (size_t i = 0; i < ldns_rr_list_rr_count(ns); i++) {
+        const ldns_rr *rr = ldns_rr_list_rr(ns, i);
+
+        if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_SOA &&
+            ldns_dname_compare(ldns_rr_owner(rr), qname) == 0)
+            soa = 1;
+    }
+    return soa;
+}
+
+/* query - one question. DS is data of the parent zone: a server that holds
+ * only the child answers it from the child's apex, which proves nothing
+ * (RFC 4035 3.1.4.1), so DS is asked of each server in turn until one
+ * answers from the parent side. */
+static ldns_pkt *query(lookup_ctx *ctx, const ldns_rdf *qname,
+                       ldns_rr_type type, int cd, char *why)
+{
+    size_t n = ctx->res->nservers;
+    ldns_pkt *fallback = NULL;
+
+    if (type != LDNS_RR_TYPE_DS || n == 1 ||
+        ctx->res->cfg.mode == DANCE_RES_MODE_TRUST_AD)
+        return ask(ctx, 0, n, qname, type, cd, why);
+    for (size_t i = 0; i < n; i++) {
+        ldns_pkt *pkt = ask(ctx, i, 1, qname, type, cd, why);
+
+        if (pkt == NULL)
+            continue;
+        if (usable_rcode(pkt) && !child_apex_reply(pkt, qname)) {
+            ldns_pkt_free(fallback);
+            return pkt;
+        }
+        if (fallback == NULL || !usable_rcode(fallback)) {
+            ldns_pkt_free(fallback);
+            fallback = pkt;
+        } else {
+            ldns_pkt_free(pkt);
+        }
+    }
+    return fallback;
+}
+
+/* spent - the status of a failed check: indeterminate when a work bound
+ * stopped it (the reason becomes BUDGET_WHY), bogus otherwise. */
+static dance_res_status spent(lookup_ctx *ctx, char *why)
+{
+    if (!dance_val_ctx_exhausted(ctx->vc))
+        return DANCE_RES_BOGUS;
+    fmt(why, "%s", BUDGET_WHY);
+    return DANCE_RES_INDETERMINATE;
 }
 
 /* section_select - clone of the records in a section with owner name (or
@@ -334,11 +465,13 @@ static char *rcode_str(const ldns_pkt *pkt)
 
 /* ---- validate mode ------------------------------------------------------ */
 
-/* pick_signer - the signer of the first RRSIG in sigs covering type whose
- * signer may sign for qname: at or above it, strictly above for DS (which
- * the parent signs). Borrowed from sigs, or NULL. */
+/* pick_signer - the signer of the first RRSIG in sigs covering type (any
+ * type if 0) whose signer may sign for (qname, qtype): at or above qname,
+ * strictly above for DS (which the parent signs: a child's apex NSEC must
+ * never deny its own DS). Borrowed from sigs, or NULL. */
 static const ldns_rdf *pick_signer(const ldns_rr_list *sigs,
-                                   const ldns_rdf *qname, ldns_rr_type type)
+                                   const ldns_rdf *qname, ldns_rr_type qtype,
+                                   ldns_rr_type type)
 {
     for (size_t i = 0; i < ldns_rr_list_rr_count(sigs); i++) {
         const ldns_rr *sig = ldns_rr_list_rr(sigs, i);
@@ -350,7 +483,8 @@ static const ldns_rdf *pick_signer(const ldns_rr_list *sigs,
             continue;
         signer = ldns_rr_rrsig_signame(sig);
         if (ldns_dname_is_subdomain(qname, signer) ||
-            (type != LDNS_RR_TYPE_DS && ldns_dname_compare(qname, signer) == 0))
+            (qtype != LDNS_RR_TYPE_DS &&
+             ldns_dname_compare(qname, signer) == 0))
             return signer;
     }
     return NULL;
@@ -474,7 +608,7 @@ static dance_res_result *zone_keys(lookup_ctx *ctx, const ldns_rdf *zone)
                  why);
         goto done;
     }
-    switch (dance_val_keyset(dnskeys, sigs, zone, trust, ctx->now, &keys, &ttl,
+    switch (dance_val_keyset(dnskeys, sigs, zone, trust, ctx->vc, &keys, &ttl,
                              why, sizeof(why))) {
     case DANCE_VAL_KEYS_SECURE:
         if (ds != NULL && dance_res_result_ttl(ds) < ttl)
@@ -488,7 +622,7 @@ static dance_res_result *zone_keys(lookup_ctx *ctx, const ldns_rdf *zone)
                         NULL, min_ttl(dnskeys, UINT32_MAX), why);
         break;
     case DANCE_VAL_KEYS_BOGUS:
-        r = fail(ctx, zone, LDNS_RR_TYPE_DNSKEY, DANCE_RES_BOGUS, why);
+        r = fail(ctx, zone, LDNS_RR_TYPE_DNSKEY, spent(ctx, why), why);
         break;
     }
 done:
@@ -528,7 +662,7 @@ static ldns_rr_list *verified_denials(lookup_ctx *ctx, const ldns_pkt *pkt,
             ldns_rr_list_deep_free(set);
             continue;
         }
-        if (dance_val_rrset(set, sigs, zone, keys, ctx->now, &set_ttl, &labels,
+        if (dance_val_rrset(set, sigs, zone, keys, ctx->vc, &set_ttl, &labels,
                             why, sizeof(why))) {
             ldns_rr_list_push_rr(out, ldns_rr_list_pop_rr(set));
             if (set_ttl < *ttl)
@@ -600,9 +734,9 @@ static dance_res_result *signed_positive(lookup_ctx *ctx, const ldns_pkt *pkt,
     } else if (keyset == NULL) {
         r = fail(ctx, qname, type, kst, why);
     } else if (sigs == NULL ||
-               !dance_val_rrset(set, sigs, signer, keyset, ctx->now, &ttl,
+               !dance_val_rrset(set, sigs, signer, keyset, ctx->vc, &ttl,
                                 &labels, why, sizeof(why))) {
-        r = fail(ctx, qname, type, DANCE_RES_BOGUS, why);
+        r = fail(ctx, qname, type, spent(ctx, why), why);
     } else {
         if (is_wildcard_name(qname))
             qlabels--;
@@ -611,14 +745,22 @@ static dance_res_result *signed_positive(lookup_ctx *ctx, const ldns_pkt *pkt,
             ldns_rr_list *nsecs =
                 verified_denials(ctx, pkt, signer, keyset, &nttl);
 
-            if (nsecs == NULL ||
-                !dance_val_wildcard(qname, labels, nsecs, signer, why,
-                                    sizeof(why))) {
-                ldns_rr_list_deep_free(nsecs);
-                r = fail(ctx, qname, type, DANCE_RES_BOGUS, why);
+            dance_denial d =
+                nsecs == NULL ? DANCE_DENIAL_FAIL
+                              : dance_val_wildcard(qname, labels, nsecs, signer,
+                                                   ctx->vc, why, sizeof(why));
+
+            ldns_rr_list_deep_free(nsecs);
+            if (d == DANCE_DENIAL_INSECURE) {
+                r = make_result(ctx, qname, type, DANCE_RES_INSECURE, set, nttl,
+                                why);
+                set = NULL;
                 goto done;
             }
-            ldns_rr_list_deep_free(nsecs);
+            if (d != DANCE_DENIAL_NXDOMAIN) {
+                r = fail(ctx, qname, type, spent(ctx, why), why);
+                goto done;
+            }
             ttl = nttl;
         }
         fmt(why, "signed by %s, chain of trust validated", ss);
@@ -659,7 +801,7 @@ static dance_res_result *signed_negative(lookup_ctx *ctx, const ldns_pkt *pkt,
         r = fail(ctx, qname, type, DANCE_RES_INDETERMINATE, "out of memory");
         goto done;
     }
-    switch (dance_val_denial(qname, type, nxdomain, nsecs, signer, why,
+    switch (dance_val_denial(qname, type, nxdomain, nsecs, signer, ctx->vc, why,
                              sizeof(why))) {
     case DANCE_DENIAL_NODATA:
         fmt(why, "no such type, proven by %s", ss);
@@ -671,17 +813,27 @@ static dance_res_result *signed_negative(lookup_ctx *ctx, const ldns_pkt *pkt,
         r = make_result(ctx, qname, type, DANCE_RES_SECURE_NXDOMAIN, NULL, ttl,
                         why);
         break;
+    case DANCE_DENIAL_NO_DS:
+        /* Inside the resolver this DS hop is insecure: the chain of trust
+         * ends at this cut (zone_keys, prove_insecure). The verified
+         * denial records ride along as the mark that the parent proved
+         * it, so that a lookup of the DS itself reports what it is: a
+         * secure absence (public_result). */
+        fmt(why, "no DS: %s proves a delegation without DS", ss);
+        r = make_result(ctx, qname, type, DANCE_RES_INSECURE, nsecs, ttl, why);
+        nsecs = NULL;
+        break;
     case DANCE_DENIAL_INSECURE:
-        if (type == LDNS_RR_TYPE_DS)
-            fmt(why, "%s proves a delegation without DS", ss);
         r = make_result(ctx, qname, type, DANCE_RES_INSECURE, NULL, ttl, why);
         break;
     case DANCE_DENIAL_FAIL: {
         char detail[WHY_LEN + 16];
+        dance_res_status st = spent(ctx, why);
 
         snprintf(detail, sizeof(detail), "%s: %s",
                  nxdomain ? "NXDOMAIN" : "NODATA", why);
-        r = fail(ctx, qname, type, DANCE_RES_BOGUS, detail);
+        r = fail(ctx, qname, type, st,
+                 st == DANCE_RES_INDETERMINATE ? why : detail);
         break;
     }
     }
@@ -705,6 +857,133 @@ static dance_res_result *unsigned_reply(lookup_ctx *ctx, const ldns_rdf *qname,
         return fail(ctx, qname, type, st, why);
     }
     return make_result(ctx, qname, type, DANCE_RES_INSECURE, set, ttl, why);
+}
+
+/* find_dname - a DNAME of the answer section whose owner is a proper
+ * ancestor of qname (it redirects qname, RFC 6672 2.2), or NULL. */
+static const ldns_rr *find_dname(const ldns_rr_list *answer,
+                                 const ldns_rdf *qname)
+{
+    for (size_t i = 0; i < ldns_rr_list_rr_count(answer); i++) {
+        const ldns_rr *rr = ldns_rr_list_rr(answer, i);
+
+        if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_DNAME &&
+            ldns_rr_get_class(rr) == LDNS_RR_CLASS_IN &&
+            ldns_rr_rd_count(rr) == 1 &&
+            ldns_dname_is_subdomain(qname, ldns_rr_owner(rr)))
+            return rr;
+    }
+    return NULL;
+}
+
+/* dname_substitute - qname with its suffix owner replaced by target (RFC
+ * 6672 2.2); caller frees; NULL if the result would be too long. */
+static ldns_rdf *dname_substitute(const ldns_rdf *qname, const ldns_rdf *owner,
+                                  const ldns_rdf *target)
+{
+    size_t keep = ldns_rdf_size(qname) - ldns_rdf_size(owner);
+    size_t len = keep + ldns_rdf_size(target);
+    uint8_t buf[LDNS_MAX_DOMAINLEN + 1];
+
+    if (ldns_rdf_size(owner) > ldns_rdf_size(qname) || len > LDNS_MAX_DOMAINLEN)
+        return NULL;
+    memcpy(buf, ldns_rdf_data(qname), keep);
+    memcpy(buf + keep, ldns_rdf_data(target), ldns_rdf_size(target));
+    return ldns_rdf_new_frm_data(LDNS_RDF_TYPE_DNAME, len, buf);
+}
+
+/* dname_hop - (qname, type) answered through a DNAME at an ancestor: the
+ * DNAME RRset is validated like any answer (signed, or proven unsigned),
+ * and the CNAME is derived from it, never taken from the reply, where it
+ * is unsigned (RFC 4035 3.2.3, RFC 6672 5.3.1): a synthesized CNAME that
+ * says otherwise is bogus. The hop becomes a CNAME hop with the DNAME's
+ * status, which the lookup follows like any CNAME. */
+static dance_res_result *dname_hop(lookup_ctx *ctx, const ldns_pkt *pkt,
+                                   const ldns_rdf *qname, ldns_rr_type type,
+                                   const ldns_rr *dname)
+{
+    const ldns_rdf *owner = ldns_rr_owner(dname);
+    ldns_rr_list *dset =
+        section_select(ldns_pkt_answer(pkt), owner, LDNS_RR_TYPE_DNAME);
+    ldns_rr_list *sigs =
+        section_select(ldns_pkt_answer(pkt), owner, LDNS_RR_TYPE_RRSIG);
+    ldns_rr_list *synth =
+        section_select(ldns_pkt_answer(pkt), qname, LDNS_RR_TYPE_CNAME);
+    ldns_rr_list *out = NULL;
+    const ldns_rdf *signer;
+    dance_res_result *d = NULL, *r = NULL;
+    dance_res_status st;
+    ldns_rdf *target = NULL;
+    ldns_rr *cname = NULL;
+    char why[WHY_LEN], *os = dname_str(owner);
+
+    if (dset == NULL || sigs == NULL || synth == NULL) {
+        r = fail(ctx, qname, type, DANCE_RES_INDETERMINATE, "out of memory");
+        goto done;
+    }
+    if (ldns_rr_list_rr_count(dset) != 1) {
+        fmt(why, "more than one DNAME at %s", os);
+        r = fail(ctx, qname, type, DANCE_RES_BOGUS, why);
+        goto done;
+    }
+    target = dname_substitute(qname, owner, ldns_rr_rdf(dname, 0));
+    if (target == NULL) {
+        fmt(why, "DNAME at %s makes a name too long", os);
+        r = fail(ctx, qname, type, DANCE_RES_BOGUS, why);
+        goto done;
+    }
+    for (size_t i = 0; i < ldns_rr_list_rr_count(synth); i++) {
+        const ldns_rr *c = ldns_rr_list_rr(synth, i);
+
+        if (ldns_rr_rd_count(c) != 1 ||
+            ldns_dname_compare(ldns_rr_rdf(c, 0), target) != 0) {
+            fmt(why, "CNAME at the name does not follow from the DNAME at %s",
+                os);
+            r = fail(ctx, qname, type, DANCE_RES_BOGUS, why);
+            goto done;
+        }
+    }
+    signer = pick_signer(sigs, owner, LDNS_RR_TYPE_DNAME, LDNS_RR_TYPE_DNAME);
+    if (signer == NULL)
+        d = unsigned_reply(ctx, owner, LDNS_RR_TYPE_DNAME, dset,
+                           min_ttl(dset, UINT32_MAX));
+    else
+        d = signed_positive(ctx, pkt, owner, LDNS_RR_TYPE_DNAME, dset, signer);
+    dset = NULL;
+    st = d != NULL ? dance_res_result_status(d) : DANCE_RES_INDETERMINATE;
+    if (st != DANCE_RES_SECURE && st != DANCE_RES_INSECURE) {
+        fmt(why, "DNAME at %s: %s", os,
+            d != NULL ? dance_res_result_get0_why(d) : "out of memory");
+        r = fail(ctx, qname, type, st, why);
+        goto done;
+    }
+    cname = ldns_rr_new();
+    out = ldns_rr_list_new();
+    if (cname == NULL || out == NULL) {
+        ldns_rr_free(cname);
+        r = fail(ctx, qname, type, DANCE_RES_INDETERMINATE, "out of memory");
+        goto done;
+    }
+    ldns_rr_set_owner(cname, ldns_rdf_clone(qname));
+    ldns_rr_set_type(cname, LDNS_RR_TYPE_CNAME);
+    ldns_rr_set_class(cname, LDNS_RR_CLASS_IN);
+    ldns_rr_set_ttl(cname, dance_res_result_ttl(d));
+    ldns_rr_push_rdf(cname, target);
+    target = NULL;
+    ldns_rr_list_push_rr(out, cname);
+    fmt(why, "via DNAME at %s (%s: %s)", os, dance_res_status_str(st),
+        dance_res_result_get0_why(d));
+    r = make_result(ctx, qname, type, st, out, dance_res_result_ttl(d), why);
+    out = NULL;
+done:
+    free(os);
+    ldns_rdf_deep_free(target);
+    ldns_rr_list_deep_free(dset);
+    ldns_rr_list_deep_free(sigs);
+    ldns_rr_list_deep_free(synth);
+    ldns_rr_list_deep_free(out);
+    dance_res_result_free(d);
+    return r;
 }
 
 /* validate_hop - fetch and validate (qname, type), type != DNSKEY. */
@@ -731,6 +1010,13 @@ static dance_res_result *validate_hop(lookup_ctx *ctx, const ldns_rdf *qname,
     }
     set = section_select(ldns_pkt_answer(pkt), qname, type);
     if (set != NULL && ldns_rr_list_rr_count(set) == 0 &&
+        type != LDNS_RR_TYPE_DNAME &&
+        find_dname(ldns_pkt_answer(pkt), qname) != NULL) {
+        r = dname_hop(ctx, pkt, qname, type,
+                      find_dname(ldns_pkt_answer(pkt), qname));
+        goto done;
+    }
+    if (set != NULL && ldns_rr_list_rr_count(set) == 0 &&
         type != LDNS_RR_TYPE_CNAME) {
         ldns_rr_list_deep_free(set);
         set = section_select(ldns_pkt_answer(pkt), qname, LDNS_RR_TYPE_CNAME);
@@ -748,7 +1034,7 @@ static dance_res_result *validate_hop(lookup_ctx *ctx, const ldns_rdf *qname,
     if (ldns_rr_list_rr_count(set) > 0) {
         ldns_rr_type got = ldns_rr_get_type(ldns_rr_list_rr(set, 0));
 
-        signer = pick_signer(sigs, qname, got);
+        signer = pick_signer(sigs, qname, type, got);
         if (signer == NULL) {
             r = unsigned_reply(ctx, qname, type, set, min_ttl(set, UINT32_MAX));
             set = NULL;
@@ -760,7 +1046,7 @@ static dance_res_result *validate_hop(lookup_ctx *ctx, const ldns_rdf *qname,
     }
     ldns_rr_list_deep_free(sigs);
     sigs = section_select(ldns_pkt_authority(pkt), NULL, LDNS_RR_TYPE_RRSIG);
-    signer = sigs != NULL ? pick_signer(sigs, qname, 0) : NULL;
+    signer = sigs != NULL ? pick_signer(sigs, qname, type, 0) : NULL;
     if (signer == NULL)
         r = unsigned_reply(ctx, qname, type, NULL,
                            negative_ttl(ldns_pkt_authority(pkt), UINT32_MAX));
@@ -936,6 +1222,14 @@ static dance_res_result *hop(lookup_ctx *ctx, const ldns_rdf *qname,
     for (f = res->flights; f != NULL; f = f->next)
         if (f->type == type && strcmp(f->key, key) == 0)
             break;
+    if (f != NULL && f->owner == ctx) {
+        /* This lookup is computing (qname, type) further up its own stack:
+         * waiting would wait for itself until the deadline. */
+        pthread_mutex_unlock(&res->lock);
+        r = fail(ctx, qname, type, DANCE_RES_BOGUS,
+                 "validation depends on itself (a loop in the chain)");
+        goto out;
+    }
     if (f != NULL) {
         r = wait_flight(ctx, f, qname, type); /* unlocks */
         goto out;
@@ -957,6 +1251,7 @@ static dance_res_result *hop(lookup_ctx *ctx, const ldns_rdf *qname,
     key = NULL;
     f->type = type;
     f->refs = 1;
+    f->owner = ctx;
     f->next = res->flights;
     res->flights = f;
     pthread_mutex_unlock(&res->lock);
@@ -1039,6 +1334,59 @@ dance_res_result *dance_res_lookup_cached(dance_res *res, const char *name,
         dance_res_result_free(r); /* a chain: the full lookup composes it */
         return NULL;
     }
+    if (r != NULL && type == LDNS_RR_TYPE_DS &&
+        dance_res_result_status(r) == DANCE_RES_INSECURE) {
+        dance_res_result_free(r); /* the full lookup presents it */
+        return NULL;
+    }
+    return r;
+}
+
+/* public_result - what a DS hop means to the caller who asked for the DS
+ * itself. Internally a delegation the parent proves to have no DS is an
+ * insecure DS hop carrying the verified NSEC/NSEC3 records
+ * (signed_negative); asked directly, that is a secure absence of the DS
+ * RRset, the data of a signed parent (as reference validators answer).
+ * Takes r, returns the result to hand out (r itself, or NULL when out of
+ * memory). */
+static dance_res_result *public_result(lookup_ctx *ctx, dance_res_result *r)
+{
+    dance_res_result *out;
+    int marked = 0;
+
+    if (r == NULL || dance_res_result_type(r) != LDNS_RR_TYPE_DS ||
+        dance_res_result_status(r) != DANCE_RES_INSECURE)
+        return r;
+    for (size_t i = 0; i < dance_res_result_rr_count(r); i++) {
+        uint16_t t = dance_res_result_rr_type(r, i);
+
+        if (t == LDNS_RR_TYPE_NSEC || t == LDNS_RR_TYPE_NSEC3)
+            marked = 1;
+    }
+    if (!marked)
+        return r;
+    out = dance_res_result_new(dance_res_result_get0_name(r), LDNS_RR_TYPE_DS,
+                               DANCE_RES_SECURE_NODATA, NULL,
+                               dance_res_result_ttl(r) <
+                                       ctx->res->cfg.negative_ttl
+                                   ? dance_res_result_ttl(r)
+                                   : ctx->res->cfg.negative_ttl,
+                               ctx->now, dance_res_result_get0_why(r));
+    dance_res_result_free(r);
+    return out;
+}
+
+/* finish - end of a lookup: count its validation work, free its context,
+ * pass r through. */
+static dance_res_result *finish(lookup_ctx *ctx, dance_res_result *r)
+{
+    atomic_fetch_add(&ctx->res->sig_checks, dance_val_ctx_sig_checks(ctx->vc));
+    atomic_fetch_add(&ctx->res->nsec3_hashes,
+                     dance_val_ctx_nsec3_hashes(ctx->vc));
+    if (dance_val_ctx_exhausted(ctx->vc))
+        atomic_fetch_add(&ctx->res->budget_exhausted, 1);
+    dance_val_ctx_free(ctx->vc);
+    ctx->vc = NULL;
     return r;
 }
 
@@ -1050,7 +1398,10 @@ static dance_res_result *lookup(dance_res *res, const char *name, uint16_t type,
                       .now = now,
                       .deadline = dance_net_now_ms() + res->cfg.deadline_ms,
                       .budget = QUERY_BUDGET,
-                      .fresh = fresh};
+                      .fresh = fresh,
+                      .vc = dance_val_ctx_new(now, res->cfg.clock_skew,
+                                              SIG_CHECK_BUDGET,
+                                              NSEC3_HASH_BUDGET)};
     ldns_rdf *qname = NULL;
     dance_res_result *r = NULL, *out;
     dance_res_status worst = DANCE_RES_SECURE;
@@ -1059,8 +1410,11 @@ static dance_res_result *lookup(dance_res *res, const char *name, uint16_t type,
     int hops;
 
     atomic_fetch_add(&res->lookups, 1);
+    if (ctx.vc == NULL)
+        return NULL;
     if (ldns_str2rdf_dname(&qname, name) != LDNS_STATUS_OK) {
         fmt(why, "'%s' is not a valid domain name", name);
+        dance_val_ctx_free(ctx.vc);
         return dance_res_result_new(name, type, DANCE_RES_INDETERMINATE, NULL,
                                     0, now, why);
     }
@@ -1098,8 +1452,8 @@ static dance_res_result *lookup(dance_res *res, const char *name, uint16_t type,
         qname = target;
     }
     ldns_rdf_deep_free(qname);
-    if (hops == 0 || r == NULL)
-        return r; /* no CNAME: the hop's own (possibly cached) result */
+    if (hops == 0 || r == NULL) /* no CNAME: the hop's own result */
+        return finish(&ctx, public_result(&ctx, r));
 
     /* Compose: the final records, the weakest status, the shortest TTL. */
     if (status_rank(dance_res_result_status(r)) > status_rank(worst) ||
@@ -1122,7 +1476,7 @@ static dance_res_result *lookup(dance_res *res, const char *name, uint16_t type,
         free(full);
     }
     dance_res_result_free(r);
-    return out;
+    return finish(&ctx, out);
 }
 
 /* dance_res_lookup - see header. */

@@ -32,6 +32,18 @@ typedef enum {
 /* dance_res_mode_str - "validate" or "trust-ad". */
 const char *dance_res_mode_str(dance_res_mode mode);
 
+/*
+ * dance_res_exchange_fn - answers one question in place of the network:
+ * ask server number `server` (0 <= server < exchange_servers) about (qname,
+ * type, IN). Returns 1 with *reply set (the resolver frees it with
+ * ldns_pkt_free) or 0 when that server gives no answer (a timeout).
+ * Used by the replay tests to run the real validation on scripted replies;
+ * it must be safe to call from any thread that calls dance_res_lookup.
+ */
+typedef int (*dance_res_exchange_fn)(void *arg, size_t server,
+                                     const ldns_rdf *qname, uint16_t type,
+                                     ldns_pkt **reply);
+
 typedef struct {
     dance_res_mode mode;
     const char *trust_anchor;   /* validate mode; DS/DNSKEY file */
@@ -41,21 +53,35 @@ typedef struct {
     unsigned attempts;          /* rounds over the nameserver list */
     unsigned deadline_ms;       /* a whole lookup, chain included */
     size_t cache_max_entries;   /* 0 disables the cache */
+    size_t cache_max_bytes;     /* what cached entries may cost; 0: default */
     uint32_t cache_max_ttl;     /* cap on any cached TTL, seconds */
     uint32_t bogus_ttl;         /* how long bogus results are kept, seconds */
     uint32_t indeterminate_ttl; /* 0: failures to look up are not cached */
+    uint32_t negative_ttl;      /* cap on secure-nodata/-nxdomain, seconds */
+    uint32_t clock_skew;        /* RRSIG inception may be this far ahead of
+                                   now, seconds (expiration is exact) */
+    dance_res_exchange_fn exchange; /* NULL: the network (nameservers) */
+    void *exchange_arg;             /* passed to exchange, borrowed */
+    size_t exchange_servers;        /* servers exchange answers for, >= 1 */
 } dance_res_config;
+
+/* Default and largest accepted clock_skew (one day), seconds. */
+#define DANCE_RES_DEFAULT_CLOCK_SKEW 300
+#define DANCE_RES_MAX_CLOCK_SKEW 86400
 
 /* dance_res_config_init - defaults: validate, /usr/share/dns/root.key,
  * /etc/resolv.conf, 2000 ms per exchange, 2 attempts, 5000 ms per lookup,
- * 10000 entries, 3600 s max TTL, bogus kept 60 s, failures not cached. */
+ * 10000 entries, DANCE_CACHE_DEFAULT_MAX_BYTES (64 MiB), 3600 s max TTL,
+ * bogus kept 60 s, failures not cached, 300 s clock skew, the network,
+ * proven absence kept at most 3600 s (negative_ttl). */
 void dance_res_config_init(dance_res_config *cfg);
 
 typedef struct dance_res dance_res;
 
 /*
- * dance_res_new - a resolver for cfg (strings are copied). Returns NULL with
- * a message in err naming the setting at fault (unreadable anchor, bad
+ * dance_res_new - a resolver for cfg (strings are copied). With
+ * cfg->exchange set, nameservers and resolv_conf are not read. Returns NULL
+ * with a message in err naming the setting at fault (unreadable anchor, bad
  * nameserver, trust-ad with a non-loopback nameserver, ...).
  */
 dance_res *dance_res_new(const dance_res_config *cfg, char *err, size_t errlen);
@@ -67,8 +93,13 @@ void dance_res_free(dance_res *res);
  * dance_res_lookup - the DNSSEC status and records of (name, type) at time
  * now (validity of signatures and of cache entries is judged at now).
  * name is in presentation format, with or without the trailing dot.
- * CNAMEs are followed (up to 8 hops), each hop validated; the result has
+ * CNAMEs are followed (up to 8 hops), each hop validated; a DNAME above
+ * the name counts as a CNAME hop, derived from the validated DNAME (the
+ * synthesized CNAME is unsigned and never believed); the result has
  * the weakest status along the chain and the final name's records.
+ * Work per lookup is bounded (DNS queries, signature verifications, NSEC3
+ * hashes; see dance_res.c); past a bound the result is indeterminate with
+ * the reason "validation budget exhausted".
  * Returns a result the caller frees (dance_res_result_free); NULL only when
  * memory runs out.
  */
@@ -106,13 +137,24 @@ unsigned dance_res_deadline_ms(const dance_res *res);
 void dance_res_atfork_lock(dance_res *res);
 void dance_res_atfork_unlock(dance_res *res);
 
+/*
+ * dance_res_atfork_child - in the child after fork(), instead of _unlock:
+ * the queries in flight belong to threads the child does not have, so
+ * they are forgotten (leaked; the child asks again), and the lock is made
+ * new.
+ */
+void dance_res_atfork_child(dance_res *res);
+
 typedef struct {
     dance_cache_stats cache;
-    uint64_t lookups;      /* dance_res_lookup calls */
-    uint64_t udp_queries;  /* packets sent over UDP */
-    uint64_t tcp_queries;  /* exchanges over TCP (after truncation) */
-    uint64_t shared_waits; /* lookups that waited for another's query */
-    uint64_t refreshes;    /* dance_res_refresh calls */
+    uint64_t lookups;          /* dance_res_lookup calls */
+    uint64_t udp_queries;      /* packets sent over UDP */
+    uint64_t tcp_queries;      /* exchanges over TCP (after truncation) */
+    uint64_t shared_waits;     /* lookups that waited for another's query */
+    uint64_t refreshes;        /* dance_res_refresh calls */
+    uint64_t sig_checks;       /* RRSIG verifications (KeyTrap bound) */
+    uint64_t nsec3_hashes;     /* NSEC3 hash computations */
+    uint64_t budget_exhausted; /* lookups stopped by a work bound */
 } dance_res_stats;
 
 /* dance_res_get_stats - a snapshot of the counters. */

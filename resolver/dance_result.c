@@ -132,6 +132,13 @@ uint16_t dance_res_result_type(const dance_res_result *res)
     return res->type;
 }
 
+/* dance_res_result_size - see header. */
+size_t dance_res_result_size(const dance_res_result *res)
+{
+    return sizeof(*res) + strlen(res->name) + 1 + strlen(res->why) + 1 +
+           res->wire_len;
+}
+
 uint32_t dance_res_result_ttl(const dance_res_result *res)
 {
     return res->ttl;

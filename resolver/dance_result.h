@@ -90,6 +90,10 @@ const uint8_t *dance_res_result_get0_rdata(const dance_res_result *res,
  */
 ldns_rr_list *dance_res_result_get1_rrset(const dance_res_result *res);
 
+/* dance_res_result_size - bytes of the result's allocation (its fixed
+ * fields, name, reason and records): what holding it costs a cache. */
+size_t dance_res_result_size(const dance_res_result *res);
+
 /* The TTL granted when the result was made. */
 uint32_t dance_res_result_ttl(const dance_res_result *res);
 /* Absolute time after which the result must not be used. */

@@ -13,6 +13,8 @@ packages=(
   # issue 8 application matrix (tests/tls/matrix_*.sh)
   haproxy apache2 lighttpd lighttpd-mod-openssl stunnel4
   mosquitto mosquitto-clients
+  # issue 12 fleet enrolment: a signing primary that takes RFC 2136 updates
+  knot knot-dnsutils
 )
 
 missing=()

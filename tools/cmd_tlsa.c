@@ -1,37 +1,33 @@
 /*
- * cmd_tlsa.c - `dance tlsa`: print the TLSA record for a certificate or key.
+ * cmd_tlsa.c - `dance tlsa`: print the TLSA records of many certificates
+ * and keys, as zone-file lines or as nsupdate(1) input.
  *
  * The record data is computed with OpenSSL (EVP digests over the DER of the
  * certificate or of its SubjectPublicKeyInfo), as RFC 6698 section 2.1
- * defines it; the owner name is checked with ldns.
+ * defines it; owner names are checked with ldns (dance_tlsa.c).  Nothing is
+ * printed unless every input yields its record (all or nothing).
  */
-#include <ctype.h>
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-#include <ldns/ldns.h>
-#include <openssl/bio.h>
-#include <openssl/err.h>
-#include <openssl/evp.h>
-#include <openssl/pem.h>
-#include <openssl/x509.h>
+#include <openssl/crypto.h>
 
 #include "dance_cmd.h"
-
-/* Longest owner name in presentation format, without the trailing dot. */
-#define TLSA_MAX_OWNER 253
-/* Longest label of an owner name. */
-#define TLSA_MAX_LABEL 63
+#include "dance_tlsa.h"
 
 static const char tlsa_usage[] =
-    "usage: dance tlsa [-u USAGE] [-s SELECTOR] [-m MTYPE] -n OWNER FILE\n"
+    "usage: dance tlsa [-u USAGE] [-s SELECTOR] [-m MTYPE]\n"
+    "                  [-n OWNER | --pattern PATTERN] [--ttl SECONDS]\n"
+    "                  [--format zone|nsupdate] [--replace] [--zone ZONE]\n"
+    "                  [--ns-server IP[@PORT]] [--batch N] [--bundle]\n"
+    "                  FILE|DIR|- ...\n"
     "\n"
-    "Print the TLSA record that publishes the certificate or public key in\n"
-    "FILE (PEM) at OWNER, as one zone-file line:\n"
-    "  OWNER. IN TLSA USAGE SELECTOR MTYPE HEX\n"
+    "Print the TLSA record of every certificate or key given, one line each:\n"
+    "  OWNER. [TTL] IN TLSA USAGE SELECTOR MTYPE HEX\n"
     "\n"
     "  -u, --usage USAGE    certificate usage (default 3):\n"
     "                         0 PKIX-TA, 1 PKIX-EE, 2 DANE-TA, 3 DANE-EE\n"
@@ -41,15 +37,41 @@ static const char tlsa_usage[] =
     "  -m, --mtype MTYPE    matching type (default 1):\n"
     "                         0 Full (the data itself), 1 SHA2-256,\n"
     "                         2 SHA2-512\n"
-    "  -n, --name OWNER     the record's owner name, e.g.\n"
-    "                       _client.device1.example.com or\n"
-    "                       _443._tcp.www.example.com (required)\n"
+    "  -n, --name OWNER     owner name of every record, e.g.\n"
+    "                       _client.device1.example.com\n"
+    "      --pattern P      owner name per input: P with {san} (first\n"
+    "                       dNSName SAN), {cn} (subject CN) and {file} (file\n"
+    "                       name without directory and last extension)\n"
+    "                       replaced, e.g. '_mqtt-client.{cn}' or\n"
+    "                       '{file}._device.example.com'\n"
+    "                       Without -n and --pattern the owner is the\n"
+    "                       certificate's first dNSName SAN (keys need -n\n"
+    "                       or a {file} pattern).\n"
+    "      --ttl SECONDS    print this TTL in every line (required with\n"
+    "                       --format nsupdate)\n"
+    "      --format F       zone (default): zone-file lines;\n"
+    "                       nsupdate: nsupdate(1) input, 'update add' lines\n"
+    "                       and a 'send' after every batch\n"
+    "      --replace        nsupdate: delete each owner's TLSA RRset first\n"
+    "                       (in the same update as its new records)\n"
+    "      --zone ZONE      nsupdate: start with 'zone ZONE'\n"
+    "      --ns-server S    nsupdate: start with 'server IP [PORT]'\n"
+    "      --batch N        nsupdate: records per update message (default\n"
+    "                       100; an owner's records are never split)\n"
+    "      --bundle         every certificate and key in a file is its own\n"
+    "                       identity (e.g. 'cat *.crt | dance tlsa --bundle\n"
+    "                       -'); without it a file is ONE identity\n"
     "  -h, --help           this text\n"
     "\n"
-    "FILE holds a PEM certificate (the first one is used) or a PEM public\n"
-    "key (\"BEGIN PUBLIC KEY\"); a public key only works with selector 1.\n"
-    "The numbers may also be given by the names above (e.g. -u DANE-EE).\n"
-    "Exit status: 0 printed, 1 usage error or unreadable FILE.\n";
+    "FILE is a PEM file; '-' is stdin; a DIR stands for its regular files\n"
+    "(not starting with '.', in name order, not recursive).  A file's\n"
+    "identity is its first certificate, else its first public key, else its\n"
+    "first private key (only its public half is used; encrypted keys are\n"
+    "refused).  A key only works with selector 1.  Records are grouped by\n"
+    "owner; identical records are printed once.  The numbers may also be\n"
+    "given by the names above (e.g. -u DANE-EE).\n"
+    "Exit status: 0 printed, 1 usage error or an input that yields no\n"
+    "record (then nothing is printed).\n";
 
 /* A named choice of a TLSA field: its number and its mnemonic. */
 typedef struct {
@@ -63,11 +85,24 @@ static const tlsa_choice tlsa_selectors[] = {{0, "Cert"}, {1, "SPKI"}};
 static const tlsa_choice tlsa_mtypes[] = {
     {0, "Full"}, {1, "SHA2-256"}, {2, "SHA2-512"}};
 
-/* The input, as read from FILE: a certificate, or only a public key. */
+/* One output record: owner (no trailing dot) and "U S M HEX". */
 typedef struct {
-    X509 *cert;
-    EVP_PKEY *pkey;
-} tlsa_input;
+    char *owner;
+    char *rdata;
+    size_t group; /* index of the first record with this owner */
+} tlsa_rec;
+
+/* getopt_long codes of the long-only options. */
+enum {
+    OPT_PATTERN = 300,
+    OPT_TTL,
+    OPT_FORMAT,
+    OPT_REPLACE,
+    OPT_ZONE,
+    OPT_NS_SERVER,
+    OPT_BATCH,
+    OPT_BUNDLE
+};
 
 /*
  * parse_choice - the value of s among choices (a number or a mnemonic,
@@ -85,145 +120,108 @@ static int parse_choice(const char *s, const tlsa_choice *choices, size_t n)
     return -1;
 }
 
-/*
- * check_owner - 0 if name is a usable absolute owner name (one trailing dot
- * allowed, non-empty labels of at most 63 octets, at most 253 characters,
- * accepted by ldns); -1 otherwise, with the reason in why.
- */
-static int check_owner(const char *name, const char **why)
+/* parse_count - a decimal in [lo, hi] into *out; 0 or -1. */
+static int parse_count(const char *s, unsigned long lo, unsigned long hi,
+                       unsigned long *out)
 {
-    size_t len = strlen(name), label = 0;
-    ldns_rdf *rdf = NULL;
+    char *end = NULL;
+    unsigned long v;
 
-    if (len > 0 && name[len - 1] == '.')
-        len--;
-    if (len == 0) {
-        *why = "it is empty (the root cannot own a TLSA record)";
+    if (*s < '0' || *s > '9')
         return -1;
-    }
-    if (len > TLSA_MAX_OWNER) {
-        *why = "it is longer than 253 characters";
+    errno = 0;
+    v = strtoul(s, &end, 10);
+    if (errno != 0 || *end != '\0' || v < lo || v > hi)
         return -1;
-    }
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)name[i];
-
-        if (c == '.') {
-            if (label == 0) {
-                *why = "it has an empty label";
-                return -1;
-            }
-            label = 0;
-            continue;
-        }
-        if (!isalnum(c) && c != '-' && c != '_') {
-            *why = "only letters, digits, '-', '_' and '.' are allowed";
-            return -1;
-        }
-        if (++label > TLSA_MAX_LABEL) {
-            *why = "a label is longer than 63 characters";
-            return -1;
-        }
-    }
-    if (ldns_str2rdf_dname(&rdf, name) != LDNS_STATUS_OK) {
-        *why = "ldns does not accept it as a domain name";
-        return -1;
-    }
-    ldns_rdf_deep_free(rdf);
+    *out = v;
     return 0;
 }
 
-/*
- * read_input - read the first PEM certificate of path, or else a PEM public
- * key, into in (the caller frees both members). 0 on success; -1 with a
- * message on stderr.
- */
-static int read_input(const char *path, tlsa_input *in)
+/* hex_rdata - "U S M HEX" of data in a new string (caller frees). */
+static char *hex_rdata(int usage, int selector, int mtype,
+                       const unsigned char *data, size_t len)
 {
-    BIO *bio = NULL;
-    int rc = -1;
+    char *s = malloc(16 + 2 * len);
+    size_t o;
 
-    bio = BIO_new_file(path, "r");
-    if (bio == NULL) {
-        fprintf(stderr, "dance tlsa: cannot open %s\n", path);
-        goto err;
-    }
-    in->cert = PEM_read_bio_X509(bio, NULL, NULL, NULL);
-    if (in->cert != NULL) {
-        rc = 0;
-        goto err;
-    }
-    ERR_clear_error();
-    if (BIO_seek(bio, 0) < 0) {
-        fprintf(stderr, "dance tlsa: cannot re-read %s\n", path);
-        goto err;
-    }
-    in->pkey = PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL);
-    if (in->pkey == NULL) {
-        fprintf(stderr,
-                "dance tlsa: %s holds neither a PEM certificate nor a PEM "
-                "public key (BEGIN CERTIFICATE / BEGIN PUBLIC KEY)\n",
-                path);
-        goto err;
-    }
-    rc = 0;
-err:
-    ERR_clear_error();
-    BIO_free(bio);
-    return rc;
-}
-
-/*
- * selected_der - the DER of what selector picks from in, in a buffer the
- * caller frees with OPENSSL_free; its length in *len. NULL on error.
- */
-static unsigned char *selected_der(const tlsa_input *in, int selector, int *len)
-{
-    unsigned char *der = NULL;
-
-    if (selector == 0)
-        *len = i2d_X509(in->cert, &der);
-    else if (in->cert != NULL)
-        *len = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(in->cert), &der);
-    else
-        *len = i2d_PUBKEY(in->pkey, &der);
-    if (*len <= 0) {
-        OPENSSL_free(der);
+    if (s == NULL)
         return NULL;
-    }
-    return der;
+    o = (size_t)sprintf(s, "%d %d %d ", usage, selector, mtype);
+    for (size_t i = 0; i < len; i++)
+        o += (size_t)sprintf(s + o, "%02x", data[i]);
+    return s;
+}
+
+/* Output settings. */
+typedef struct {
+    int nsupdate, replace;
+    long ttl; /* -1: none */
+    const char *zone, *server;
+    unsigned long batch;
+} tlsa_out;
+
+/* print_server - the nsupdate 'server IP [PORT]' line for IP[@PORT]. */
+static void print_server(const char *s)
+{
+    const char *at = strchr(s, '@');
+
+    if (at != NULL)
+        printf("server %.*s %s\n", (int)(at - s), s, at + 1);
+    else
+        printf("server %s\n", s);
 }
 
 /*
- * print_record - print "owner. IN TLSA u s m hex" for data to stdout,
- * hashing it as mtype says. 0 on success, -1 on error (message printed).
+ * print_records - print recs (grouped by owner, in order of first
+ * appearance) as o says.  0, or -1 if stdout fails.
  */
-static int print_record(const char *owner, int usage, int selector, int mtype,
-                        const unsigned char *data, size_t len)
+static int print_records(const tlsa_rec *recs, size_t n, const tlsa_out *o)
 {
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int mdlen = 0;
-    const unsigned char *out = data;
-    size_t outlen = len;
-    size_t olen = strlen(owner);
+    char ttl[24] = "";
+    size_t in_batch = 0;
 
-    if (mtype != 0) {
-        const EVP_MD *type = mtype == 1 ? EVP_sha256() : EVP_sha512();
-
-        if (!EVP_Digest(data, len, md, &mdlen, type, NULL)) {
-            fprintf(stderr, "dance tlsa: digest failed\n");
-            return -1;
-        }
-        out = md;
-        outlen = mdlen;
+    if (o->ttl >= 0)
+        snprintf(ttl, sizeof(ttl), "%ld ", o->ttl);
+    if (o->nsupdate) {
+        if (o->server != NULL)
+            print_server(o->server);
+        if (o->zone != NULL)
+            printf("zone %s\n", o->zone);
     }
-    if (olen > 0 && owner[olen - 1] == '.')
-        olen--;
-    printf("%.*s. IN TLSA %d %d %d ", (int)olen, owner, usage, selector, mtype);
-    for (size_t i = 0; i < outlen; i++)
-        printf("%02x", out[i]);
-    printf("\n");
-    return fflush(stdout) == 0 ? 0 : -1;
+    for (size_t g = 0; g < n; g++) {
+        size_t count = 0;
+
+        if (recs[g].group != g)
+            continue;
+        for (size_t i = g; i < n; i++)
+            count += recs[i].group == g;
+        if (o->nsupdate && in_batch > 0 && in_batch + count > o->batch) {
+            printf("send\n");
+            in_batch = 0;
+        }
+        if (o->nsupdate && o->replace)
+            printf("update delete %s. IN TLSA\n", recs[g].owner);
+        for (size_t i = g; i < n; i++) {
+            if (recs[i].group != g)
+                continue;
+            printf("%s%s. %sIN TLSA %s\n", o->nsupdate ? "update add " : "",
+                   recs[i].owner, ttl, recs[i].rdata);
+        }
+        in_batch += count;
+    }
+    if (o->nsupdate && in_batch > 0)
+        printf("send\n");
+    return fflush(stdout) == 0 && !ferror(stdout) ? 0 : -1;
+}
+
+/* recs_free - free n records and the array. */
+static void recs_free(tlsa_rec *recs, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(recs[i].owner);
+        free(recs[i].rdata);
+    }
+    free(recs);
 }
 
 /* dance_cmd_tlsa - the `dance tlsa` subcommand. */
@@ -234,13 +232,24 @@ int dance_cmd_tlsa(int argc, char **argv)
         {"selector", required_argument, NULL, 's'},
         {"mtype", required_argument, NULL, 'm'},
         {"name", required_argument, NULL, 'n'},
+        {"pattern", required_argument, NULL, OPT_PATTERN},
+        {"ttl", required_argument, NULL, OPT_TTL},
+        {"format", required_argument, NULL, OPT_FORMAT},
+        {"replace", no_argument, NULL, OPT_REPLACE},
+        {"zone", required_argument, NULL, OPT_ZONE},
+        {"ns-server", required_argument, NULL, OPT_NS_SERVER},
+        {"batch", required_argument, NULL, OPT_BATCH},
+        {"bundle", no_argument, NULL, OPT_BUNDLE},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
-    int usage = 3, selector = 1, mtype = 1, c, len = 0;
+    int usage = 3, selector = 1, mtype = 1, c, bundle = 0;
     int rc = DANCE_EXIT_USAGE;
-    const char *owner = NULL, *why = NULL;
-    tlsa_input in = {NULL, NULL};
-    unsigned char *der = NULL;
+    const char *owner = NULL, *pattern = NULL, *why = NULL;
+    tlsa_out o = {0, 0, -1, NULL, NULL, 100};
+    dance_tlsa_idents ids = {NULL, 0, 0};
+    tlsa_rec *recs = NULL;
+    size_t nrec = 0;
+    unsigned long v;
 
     optind = 1;
     while ((c = getopt_long(argc, argv, "u:s:m:n:h", opts, NULL)) != -1) {
@@ -278,6 +287,59 @@ int dance_cmd_tlsa(int argc, char **argv)
         case 'n':
             owner = optarg;
             break;
+        case OPT_PATTERN:
+            pattern = optarg;
+            break;
+        case OPT_TTL:
+            if (parse_count(optarg, 0, 2147483647UL, &v) != 0) {
+                fprintf(stderr,
+                        "dance tlsa: --ttl wants 0..2147483647 seconds, got "
+                        "'%s'\n",
+                        optarg);
+                return DANCE_EXIT_USAGE;
+            }
+            o.ttl = (long)v;
+            break;
+        case OPT_FORMAT:
+            if (strcmp(optarg, "zone") == 0)
+                o.nsupdate = 0;
+            else if (strcmp(optarg, "nsupdate") == 0)
+                o.nsupdate = 1;
+            else {
+                fprintf(stderr,
+                        "dance tlsa: --format wants zone or nsupdate, got "
+                        "'%s'\n",
+                        optarg);
+                return DANCE_EXIT_USAGE;
+            }
+            break;
+        case OPT_REPLACE:
+            o.replace = 1;
+            break;
+        case OPT_ZONE:
+            if (dance_tlsa_check_owner(optarg, &why) != 0) {
+                fprintf(stderr, "dance tlsa: --zone '%s' is not valid: %s\n",
+                        optarg, why);
+                return DANCE_EXIT_USAGE;
+            }
+            o.zone = optarg;
+            break;
+        case OPT_NS_SERVER:
+            o.server = optarg;
+            break;
+        case OPT_BATCH:
+            if (parse_count(optarg, 1, 100000, &v) != 0) {
+                fprintf(stderr,
+                        "dance tlsa: --batch wants 1..100000 records, got "
+                        "'%s'\n",
+                        optarg);
+                return DANCE_EXIT_USAGE;
+            }
+            o.batch = v;
+            break;
+        case OPT_BUNDLE:
+            bundle = 1;
+            break;
         case 'h':
             fputs(tlsa_usage, stdout);
             return 0;
@@ -286,45 +348,96 @@ int dance_cmd_tlsa(int argc, char **argv)
             return DANCE_EXIT_USAGE;
         }
     }
-    if (owner == NULL) {
-        fprintf(stderr, "dance tlsa: -n/--name OWNER is required\n%s",
-                tlsa_usage);
+    if (owner != NULL && pattern != NULL) {
+        fprintf(stderr, "dance tlsa: give -n/--name or --pattern, not both\n");
         return DANCE_EXIT_USAGE;
     }
-    if (check_owner(owner, &why) != 0) {
+    if (owner != NULL && dance_tlsa_check_owner(owner, &why) != 0) {
         fprintf(stderr,
                 "dance tlsa: -n/--name '%s' is not a valid owner "
                 "name: %s\n",
                 owner, why);
         return DANCE_EXIT_USAGE;
     }
-    if (optind != argc - 1) {
-        fprintf(stderr, "dance tlsa: %s\n%s",
-                optind == argc ? "a FILE is required" : "only one FILE, please",
+    if (!o.nsupdate && (o.replace || o.zone || o.server)) {
+        fprintf(stderr, "dance tlsa: --replace, --zone and --ns-server go "
+                        "with --format nsupdate\n");
+        return DANCE_EXIT_USAGE;
+    }
+    if (o.nsupdate && o.ttl < 0) {
+        fprintf(stderr, "dance tlsa: --format nsupdate needs --ttl (an "
+                        "update adds records with an explicit TTL)\n");
+        return DANCE_EXIT_USAGE;
+    }
+    if (optind == argc) {
+        fprintf(stderr,
+                "dance tlsa: a FILE is required (or '-' for "
+                "stdin)\n%s",
                 tlsa_usage);
         return DANCE_EXIT_USAGE;
     }
-    if (read_input(argv[optind], &in) != 0)
-        goto err;
-    if (in.cert == NULL && selector == 0) {
-        fprintf(stderr,
-                "dance tlsa: %s holds a public key, not a certificate; "
-                "selector 0 (Cert) needs a certificate, use -s 1 (SPKI)\n",
-                argv[optind]);
+    for (int i = optind; i < argc; i++)
+        if (dance_tlsa_read(argv[i], bundle, &ids, "dance tlsa") != 0)
+            goto err;
+    recs = calloc(ids.n ? ids.n : 1, sizeof(*recs));
+    if (recs == NULL)
+        goto nomem;
+    for (size_t i = 0; i < ids.n; i++) {
+        char name[DANCE_TLSA_MAX_OWNER + 2], reason[600];
+        unsigned char *data;
+        size_t len = 0, g;
+        char *rd;
+
+        if (dance_tlsa_owner(&ids.v[i], owner, pattern, name, sizeof(name),
+                             reason, sizeof(reason)) != 0) {
+            fprintf(stderr, "dance tlsa: %s\n", reason);
+            goto err;
+        }
+        data = dance_tlsa_data(&ids.v[i], selector, mtype, &len, &why);
+        if (data == NULL) {
+            fprintf(stderr, "dance tlsa: %s holds a %s: %s\n", ids.v[i].source,
+                    ids.v[i].kind, why);
+            goto err;
+        }
+        rd = hex_rdata(usage, selector, mtype, data, len);
+        OPENSSL_free(data);
+        if (rd == NULL)
+            goto nomem;
+        for (g = 0; g < nrec; g++)
+            if (strcasecmp(recs[g].owner, name) == 0)
+                break;
+        if (g < nrec) {
+            size_t j;
+
+            g = recs[g].group;
+            for (j = g; j < nrec; j++)
+                if (recs[j].group == g && strcmp(recs[j].rdata, rd) == 0)
+                    break;
+            if (j < nrec) { /* the same record twice: print it once */
+                free(rd);
+                continue;
+            }
+        }
+        recs[nrec].owner = strdup(name);
+        recs[nrec].rdata = rd;
+        recs[nrec].group = g < nrec ? g : nrec;
+        if (recs[nrec].owner == NULL) {
+            free(rd);
+            goto nomem;
+        }
+        nrec++;
+    }
+    if (print_records(recs, nrec, &o) != 0) {
+        fprintf(stderr, "dance tlsa: cannot write the output: %s\n",
+                strerror(errno));
         goto err;
     }
-    der = selected_der(&in, selector, &len);
-    if (der == NULL) {
-        fprintf(stderr, "dance tlsa: cannot encode the %s of %s\n",
-                selector == 0 ? "certificate" : "public key", argv[optind]);
-        goto err;
-    }
-    if (print_record(owner, usage, selector, mtype, der, (size_t)len) != 0)
-        goto err;
     rc = 0;
+    goto err;
+nomem:
+    fprintf(stderr, "dance tlsa: out of memory\n");
 err:
-    OPENSSL_free(der);
-    X509_free(in.cert);
-    EVP_PKEY_free(in.pkey);
+    recs_free(recs, nrec);
+    dance_tlsa_idents_free(&ids);
     return rc;
 }

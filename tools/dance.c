@@ -18,6 +18,9 @@ static const subcommand subcommands[] = {
     {"keystore", dance_cmd_keystore, "IPSECKEY records for firmware keys"},
     {"manifest", dance_cmd_manifest, "create, sign and verify SUIT manifests"},
     {"rollover", dance_cmd_rollover, "firmware key rollover manifests"},
+    {"publish", dance_cmd_publish, "add/replace/remove TLSA via RFC 2136"},
+    {"check", dance_cmd_check, "would a server authenticate this key now?"},
+    {"rotate", dance_cmd_rotate, "change a device key without lock-out"},
 };
 
 /* usage - list the subcommands on stream. */

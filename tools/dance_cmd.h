@@ -15,5 +15,9 @@ int dance_cmd_tlsa(int argc, char **argv);
 int dance_cmd_keystore(int argc, char **argv);
 int dance_cmd_manifest(int argc, char **argv);
 int dance_cmd_rollover(int argc, char **argv);
+/* issue 12: fleet enrolment and rotation */
+int dance_cmd_publish(int argc, char **argv);
+int dance_cmd_check(int argc, char **argv);
+int dance_cmd_rotate(int argc, char **argv);
 
 #endif /* DANCE_CMD_H */

@@ -72,6 +72,14 @@ int dance_opts_handle(dance_opts *o, int c, const char *arg, const char *prog)
         o->cfg.timeout_ms = (unsigned)v;
         o->cfg.deadline_ms = o->cfg.timeout_ms * 3;
         return 1;
+    case DANCE_OPTS_CLOCK_SKEW:
+        if (dance_opts_parse_uint(arg, DANCE_RES_MAX_CLOCK_SKEW, &v) != 0) {
+            fprintf(stderr, "%s: --clock-skew wants 0..%d seconds, got '%s'\n",
+                    prog, DANCE_RES_MAX_CLOCK_SKEW, arg);
+            return -1;
+        }
+        o->cfg.clock_skew = (uint32_t)v;
+        return 1;
     case DANCE_OPTS_KEYSTORE:
         o->keystore = arg;
         return 1;

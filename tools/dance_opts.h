@@ -29,7 +29,8 @@ enum {
     DANCE_OPTS_TIME = 256,
     DANCE_OPTS_TIMEOUT,
     DANCE_OPTS_KEYSTORE,
-    DANCE_OPTS_TRUST_AD
+    DANCE_OPTS_TRUST_AD,
+    DANCE_OPTS_CLOCK_SKEW
 };
 
 /* The shared options, to put in a subcommand's struct option table. */
@@ -39,6 +40,7 @@ enum {
         {"time", required_argument, NULL, DANCE_OPTS_TIME},                    \
         {"timeout", required_argument, NULL, DANCE_OPTS_TIMEOUT},              \
         {"trust-ad", no_argument, NULL, DANCE_OPTS_TRUST_AD},                  \
+        {"clock-skew", required_argument, NULL, DANCE_OPTS_CLOCK_SKEW},        \
     {                                                                          \
         "keystore", required_argument, NULL, DANCE_OPTS_KEYSTORE               \
     }
@@ -53,7 +55,9 @@ enum {
     "                          (it must be on loopback) instead of\n"          \
     "                          validating\n"                                   \
     "      --time UNIXTIME     validate signatures as of this time\n"          \
-    "      --timeout MS        wait per query exchange (default 2000)\n"
+    "      --timeout MS        wait per query exchange (default 2000)\n"       \
+    "      --clock-skew S      accept RRSIG inception up to S seconds ahead\n" \
+    "                          of our clock, 0..86400 (default 300)\n"
 
 /* The usage text of --keystore (firmware-key subcommands only). */
 #define DANCE_OPTS_KEYSTORE_USAGE                                              \

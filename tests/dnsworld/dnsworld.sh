@@ -1,8 +1,11 @@
 #!/bin/bash
 # dnsworld.sh - a small DNSSEC world on loopback for the integration tests.
 #
-#   dnsworld.sh start DIR FAULTPROXY_BINARY [EXTRA_RR_FILE]
+#   [DW_SCENARIOS=1] dnsworld.sh start DIR FAULTPROXY_BINARY [EXTRA_RR_FILE]
 #   dnsworld.sh stop DIR
+#
+# DW_SCENARIOS=1 adds the differential test's zones (scenarios.sh, which
+# documents them) and a second nsd; without it the world is unchanged.
 #
 # EXTRA_RR_FILE holds more records, one per line with absolute owner names;
 # each goes into the zone below whose apex it is closest (before signing).
@@ -37,8 +40,22 @@ readonly GOOD_VALIDITY=$((30 * 24 * 3600))
 # The expired zone's signatures: valid only in January 2020.
 readonly EXPIRED_INCEPTION=20200101000000
 readonly EXPIRED_EXPIRATION=20200201000000
-# The zones of this world (nsd serves them all).
-readonly ZONES="test example.test insecure.test bogus.test expired.test nsec3.test"
+# The zones of this world (nsd serves them all); scenario mode adds more.
+readonly BASE_ZONES="test example.test insecure.test bogus.test expired.test nsec3.test"
+ZONES=$BASE_ZONES
+SCENARIOS=${DW_SCENARIOS:-0}
+case "$SCENARIOS" in
+0) ;;
+1)
+    # shellcheck source=tests/dnsworld/scenarios.sh
+    . "$(dirname "${BASH_SOURCE[0]}")/scenarios.sh"
+    ZONES="$BASE_ZONES $SCEN_ZONES"
+    ;;
+*)
+    echo "dnsworld: DW_SCENARIOS must be 0 or 1" >&2
+    exit 1
+    ;;
+esac
 
 # msg - print a progress line to stderr.
 msg() {
@@ -121,7 +138,7 @@ stop_one() {
 stop_world() {
     local dir=$1 n
     [ -d "$dir/run" ] || return 0
-    for n in proxy-unbound unbound proxy-nsd nsd; do
+    for n in proxy-unbound unbound proxy-nsd nsd2 nsd; do
         stop_one "$dir/run/$n.pid" || true
     done
     return 0
@@ -143,11 +160,11 @@ recorded_pid() {
     echo "$pid"
 }
 
-# wait_ready NAME PROG PORT LOG - poll PORT until a test. SOA query gets
-# NOERROR. Returns 1 (LOG's tail shown) if the process dies, e.g. because
-# another process took its port; fails after ~10 s.
+# wait_ready NAME PROG PORT LOG [ZONE] - poll PORT until a ZONE (default
+# test.) SOA query gets NOERROR. Returns 1 (LOG's tail shown) if the process
+# dies, e.g. because another process took its port; fails after ~10 s.
 wait_ready() {
-    local name=$1 prog=$2 port=$3 log=$4 pid i out
+    local name=$1 prog=$2 port=$3 log=$4 zone=${5:-test.} pid i out
     pid=$(recorded_pid "$name")
     for ((i = 0; i < WAIT_STEPS; i++)); do
         if ! proc_running "$pid"; then
@@ -155,7 +172,7 @@ wait_ready() {
             msg "$name exited during start-up (log: $log)"
             return 1
         fi
-        out=$(timeout 2 drill -p "$port" @127.0.0.1 test. SOA 2>&1) || true
+        out=$(timeout 2 drill -p "$port" @127.0.0.1 "$zone" SOA 2>&1) || true
         if grep -q 'rcode: NOERROR' <<<"$out"; then
             proc_alive "$pid" "$prog" ||
                 fail "process $pid recorded for $name is not $prog"
@@ -290,6 +307,7 @@ make_zones() {
     local k_nsec3 k_ipsec ipsec_b64 signed_inc signed_exp
 
     mkdir -p "$DIR/keys" "$z"
+    if [ "$SCENARIOS" = 1 ]; then scen_keys; fi
     k_test=$(keygen RSASHA256 test. 2048)
     k_example=$(keygen ECDSAP256SHA256 example.test.)
     k_bogus=$(keygen ECDSAP256SHA256 bogus.test.)
@@ -311,6 +329,7 @@ make_zones() {
         ds_of "$k_bogus_other" # the wrong key on purpose
         ds_of "$k_expired"
         ds_of "$k_nsec3"
+        if [ "$SCENARIOS" = 1 ]; then scen_parent_records; fi
         extra_for test
     } >"$z/test.zone"
 
@@ -411,6 +430,8 @@ make_zones() {
     mv "$z/example.test.signed.tmp" "$z/example.test.signed"
     refute_zone "$z/example.test.signed"
 
+    if [ "$SCENARIOS" = 1 ]; then scen_zones; fi
+
     # Trust anchors for test.: DS and DNSKEY, one RR per line, in the
     # style of /usr/share/dns/root.key.
     ds_of "$k_test" >"$DIR/test.anchor"
@@ -422,9 +443,10 @@ make_zones() {
 # ---------------------------------------------------------------------------
 # servers
 
-# write_nsd_conf PORT - nsd serving every zone on 127.0.0.1@PORT.
+# write_nsd_conf PORT [NAME ZONES] - nsd (config in DIR/NAME, default nsd)
+# serving ZONES (default: every zone of $ZONES) on 127.0.0.1@PORT.
 write_nsd_conf() {
-    local d="$DIR/nsd" f
+    local d="$DIR/${2:-nsd}" zones=${3:-$ZONES} f
     mkdir -p "$d"
     {
         cat <<EOF
@@ -451,9 +473,11 @@ server:
 remote-control:
 	control-enable: no
 EOF
-        for f in $ZONES; do
+        for f in $zones; do
             local file="$DIR/zones/$f.signed"
-            [ "$f" = insecure.test ] && file="$DIR/zones/$f.zone"
+            # The unsigned zones (insecure.test., scenario mode's
+            # unsigned.optout.test.) are served as written.
+            [ -e "$file" ] || file="$DIR/zones/$f.zone"
             printf 'zone:\n\tname: "%s."\n\tzonefile: "%s"\n' "$f" "$file"
         done
     } >"$d/nsd.conf"
@@ -505,6 +529,7 @@ $(for c in example insecure bogus expired nsec3; do
         printf 'stub-zone:\n\tname: "%s.test."\n' "$c"
         printf '\tstub-addr: 127.0.0.1@%s\n\tstub-prime: no\n' "$2"
     done)
+$(if [ "$SCENARIOS" = 1 ]; then scen_unbound_conf "$2" "$3" "$NSD2_PORT"; fi)
 # Answers for strip.example.test. come through the fault proxy, which
 # removes their signatures: unbound must find them bogus.  That makes the
 # stripping attack visible in trust-ad mode too (a client relying on the AD
@@ -536,6 +561,11 @@ write_env() {
         echo "# expired.test. was signed for January 2020 only."
         printf 'DW_SIG_INCEPTION=%s\n' "$SIG_INCEPTION"
         printf 'DW_SIG_EXPIRATION=%s\n' "$SIG_EXPIRATION"
+        printf 'DW_SCENARIOS=%s\n' "$SCENARIOS"
+        if [ "$SCENARIOS" = 1 ]; then
+            echo "# Scenario mode: a second nsd serving split.test. only."
+            printf 'DW_NSD2=127.0.0.1@%s\n' "$NSD2_PORT"
+        fi
     } >"$DIR/env.tmp"
     mv "$DIR/env.tmp" "$DIR/env"
 }
@@ -552,11 +582,22 @@ start_servers() {
     PROXY_NSD_PORT=$(pick_port)
     PORTS="$PORTS $PROXY_NSD_PORT"
     PROXY_UNBOUND_PORT=$(pick_port)
+    PORTS="$PORTS $PROXY_UNBOUND_PORT"
+    NSD2_PORT=
+    if [ "$SCENARIOS" = 1 ]; then
+        NSD2_PORT=$(pick_port)
+        write_nsd_conf "$NSD2_PORT" nsd2 "$SCEN_SPLIT_ZONE"
+    fi
     write_nsd_conf "$NSD_PORT"
     write_unbound_conf "$UNBOUND_PORT" "$NSD_PORT" "$PROXY_NSD_PORT"
 
     launch nsd nsd "$DIR/nsd/nsd.stderr" nsd -d -c "$DIR/nsd/nsd.conf"
     wait_ready nsd nsd "$NSD_PORT" "$DIR/nsd/nsd.log" || return 1
+    if [ "$SCENARIOS" = 1 ]; then
+        launch nsd2 nsd "$DIR/nsd2/nsd.stderr" nsd -d -c "$DIR/nsd2/nsd.conf"
+        wait_ready nsd2 nsd "$NSD2_PORT" "$DIR/nsd2/nsd.log" \
+            "$SCEN_SPLIT_ZONE." || return 1
+    fi
 
     launch proxy-nsd faultproxy "$DIR/proxy-nsd.stderr" "$FAULTPROXY" \
         -l 127.0.0.1 -p "$PROXY_NSD_PORT" -u "127.0.0.1@$NSD_PORT" \

@@ -10,6 +10,11 @@
  *   garbage   answer with the query's ID followed by random bytes
  *   tc        over UDP answer with TC set and no records; over TCP relay
  *   strip     relay, then remove every RRSIG from the answer
+ *   retarget  relay, then drop the leftmost label of every answer-section
+ *             CNAME target that starts with "retarget" (a forged
+ *             DNAME-synthesised CNAME: retarget.X -> retarget.Y becomes
+ *             retarget.X -> Y; the CNAME is unsigned, so nothing else
+ *             betrays it)
  *   other     relay verbatim
  *
  * These are the answers a real server cannot be made to give on demand, so
@@ -62,7 +67,8 @@ typedef enum {
     ACT_SILENT,
     ACT_GARBAGE,
     ACT_TC,
-    ACT_STRIP
+    ACT_STRIP,
+    ACT_RETARGET
 } fp_action;
 
 typedef enum { TR_UDP = 0, TR_TCP } fp_transport;
@@ -119,6 +125,8 @@ static const char *action_str(fp_action act)
         return "tc";
     case ACT_STRIP:
         return "strip";
+    case ACT_RETARGET:
+        return "retarget";
     }
     return "?";
 }
@@ -144,7 +152,8 @@ static void usage(FILE *out)
           "       faultproxy --free-port [-l ADDR]\n"
           "Relays DNS over UDP and TCP from ADDR:PORT (default 127.0.0.1) to\n"
           "the upstream, acting on the query name's leftmost label:\n"
-          "servfail, silent, garbage, tc (UDP only), strip (RRSIGs removed).\n"
+          "servfail, silent, garbage, tc (UDP only), strip (RRSIGs removed),\n"
+          "retarget (CNAME targets lose a leading 'retarget' label).\n"
           "--free-port prints a port free for both UDP and TCP and exits.\n",
           out);
 }
@@ -410,11 +419,9 @@ static fp_action classify(const ldns_rr *q, fp_transport tr)
     static const struct {
         const char *label;
         fp_action act;
-    } table[] = {{"servfail", ACT_SERVFAIL},
-                 {"silent", ACT_SILENT},
-                 {"garbage", ACT_GARBAGE},
-                 {"tc", ACT_TC},
-                 {"strip", ACT_STRIP}};
+    } table[] = {{"servfail", ACT_SERVFAIL}, {"silent", ACT_SILENT},
+                 {"garbage", ACT_GARBAGE},   {"tc", ACT_TC},
+                 {"strip", ACT_STRIP},       {"retarget", ACT_RETARGET}};
     const ldns_rdf *owner = ldns_rr_owner(q);
     const uint8_t *wire;
     size_t i, llen;
@@ -570,6 +577,44 @@ done:
     return ok;
 }
 
+/* retarget_cnames - re-encode a reply whose answer-section CNAME targets
+ * lose a leftmost "retarget" label (caller frees *out). */
+static int retarget_cnames(const uint8_t *msg, size_t len, uint8_t **out,
+                           size_t *outlen)
+{
+    static const char label[] = "retarget";
+    ldns_pkt *p = NULL;
+    ldns_rr_list *an;
+    int ok = 0;
+
+    if (ldns_wire2pkt(&p, msg, len) != LDNS_STATUS_OK)
+        return 0;
+    an = ldns_pkt_answer(p);
+    for (size_t i = 0; i < ldns_rr_list_rr_count(an); i++) {
+        ldns_rr *rr = ldns_rr_list_rr(an, i);
+        ldns_rdf *target, *chopped;
+        const uint8_t *wire;
+
+        if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_CNAME ||
+            ldns_rr_rd_count(rr) != 1)
+            continue;
+        target = ldns_rr_rdf(rr, 0);
+        wire = ldns_rdf_data(target);
+        if (ldns_rdf_size(target) < sizeof(label) + 1 ||
+            wire[0] != sizeof(label) - 1 ||
+            strncasecmp((const char *)wire + 1, label, sizeof(label) - 1) != 0)
+            continue;
+        chopped = ldns_dname_left_chop(target);
+        if (chopped == NULL)
+            goto done;
+        ldns_rdf_deep_free(ldns_rr_set_rdf(rr, chopped, 0));
+    }
+    ok = ldns_pkt2wire(out, p, outlen) == LDNS_STATUS_OK;
+done:
+    ldns_pkt_free(p);
+    return ok;
+}
+
 /* reply_matches - 1 if `reply` looks like the answer to `query`. */
 static int reply_matches(const uint8_t *query, const uint8_t *reply,
                          size_t rlen)
@@ -688,6 +733,7 @@ static int handle_query(fp_ctx *ctx, fp_transport tr, const uint8_t *msg,
         ok = make_garbage(msg, out, outlen);
         break;
     case ACT_STRIP:
+    case ACT_RETARGET:
     case ACT_FORWARD:
         if (tr == TR_UDP)
             ok = forward_udp(ctx, msg, len, &fwd, &fwdlen);
@@ -695,6 +741,9 @@ static int handle_query(fp_ctx *ctx, fp_transport tr, const uint8_t *msg,
             ok = forward_tcp(ctx, msg, len, &fwd, &fwdlen);
         if (ok && act == ACT_STRIP) {
             ok = strip_rrsigs(fwd, fwdlen, out, outlen);
+            free(fwd);
+        } else if (ok && act == ACT_RETARGET) {
+            ok = retarget_cnames(fwd, fwdlen, out, outlen);
             free(fwd);
         } else if (ok) {
             *out = fwd;

@@ -8,6 +8,9 @@
 # 0/1/2 `dance tlsa` prints the record data that `ldns-dane -c CERT create`
 # prints; that a public-key file works with selector 1 and fails clearly
 # with selector 0; and that bad arguments exit 1 naming the bad option.
+# Many identities at once (issue 12): private keys, several files, a
+# directory, stdin, --bundle, owner from the SAN or a --pattern, --ttl,
+# the nsupdate format with batches, all-or-nothing output.
 # One line per case: "ok - CASE" or "not ok - CASE: DETAILS", then
 # "N passed, N failed".  Exit status 1 if any case failed.
 set -euo pipefail
@@ -169,7 +172,7 @@ bad "selector 2 rejected" "selector" -s 2 -n "$OWNER" "$TMP/ec.crt"
 bad "selector empty rejected" "selector" -s '' -n "$OWNER" "$TMP/ec.crt"
 bad "mtype 3 rejected" "mtype" -m 3 -n "$OWNER" "$TMP/ec.crt"
 bad "mtype 255 rejected" "mtype" -m 255 -n "$OWNER" "$TMP/ec.crt"
-bad "missing owner rejected" "name" "$TMP/ec.crt"
+bad "key without an owner rejected" "name" "$TMP/ec.pub"
 bad "empty owner rejected" "name" -n '' "$TMP/ec.crt"
 bad "root owner rejected" "name" -n . "$TMP/ec.crt"
 bad "owner with empty label rejected" "name" -n 'a..example.test' \
@@ -180,10 +183,114 @@ bad "owner with a 64-octet label rejected" "name" \
 bad "owner over 253 characters rejected" "name" \
     -n "$(printf 'abcdefghi.%.0s' {1..26})test" "$TMP/ec.crt"
 bad "missing FILE rejected" "FILE" -n "$OWNER"
-bad "two FILEs rejected" "FILE" -n "$OWNER" "$TMP/ec.crt" "$TMP/rsa.crt"
 bad "unreadable FILE rejected" "nonexistent" -n "$OWNER" "$TMP/nonexistent"
 bad "non-PEM FILE rejected" "certificate" -n "$OWNER" "$TMP/junk.pem"
 bad "unknown option rejected" "usage" -x -n "$OWNER" "$TMP/ec.crt"
+
+# --- many identities at once (issue 12) ----------------------------------
+# check NAME EXPECTED_FILE - the last run exited 0 and printed EXPECTED_FILE.
+check() {
+    if [ "$RC" -eq 0 ] && cmp -s "$TMP/out" "$2"; then
+        pass "$1"
+    else
+        failcase "$1" "rc $RC, expected: $(tr '\n' '|' <"$2")"
+    fi
+}
+# spki NAME FILE - "NAME. IN TLSA 3 1 1 HEX" computed by openssl itself.
+spki() {
+    local hex
+    hex=$(openssl x509 -in "$2" -noout -pubkey 2>/dev/null |
+        openssl pkey -pubin -outform DER | openssl dgst -sha256 -r |
+        cut -d' ' -f1)
+    echo "$1. IN TLSA 3 1 1 $hex"
+}
+mkdir -p "$TMP/fleet" "$TMP/keys"
+for d in a b c; do
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+        -keyout "$TMP/keys/dev-$d.key" -out "$TMP/fleet/dev-$d.crt" -days 2 \
+        -subj "/CN=dev-$d.fleet.test" \
+        -addext "subjectAltName=DNS:dev-$d.fleet.test,DNS:other.test" \
+        2>/dev/null
+done
+{ for d in a b c; do spki "dev-$d.fleet.test" "$TMP/fleet/dev-$d.crt"; done
+} >"$TMP/want.san"
+run_tlsa "$TMP/fleet"
+check "a directory, owners from the first dNSName SAN" "$TMP/want.san"
+run_tlsa "$TMP/fleet/dev-a.crt" "$TMP/fleet/dev-b.crt" "$TMP/fleet/dev-c.crt"
+check "several FILEs, one record each" "$TMP/want.san"
+cat "$TMP/fleet"/*.crt >"$TMP/bundle.pem"
+RC=0
+"$DANCE" tlsa --bundle - <"$TMP/bundle.pem" >"$TMP/out" 2>"$TMP/err" || RC=$?
+check "--bundle on stdin: every certificate" "$TMP/want.san"
+RC=0
+"$DANCE" tlsa - <"$TMP/bundle.pem" >"$TMP/out" 2>"$TMP/err" || RC=$?
+head -1 "$TMP/want.san" >"$TMP/want.one"
+check "stdin without --bundle: the first certificate (one identity)" \
+    "$TMP/want.one"
+sed 's/^dev-\([abc]\)\.fleet\.test\./_mqtt-client.dev-\1.fleet.test./' \
+    "$TMP/want.san" >"$TMP/want.cn"
+run_tlsa --pattern '_mqtt-client.{cn}' "$TMP/fleet"
+check "--pattern with {cn}" "$TMP/want.cn"
+sed 's/^dev-\([abc]\)\.fleet\.test\./dev-\1._device.fleet.test./' \
+    "$TMP/want.san" >"$TMP/want.file"
+run_tlsa --pattern '{file}._device.fleet.test' "$TMP/keys"
+check "private keys in a directory, --pattern with {file}" "$TMP/want.file"
+run_tlsa -n dev-a.fleet.test "$TMP/keys/dev-a.key" "$TMP/fleet/dev-a.crt"
+check "a certificate and its private key give one record" "$TMP/want.one"
+sed 's/ IN TLSA / 5 IN TLSA /' "$TMP/want.san" >"$TMP/want.ttl"
+run_tlsa --ttl 5 "$TMP/fleet"
+check "--ttl is printed" "$TMP/want.ttl"
+{
+    echo "server 127.0.0.1 5300"
+    echo "zone fleet.test"
+    sed -n 1,2p "$TMP/want.ttl" | sed 's/^/update add /'
+    echo send
+    sed -n 3p "$TMP/want.ttl" | sed 's/^/update add /'
+    echo send
+} >"$TMP/want.nsu"
+run_tlsa --ttl 5 --format nsupdate --zone fleet.test \
+    --ns-server 127.0.0.1@5300 --batch 2 "$TMP/fleet"
+check "--format nsupdate, batches of 2" "$TMP/want.nsu"
+{
+    echo "update delete dev-a.fleet.test. IN TLSA"
+    sed -n 1p "$TMP/want.ttl" | sed 's/^/update add /'
+    echo send
+} >"$TMP/want.rep"
+run_tlsa --ttl 5 --format nsupdate --replace "$TMP/fleet/dev-a.crt"
+check "--format nsupdate --replace deletes the RRset first" "$TMP/want.rep"
+{
+    spki x.fleet.test "$TMP/fleet/dev-a.crt"
+    spki x.fleet.test "$TMP/fleet/dev-b.crt"
+    echo send
+} | sed '1,2s/^x/update add x/; 1,2s/ IN TLSA / 5 IN TLSA /' >"$TMP/want.grp"
+run_tlsa --ttl 5 --format nsupdate --batch 1 -n x.fleet.test \
+    "$TMP/fleet/dev-a.crt" "$TMP/fleet/dev-b.crt"
+check "an owner's records are never split across updates" "$TMP/want.grp"
+openssl pkey -in "$TMP/keys/dev-a.key" -aes128 -passout pass:x \
+    -out "$TMP/enc.key" 2>/dev/null
+bad "an encrypted private key is refused" "encrypted" -n x.fleet.test \
+    "$TMP/enc.key"
+bad "one bad input among good ones: nothing printed" "junk.pem" \
+    "$TMP/fleet/dev-a.crt" "$TMP/junk.pem" "$TMP/fleet/dev-b.crt"
+bad "a key among certificates without an owner: nothing printed" "name" \
+    "$TMP/fleet/dev-a.crt" "$TMP/keys/dev-b.key"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+    -keyout "$TMP/nosan.key" -out "$TMP/nosan.crt" -days 2 \
+    -subj "/CN=nosan.fleet.test" 2>/dev/null
+bad "a certificate without a SAN needs a name" "SAN" "$TMP/nosan.crt"
+bad "an unknown placeholder is refused" "placeholder" --pattern '{id}.x' \
+    "$TMP/fleet/dev-a.crt"
+bad "a pattern that makes a bad name is refused" "not valid" \
+    --pattern '{file} x' "$TMP/fleet/dev-a.crt"
+bad "-n and --pattern together are refused" "pattern" -n a.test \
+    --pattern '{cn}' "$TMP/fleet/dev-a.crt"
+bad "nsupdate without --ttl is refused" "ttl" --format nsupdate \
+    "$TMP/fleet/dev-a.crt"
+bad "an unknown format is refused" "format" --format json \
+    "$TMP/fleet/dev-a.crt"
+bad "--ttl -1 is refused" "ttl" --ttl -1 "$TMP/fleet/dev-a.crt"
+bad "--batch 0 is refused" "batch" --ttl 5 --format nsupdate --batch 0 \
+    "$TMP/fleet/dev-a.crt"
 
 run_tlsa --help
 if [ "$RC" -eq 0 ] && grep -q -- '--selector' "$TMP/out" &&

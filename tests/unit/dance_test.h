@@ -18,7 +18,9 @@
 #define DANCE_TEST_SUITES(X)                                                   \
     X(cache)                                                                   \
     X(validate)                                                                \
-    X(net) X(anchor) X(name) X(config) X(async) X(fw) X(log) X(ident) X(ext)
+    X(net)                                                                     \
+    X(anchor) X(name) X(config) X(async) X(fw) X(replay) X(log) X(ident)       \
+        X(ext)
 
 /*
  * dance_test_suite_<name> - add suite <name> to the CUnit registry.

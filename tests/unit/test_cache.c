@@ -7,6 +7,7 @@
  */
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <ldns/ldns.h>
@@ -718,6 +719,152 @@ static void test_threads(void)
     dance_cache_free(cache);
 }
 
+/* big_rrset - n TLSA records "3 0 0 <rdlen - 3 bytes>" (caller frees). */
+static ldns_rr_list *big_rrset(size_t n, size_t rdlen)
+{
+    ldns_rr_list *l = ldns_rr_list_new();
+    size_t hexlen = 2 * (rdlen - 3);
+    char *text = malloc(hexlen + 64);
+
+    CU_ASSERT_PTR_NOT_NULL_FATAL(l);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+    for (size_t i = 0; i < n; i++) {
+        ldns_rr *rr = NULL;
+        int used = snprintf(text, 64, "big.example.test. 300 IN TLSA 3 0 0 ");
+
+        for (size_t j = 0; j < hexlen; j++) /* records differ in byte 0 */
+            text[used + j] = "0123456789abcdef"[j == 0 ? i % 16 : j % 16];
+        text[used + hexlen] = '\0';
+        CU_ASSERT_EQUAL_FATAL(ldns_rr_new_frm_str(&rr, text, 0, NULL, NULL),
+                              LDNS_STATUS_OK);
+        ldns_rr_list_push_rr(l, rr);
+    }
+    free(text);
+    return l;
+}
+
+/* wire_len - the records' uncompressed wire size, counted with ldns. */
+static size_t wire_len(const ldns_rr_list *l)
+{
+    size_t total = 0;
+
+    for (size_t i = 0; i < ldns_rr_list_rr_count(l); i++) {
+        uint8_t *w = NULL;
+        size_t len = 0;
+
+        CU_ASSERT_EQUAL_FATAL(
+            ldns_rr2wire(&w, ldns_rr_list_rr(l, i), LDNS_SECTION_ANSWER, &len),
+            LDNS_STATUS_OK);
+        free(w);
+        total += len;
+    }
+    return total;
+}
+
+/* put_big - store a result for name holding rrset; the test keeps none. */
+static int put_big(dance_cache *cache, const char *name,
+                   const ldns_rr_list *rrset)
+{
+    dance_res_result *r = dance_res_result_new(
+        name, TYPE_TLSA, DANCE_RES_SECURE, rrset, 300, T0, "big");
+    int ok;
+
+    CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+    ok = dance_cache_put(cache, r, T0);
+    dance_res_result_free(r);
+    return ok;
+}
+
+/* test_default_byte_bound - large answers under distinct names (a signed
+ * wildcard TLSA answer: ~33 kB per client name) cannot grow the cache past
+ * its default byte bound, whatever the entry bound allows. Counted from
+ * what is retrievable, without the cache's own accounting. */
+static void test_default_byte_bound(void)
+{
+    dance_cache *cache = dance_cache_new(10000);
+    ldns_rr_list *rrset = big_rrset(8, 4096);
+    size_t per = wire_len(rrset), held = 0;
+    enum { N = 2500 }; /* 2500 x 33 kB = 82 MB */
+    char name[64];
+
+    CU_ASSERT_FATAL(per >= 32768);
+    for (int i = 0; i < N; i++) {
+        snprintf(name, sizeof(name), "_c.h%d.example.test", i);
+        put_big(cache, name, rrset);
+    }
+    for (int i = 0; i < N; i++) {
+        snprintf(name, sizeof(name), "_c.h%d.example.test", i);
+        held += hits(cache, name, TYPE_TLSA, T0 + 1);
+    }
+    CU_ASSERT(held * per <= (size_t)64 << 20);
+    CU_ASSERT(held > 0);
+    /* The newest answer is there: eviction took the oldest. */
+    CU_ASSERT_TRUE(hits(cache, name, TYPE_TLSA, T0 + 1));
+    CU_ASSERT_FALSE(hits(cache, "_c.h0.example.test", TYPE_TLSA, T0 + 1));
+    ldns_rr_list_deep_free(rrset);
+    dance_cache_free(cache);
+}
+
+/* test_bytes_accounted - every entry is charged at least its records,
+ * name and reason; the total stays under the bound after every put and
+ * equals the sum over the entries held. */
+static void test_bytes_accounted(void)
+{
+    dance_cache *cache = dance_cache_new(100000);
+    ldns_rr_list *rrset = big_rrset(5, 4000);
+    size_t floor_cost;
+    char name[64];
+    int ok = 1;
+
+    dance_cache_set_max_bytes(cache, (size_t)2 << 20);
+    for (int i = 0; i < 300; i++) {
+        snprintf(name, sizeof(name), "_c.h%d.example.test", i);
+        CU_ASSERT_EQUAL(put_big(cache, name, rrset), 1);
+        ok &= stats(cache).bytes <= (size_t)2 << 20;
+    }
+    CU_ASSERT_TRUE(ok);
+    CU_ASSERT(stats(cache).evictions > 0);
+    {
+        dance_res_result *r = dance_cache_get1(cache, name, TYPE_TLSA, T0);
+
+        CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+        floor_cost = wire_len(rrset) + strlen(name) + strlen("big");
+        CU_ASSERT(dance_cache_entry_cost(r) > floor_cost);
+        CU_ASSERT(dance_res_result_size(r) > floor_cost);
+        CU_ASSERT_EQUAL(stats(cache).bytes,
+                        stats(cache).entries * dance_cache_entry_cost(r));
+        dance_res_result_free(r);
+    }
+    /* A smaller bound evicts at once. */
+    dance_cache_set_max_bytes(cache, (size_t)1 << 20);
+    CU_ASSERT(stats(cache).bytes <= (size_t)1 << 20);
+    CU_ASSERT_TRUE(hits(cache, name, TYPE_TLSA, T0));
+    dance_cache_flush(cache);
+    CU_ASSERT_EQUAL(stats(cache).bytes, 0);
+    ldns_rr_list_deep_free(rrset);
+    dance_cache_free(cache);
+}
+
+/* test_too_big_not_cached - an entry above 1/DANCE_CACHE_MAX_ENTRY_FRACTION
+ * of the bound is not cached, and the answer it replaces goes too (it is
+ * stale). */
+static void test_too_big_not_cached(void)
+{
+    dance_cache *cache = dance_cache_new(100);
+    ldns_rr_list *rrset = big_rrset(5, 4000); /* 20 kB > 1 MiB / 64 */
+
+    dance_cache_set_max_bytes(cache, (size_t)1 << 20);
+    CU_ASSERT_EQUAL(put_new(cache, "_c.x.example.test", TYPE_TLSA, 300, "old"),
+                    1);
+    CU_ASSERT_EQUAL(put_big(cache, "_c.x.example.test", rrset), 0);
+    CU_ASSERT_FALSE(hits(cache, "_c.x.example.test", TYPE_TLSA, T0));
+    CU_ASSERT_EQUAL(stats(cache).too_big, 1);
+    CU_ASSERT_EQUAL(stats(cache).entries, 0);
+    CU_ASSERT_EQUAL(stats(cache).bytes, 0);
+    ldns_rr_list_deep_free(rrset);
+    dance_cache_free(cache);
+}
+
 static const CU_TestInfo cache_tests[] = {
     {"put_get", test_put_get},
     {"name_normalisation", test_name_normalisation},
@@ -736,6 +883,9 @@ static const CU_TestInfo cache_tests[] = {
     {"flush", test_flush},
     {"rrset_outlives_eviction", test_rrset_outlives_eviction},
     {"threads", test_threads},
+    {"default_byte_bound", test_default_byte_bound},
+    {"bytes_accounted", test_bytes_accounted},
+    {"too_big_not_cached", test_too_big_not_cached},
     CU_TEST_INFO_NULL,
 };
 

@@ -47,6 +47,7 @@ static void test_defaults(void)
     CU_ASSERT_PTR_NULL(cfg.nameservers);
     CU_ASSERT_EQUAL(cfg.timeout_ms, 2000);
     CU_ASSERT_EQUAL(cfg.cache_max_entries, 10000);
+    CU_ASSERT_EQUAL(cfg.cache_max_bytes, (size_t)64 << 20);
     CU_ASSERT_EQUAL(cfg.cache_max_ttl, 3600);
     CU_ASSERT_EQUAL(cfg.log_level, DANCE_LOG_WARN);
     CU_ASSERT_STRING_EQUAL(cfg.log_file, "stderr");
@@ -320,6 +321,9 @@ static void test_bad_values(void)
     refused("timeout_ms", "", "10 to 60000");
     refused("cache_max_entries", "many", "0 to 10000000");
     refused("cache_max_ttl", "1e3", "0 to 604800");
+    refused("cache_max_bytes", "0", "1048576 to 68719476736");
+    refused("cache_max_bytes", "64M", "1048576 to 68719476736");
+    refused("cache_max_bytes", "68719476737", "1048576 to 68719476736");
     refused("client_name", "bad name", "auto");
     refused("client_name", "name.with.dot.", "trailing dot");
     refused("allow", "*.ok.example, bad*.example", "bad*.example");

@@ -774,6 +774,29 @@ static void test_optional_cn_admin(void)
     X509_free(x);
 }
 
+/* test_optional_ca_client_other_name - a CA-issued certificate whose key
+ * is also published at DEV1, presented as DEV1 but naming someone else
+ * (CN=ca-client): not DANE-authenticated (identity), so the application
+ * judges it, and its own CA verification admits it, as it would without
+ * the module. The identity check must leave the application's
+ * verification context untouched (if DANE's verified chain was already
+ * handed over, X509_verify_cert fails with "invalid certificate
+ * verification context" and the client is wrongly refused). */
+static void test_optional_ca_client_other_name(void)
+{
+    X509 *x = dance_tc_cert(k_dev1, "CN=ca-client", NULL, 0, ca_cert, k_ca);
+    setup su = {.client_cert = x,
+                .client_key = k_dev1,
+                .app_verify = APP_STRICT,
+                .app_ca = 1};
+
+    CU_ASSERT_PTR_NOT_NULL_FATAL(x);
+    CU_ASSERT_FATAL(policy(OPTIONAL(DEV1)));
+    expect("optional, CA client presenting as DEV1 with another CN", &su, 1,
+           NULL);
+    X509_free(x);
+}
+
 /* test_optional_app_verifies_nothing - an application that asks for no
  * client verification admits whoever it admitted before: a failed DANE
  * client gets in as it would without the module, with a verify result
@@ -1078,6 +1101,7 @@ static const CU_TestInfo cases[] = {
     {"optional_ca_client", test_optional_ca_client},
     {"optional_dane_client", test_optional_dane_client},
     {"optional_cn_admin", test_optional_cn_admin},
+    {"optional_ca_client_other_name", test_optional_ca_client_other_name},
     {"optional_app_verifies_nothing", test_optional_app_verifies_nothing},
     {"profile_client_auth", test_profile_client_auth},
     {"resume_other_name", test_resume_other_name},

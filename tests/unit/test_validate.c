@@ -99,10 +99,12 @@ static int teardown(void)
     return 0;
 }
 
-/* check_rrset - dance_val_rrset of a freshly signed TLSA RRset, optionally
- * altered after signing, verified at time now. */
-static int check_rrset(int alter, time_t now, const char *signer, uint32_t *ttl)
+/* check_rrset_skew - dance_val_rrset of a freshly signed TLSA RRset,
+ * optionally altered after signing, verified at time now allowing skew. */
+static int check_rrset_skew(int alter, time_t now, uint32_t skew,
+                            const char *signer, uint32_t *ttl)
 {
+    dance_val_ctx *vc = dance_val_ctx_new(now, skew, 100, 100);
     ldns_rr_list *set = list_of(
         rr("_443._tcp.www.example.test. 300 IN TLSA 3 1 1 "
            "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"),
@@ -121,8 +123,10 @@ static int check_rrset(int alter, time_t now, const char *signer, uint32_t *ttl)
                          "123456789abcdef"),
                       NULL);
     }
-    ok = dance_val_rrset(set, sigs, sname, dnskeys, now, ttl, &labels, why,
+    CU_ASSERT_FATAL(vc != NULL);
+    ok = dance_val_rrset(set, sigs, sname, dnskeys, vc, ttl, &labels, why,
                          sizeof(why));
+    dance_val_ctx_free(vc);
     if (ok) {
         CU_ASSERT_EQUAL(labels, 5);
     } else {
@@ -132,6 +136,12 @@ static int check_rrset(int alter, time_t now, const char *signer, uint32_t *ttl)
     ldns_rr_list_deep_free(set);
     ldns_rr_list_deep_free(sigs);
     return ok;
+}
+
+/* check_rrset - check_rrset_skew with no clock skew allowed. */
+static int check_rrset(int alter, time_t now, const char *signer, uint32_t *ttl)
+{
+    return check_rrset_skew(alter, now, 0, signer, ttl);
 }
 
 static void test_rrset_valid(void)
@@ -166,6 +176,22 @@ static void test_rrset_expired_and_not_yet_valid(void)
     CU_ASSERT_EQUAL(check_rrset(0, T0 - DAY - 1, "example.test.", &ttl), 0);
 }
 
+static void test_rrset_clock_skew(void)
+{
+    uint32_t ttl;
+
+    /* Inception up to skew seconds ahead of our clock is accepted, not one
+     * second more; expiration is never extended. */
+    CU_ASSERT_EQUAL(
+        check_rrset_skew(0, T0 - DAY - 300, 300, "example.test.", &ttl), 1);
+    CU_ASSERT_EQUAL(
+        check_rrset_skew(0, T0 - DAY - 301, 300, "example.test.", &ttl), 0);
+    CU_ASSERT_EQUAL(
+        check_rrset_skew(1, T0 - DAY - 300, 300, "example.test.", &ttl), 0);
+    CU_ASSERT_EQUAL(
+        check_rrset_skew(0, T0 + DAY + 1, 300, "example.test.", &ttl), 0);
+}
+
 static void test_rrset_wrong_signer(void)
 {
     uint32_t ttl;
@@ -183,8 +209,11 @@ static dance_val_keys check_keyset(ldns_key *signer, ldns_rr_list *trust)
     ldns_rr_list *out = NULL;
     uint32_t ttl = 0;
     char why[256] = "";
-    dance_val_keys v = dance_val_keyset(dnskeys, sigs, zone, trust, T0, &out,
+    dance_val_ctx *vc = dance_val_ctx_new(T0, 0, 100, 100);
+    dance_val_keys v = dance_val_keyset(dnskeys, sigs, zone, trust, vc, &out,
                                         &ttl, why, sizeof(why));
+
+    dance_val_ctx_free(vc);
 
     if (v == DANCE_VAL_KEYS_SECURE) {
         CU_ASSERT_PTR_NOT_NULL(out);
@@ -269,9 +298,11 @@ static dance_denial denial(const char *name, ldns_rr_type type, int nxdomain,
 {
     ldns_rdf *q = ldns_dname_new_frm_str(name);
     char why[256];
+    dance_val_ctx *vc = dance_val_ctx_new(T0, 0, 100, 1000);
     dance_denial d =
-        dance_val_denial(q, type, nxdomain, nsecs, zone, why, sizeof(why));
+        dance_val_denial(q, type, nxdomain, nsecs, zone, vc, why, sizeof(why));
 
+    dance_val_ctx_free(vc);
     ldns_rdf_deep_free(q);
     return d;
 }
@@ -322,7 +353,7 @@ static void test_nsec_delegations(void)
 
     /* No DS at an NS-only delegation: the child is unsigned. */
     CU_ASSERT_EQUAL(denial("sub.example.test.", LDNS_RR_TYPE_DS, 0, all),
-                    DANCE_DENIAL_INSECURE);
+                    DANCE_DENIAL_NO_DS);
     /* The DS bit is set: "no DS" is a lie. */
     CU_ASSERT_EQUAL(denial("sec.example.test.", LDNS_RR_TYPE_DS, 0, all),
                     DANCE_DENIAL_FAIL);
@@ -333,6 +364,23 @@ static void test_nsec_delegations(void)
     CU_ASSERT_EQUAL(denial("a.example.test.", LDNS_RR_TYPE_DS, 0, all),
                     DANCE_DENIAL_NODATA);
     ldns_rr_list_deep_free(all);
+}
+
+static void test_nsec_apex_never_denies_ds(void)
+{
+    /* A zone's own apex NSEC (SOA bit set) never proves that the zone has
+     * no DS: that is the parent's data (RFC 4035 5.2). */
+    ldns_rr_list *apex = list_of(
+        rr("example.test. 300 IN NSEC a.example.test. SOA NS RRSIG NSEC "
+           "DNSKEY"),
+        NULL);
+
+    CU_ASSERT_EQUAL(denial("example.test.", LDNS_RR_TYPE_DS, 0, apex),
+                    DANCE_DENIAL_FAIL);
+    /* ... while it does deny other types at the apex. */
+    CU_ASSERT_EQUAL(denial("example.test.", LDNS_RR_TYPE_TLSA, 0, apex),
+                    DANCE_DENIAL_NODATA);
+    ldns_rr_list_deep_free(apex);
 }
 
 static void test_denial_outside_zone(void)
@@ -378,6 +426,42 @@ static char *hash_of(const char *name)
     return hs;
 }
 
+static void test_nsec3_hash_bound(void)
+{
+    /* An NXDOMAIN proof for a.b.c.example.test. needs 5 hashes (the name,
+     * its ancestors down to the apex, the wildcard): with a bound of 3 the
+     * proof stops, says why, and the context says the bound was hit. */
+    char *apex = hash_of("example.test.");
+    ldns_rr_list *proof =
+        list_of(nsec3("example.test.", apex, 0, "SOA NS DNSKEY RRSIG"), NULL);
+    ldns_rdf *q = ldns_dname_new_frm_str("a.b.c.example.test.");
+    dance_val_ctx *roomy = dance_val_ctx_new(T0, 0, 10, 100);
+    dance_val_ctx *tight = dance_val_ctx_new(T0, 0, 10, 3);
+    char why[256] = "";
+
+    CU_ASSERT_EQUAL(dance_val_denial(q, LDNS_RR_TYPE_A, 1, proof, zone, roomy,
+                                     why, sizeof(why)),
+                    DANCE_DENIAL_NXDOMAIN);
+    CU_ASSERT_EQUAL(dance_val_ctx_exhausted(roomy), 0);
+    /* Each name is hashed once, however many times the proof looks. */
+    CU_ASSERT_EQUAL(dance_val_ctx_nsec3_hashes(roomy), 5);
+    CU_ASSERT_EQUAL(dance_val_denial(q, LDNS_RR_TYPE_A, 1, proof, zone, roomy,
+                                     why, sizeof(why)),
+                    DANCE_DENIAL_NXDOMAIN);
+    CU_ASSERT_EQUAL(dance_val_ctx_nsec3_hashes(roomy), 5);
+    CU_ASSERT_EQUAL(dance_val_denial(q, LDNS_RR_TYPE_A, 1, proof, zone, tight,
+                                     why, sizeof(why)),
+                    DANCE_DENIAL_FAIL);
+    CU_ASSERT_EQUAL(dance_val_ctx_exhausted(tight), 1);
+    CU_ASSERT_EQUAL(dance_val_ctx_nsec3_hashes(tight), 3);
+    CU_ASSERT_PTR_NOT_NULL(strstr(why, "budget"));
+    dance_val_ctx_free(roomy);
+    dance_val_ctx_free(tight);
+    ldns_rdf_deep_free(q);
+    ldns_rr_list_deep_free(proof);
+    free(apex);
+}
+
 static void test_nsec3_nodata_and_delegation(void)
 {
     char *apex = hash_of("example.test.");
@@ -391,7 +475,7 @@ static void test_nsec3_nodata_and_delegation(void)
     CU_ASSERT_EQUAL(denial("a.example.test.", LDNS_RR_TYPE_A, 0, l),
                     DANCE_DENIAL_FAIL);
     CU_ASSERT_EQUAL(denial("sub.example.test.", LDNS_RR_TYPE_DS, 0, l),
-                    DANCE_DENIAL_INSECURE);
+                    DANCE_DENIAL_NO_DS);
     CU_ASSERT_EQUAL(denial("big.example.test.", LDNS_RR_TYPE_DS, 0, l),
                     DANCE_DENIAL_FAIL);
     ldns_rr_list_deep_free(l);
@@ -457,6 +541,7 @@ int dance_test_suite_validate(void)
         {"rrset: expired / not yet valid",
          test_rrset_expired_and_not_yet_valid},
         {"rrset: signer name must match", test_rrset_wrong_signer},
+        {"rrset: clock skew on inception only", test_rrset_clock_skew},
         {"keyset: trusted by DS", test_keyset_by_ds},
         {"keyset: trusted by DNSKEY anchor", test_keyset_by_dnskey_anchor},
         {"keyset: DS of another key", test_keyset_ds_of_other_key},
@@ -466,10 +551,12 @@ int dance_test_suite_validate(void)
         {"nsec: nxdomain", test_nsec_nxdomain},
         {"nsec: nodata and empty non-terminal", test_nsec_nodata},
         {"nsec: delegations", test_nsec_delegations},
+        {"nsec: an apex NSEC never denies DS", test_nsec_apex_never_denies_ds},
         {"denial: name outside the zone", test_denial_outside_zone},
         {"nsec3: nodata and delegation", test_nsec3_nodata_and_delegation},
         {"nsec3: nxdomain and opt-out", test_nsec3_nxdomain},
         {"nsec3: iteration cap", test_nsec3_iteration_cap},
+        {"nsec3: hashes once, within the bound", test_nsec3_hash_bound},
         CU_TEST_INFO_NULL};
 
     return dance_test_add_suite("validate", setup, teardown, tests);
