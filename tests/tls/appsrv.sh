@@ -72,16 +72,22 @@ for l in "${REQ_LAYOUTS[@]}"; do
         MX_SHOWS=
         mx_case "appsrv $name require TLS $v: (c) no certificate refused" \
             refused nocert "$port" www.example.test "$IN" "$t"
-        mx_case "appsrv $name require TLS $v: (c) module client without a certificate refused" \
-            refused danenocert "$port" www.example.test "$IN" "$t"
+        # The plain layout also runs the rarer clients; the callback
+        # layouts the ones the issue reproduced (time under ASan).
+        if [ "$name" = req-plain ]; then
+            mx_case "appsrv $name require TLS $v: (c) module client without a certificate refused" \
+                refused danenocert "$port" www.example.test "$IN" "$t"
+        fi
         mx_case "appsrv $name require TLS $v: unpublished key refused" \
             refused rogue "$port" www.example.test "$IN" "$t"
         mx_case "appsrv $name require TLS $v: CA client (no DANE) refused" \
             refused ca "$port" www.example.test "$IN" "$t"
         mx_case "appsrv $name require TLS $v: (d) published key, CN=admin refused" \
             refused admin "$port" www.example.test "$IN" "$t"
-        mx_case "appsrv $name require TLS $v: (d) published key, other device's SAN refused" \
-            refused othersan "$port" www.example.test "$IN" "$t"
+        if [ "$name" = req-plain ]; then
+            mx_case "appsrv $name require TLS $v: (d) published key, other device's SAN refused" \
+                refused othersan "$port" www.example.test "$IN" "$t"
+        fi
     done
 done
 

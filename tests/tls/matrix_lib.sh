@@ -134,23 +134,24 @@ mx_client() {
 # mx_judge WANT - from MX_OUT: MX_GOT (admitted|refused), MX_LINE (the
 # answer line with the marker); returns 0 if WANT is met.
 mx_judge() {
-    local want=$1
-    MX_LINE=$(tr -d '\r' <"$MX_OUT" | grep -a -o -E -m1 "($MX_MARK).*" || true)
+    local want=$1 text=$MX_OUT.txt
+    # One file, no pipes into grep -q: with pipefail, grep -q's early exit
+    # makes the writer die of SIGPIPE and the pipeline "fail".
+    tr -d '\r' <"$MX_OUT" >"$text"
+    MX_LINE=$(grep -a -o -E -m1 "($MX_MARK).*" "$text" || true)
     if [ -n "$MX_LINE" ]; then MX_GOT=admitted; else MX_GOT=refused; fi
     if [ -n "$MX_LINE" ] && [ -n "$MX_DETAIL" ]; then
-        MX_LINE+=" $(tr -d '\r' <"$MX_OUT" | grep -a -E "$MX_DETAIL" |
-            tr '\n' ' ' || true)"
+        MX_LINE+=" $(grep -a -E "$MX_DETAIL" "$text" | tr '\n' ' ' || true)"
         MX_LINE=${MX_LINE% }
     fi
     case "$want" in
     admitted)
         [ "$MX_GOT" = admitted ] || return 1
-        [ -z "$MX_SHOWS" ] || tr -d '\r' <"$MX_OUT" | grep -a -q -E "$MX_SHOWS"
+        [ -z "$MX_SHOWS" ] || grep -a -q -E "$MX_SHOWS" "$text"
         ;;
     refused) [ "$MX_GOT" = refused ] ;;
     notverified)
-        [ "$MX_GOT" = refused ] ||
-            ! tr -d '\r' <"$MX_OUT" | grep -a -q -E "$MX_VERIFIED_RE"
+        [ "$MX_GOT" = refused ] || ! grep -a -q -E "$MX_VERIFIED_RE" "$text"
         ;;
     *) tls_die "mx_judge: unknown WANT $want" ;;
     esac
