@@ -119,7 +119,36 @@ static const char ctx_mark = 'd';  /* its value in hooked SSL_CTXs */
 /* The private SSL_CTX whose SSLs carry DANE state for one verification. */
 static pthread_once_t dane_once = PTHREAD_ONCE_INIT;
 static SSL_CTX *dane_ctx;
-static _Thread_local int making_private; /* our own SSL_CTX_new / SSL_new */
+/* Set in a thread while it makes our own private SSL_CTX or SSL, so the
+ * hooks leave those alone. A pthread key, not _Thread_local: static TLS
+ * in a dlopen'ed module is scarce and LeakSanitizer cannot walk it. */
+static pthread_once_t private_once = PTHREAD_ONCE_INIT;
+static pthread_key_t private_key;
+static int private_key_ok;
+
+/* private_key_make - create private_key (pthread_once). */
+static void private_key_make(void)
+{
+    private_key_ok = pthread_key_create(&private_key, NULL) == 0;
+}
+
+/* set_making_private - mark (on != 0) or unmark the calling thread.
+ * Returns 0 when the mark cannot be kept (no key). */
+static int set_making_private(int on)
+{
+    static const char mark = 'p';
+
+    pthread_once(&private_once, private_key_make);
+    return private_key_ok &&
+           pthread_setspecific(private_key, on ? &mark : NULL) == 0;
+}
+
+/* making_private - is the calling thread making a private object? */
+static int making_private(void)
+{
+    pthread_once(&private_once, private_key_make);
+    return private_key_ok && pthread_getspecific(private_key) != NULL;
+}
 
 static void info_cb(const SSL *s, int where, int ret);
 
@@ -144,7 +173,7 @@ static void conn_new(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx,
     dance_conn *conn;
 
     (void)ptr, (void)argl, (void)argp;
-    if (rt == NULL || s == NULL || making_private || rt->fatal != NULL)
+    if (rt == NULL || s == NULL || making_private() || rt->fatal != NULL)
         return;
     conn = OPENSSL_zalloc(sizeof(*conn));
     if (conn == NULL || !CRYPTO_set_ex_data(ad, idx, conn)) {
@@ -624,9 +653,10 @@ static void make_dane_ctx(void)
 {
     SSL_CTX *ctx;
 
-    making_private = 1;
+    if (!set_making_private(1))
+        return; /* dane_ctx stays NULL: DANE checks fail closed */
     ctx = SSL_CTX_new(TLS_method());
-    making_private = 0;
+    set_making_private(0);
     if (ctx != NULL && SSL_CTX_dane_enable(ctx) <= 0) {
         SSL_CTX_free(ctx);
         ctx = NULL;
@@ -689,9 +719,8 @@ static int dane_verify(SSL *s, dance_conn *conn, X509_STORE_CTX *xs,
         *why = "cannot set up OpenSSL's DANE engine";
         return 0;
     }
-    making_private = 1;
-    d = SSL_new(dane_ctx);
-    making_private = 0;
+    d = set_making_private(1) ? SSL_new(dane_ctx) : NULL;
+    set_making_private(0);
     dx = X509_STORE_CTX_new();
     if (d == NULL || dx == NULL || SSL_dane_enable(d, name) <= 0) {
         *why = "OpenSSL refused to enable DANE (out of memory?)";
@@ -1366,7 +1395,7 @@ static void ctx_new(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx,
     const dance_ext_runtime *rt = atomic_load(&installed);
 
     (void)ptr, (void)argl, (void)argp;
-    if (rt == NULL || ctx == NULL || making_private)
+    if (rt == NULL || ctx == NULL || making_private())
         return;
     if (rt->fatal != NULL) {
         SSL_CTX_add_custom_ext(ctx, 65293, SSL_EXT_CLIENT_HELLO, refuse_add,

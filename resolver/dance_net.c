@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,26 +43,48 @@ const char *dance_net_status_str(dance_net_status status)
     return "unknown";
 }
 
-/* The calling thread's scope (see dance_net.h); NULL outside one. */
-static _Thread_local dance_net_scope *cur_scope;
+/* The calling thread's scope (see dance_net.h); NULL outside one. A
+ * pthread key, not _Thread_local: this code runs in a module loaded with
+ * dlopen, where static TLS is a scarce resource of the host process and
+ * LeakSanitizer cannot walk it. */
+static pthread_once_t scope_once = PTHREAD_ONCE_INIT;
+static pthread_key_t scope_key;
+static int scope_key_ok;
+
+/* scope_key_make - create scope_key (pthread_once). */
+static void scope_key_make(void)
+{
+    scope_key_ok = pthread_key_create(&scope_key, NULL) == 0;
+}
+
+/* cur_scope - the calling thread's scope, or NULL. */
+static dance_net_scope *cur_scope(void)
+{
+    pthread_once(&scope_once, scope_key_make);
+    return scope_key_ok ? pthread_getspecific(scope_key) : NULL;
+}
 
 /* dance_net_scope_enter - see header. */
 void dance_net_scope_enter(dance_net_scope *scope)
 {
-    cur_scope = scope;
+    pthread_once(&scope_once, scope_key_make);
+    if (scope_key_ok)
+        pthread_setspecific(scope_key, scope);
 }
 
 /* dance_net_scope_leave - see header. */
 void dance_net_scope_leave(void)
 {
-    cur_scope = NULL;
+    dance_net_scope_enter(NULL);
 }
 
 /* scope_cancelled - has the current scope's lookup been abandoned? */
 static int scope_cancelled(void)
 {
-    return cur_scope != NULL && cur_scope->cancelled != NULL &&
-           atomic_load(cur_scope->cancelled) != 0;
+    dance_net_scope *scope = cur_scope();
+
+    return scope != NULL && scope->cancelled != NULL &&
+           atomic_load(scope->cancelled) != 0;
 }
 
 /* dance_net_now_ms - CLOCK_MONOTONIC in milliseconds. */
@@ -466,14 +489,15 @@ dance_net_status dance_net_query(const dance_net_server *servers, size_t n,
     ldns_pkt *fallback = NULL; /* last SERVFAIL-like reply */
     uint8_t *buf = malloc(MAX_REPLY);
     char addr[INET6_ADDRSTRLEN + 8] = "";
+    dance_net_scope *scope = cur_scope();
     unsigned round;
 
     *reply = NULL;
     if (buf == NULL)
         return DANCE_NET_NOMEM;
-    if (cur_scope != NULL && cur_scope->deadline_ms != 0 &&
-        cur_scope->deadline_ms < deadline_ms)
-        deadline_ms = cur_scope->deadline_ms;
+    if (scope != NULL && scope->deadline_ms != 0 &&
+        scope->deadline_ms < deadline_ms)
+        deadline_ms = scope->deadline_ms;
     for (round = 0; round < params->attempts; round++) {
         for (size_t i = 0; i < n; i++) {
             uint16_t id;
@@ -541,8 +565,8 @@ dance_net_status dance_net_query(const dance_net_server *servers, size_t n,
     }
 out:
     free(buf);
-    if (cur_scope != NULL && (fallback != NULL || worst == DANCE_NET_TIMEOUT))
-        cur_scope->failures++;
+    if (scope != NULL && (fallback != NULL || worst == DANCE_NET_TIMEOUT))
+        scope->failures++;
     if (fallback != NULL) {
         *reply = fallback;
         return DANCE_NET_OK;
