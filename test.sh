@@ -36,6 +36,17 @@ run_build() { # run_build DIR [CMAKE ARGS...]
 }
 
 run_build build -DCMAKE_BUILD_TYPE=RelWithDebInfo
+# The README's first command, as a user runs it (it reuses build/).
+echo "== demo.sh (the main job)"
+if ./demo.sh >build/demo.out 2>&1 &&
+    grep -q "result: mutual DANE authentication works" build/demo.out; then
+  echo "demo.sh: passed"
+  passed=$((passed + 1))
+else
+  cat build/demo.out
+  echo "demo.sh: FAILED"
+  failed=$((failed + 1))
+fi
 if [ "${1:-}" != "--quick" ]; then
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
   UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
