@@ -35,7 +35,7 @@ run_build() { # run_build DIR [CMAKE ARGS...]
   ctest_in "$dir" -j2
 }
 
-run_build build -DCMAKE_BUILD_TYPE=RelWithDebInfo
+run_build build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDANCE_WERROR=ON
 # The README's first command, as a user runs it (it reuses build/).
 echo "== demo.sh (the main job)"
 if ./demo.sh >build/demo.out 2>&1 &&
@@ -50,13 +50,32 @@ fi
 if [ "${1:-}" != "--quick" ]; then
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
   UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-    run_build build-asan -DCMAKE_BUILD_TYPE=Debug -DDANCE_SANITIZE=ON
+    run_build build-asan -DCMAKE_BUILD_TYPE=Debug -DDANCE_SANITIZE=ON \
+      -DDANCE_WERROR=ON
   # libFuzzer over the firmware-key readers (CBOR, COSE, SUIT, IPSECKEY),
   # a few seconds: only the fuzz target and the tool that seeds it are built.
   echo "== fuzz build-fuzz (clang, libFuzzer)"
   CC=clang cmake -S . -B build-fuzz -DDANCE_FUZZ=ON -DDANCE_FUZZ_SECONDS=5 \
-    >/dev/null
+    -DDANCE_WERROR=ON >/dev/null
   cmake --build build-fuzz -j"$(nproc)" --target fuzz_fw dance
   ctest_in build-fuzz -L fuzz
+  # Other build types and compilers must build too (warnings as errors):
+  # a gcc Release build and a whole-tree clang build, compile only.
+  for variant in "build-release:gcc:Release" "build-clang:clang:Debug"; do
+    IFS=: read -r dir cc type <<<"$variant"
+    echo "== build only: $dir (CC=$cc, $type)"
+    mkdir -p "$dir"
+    if CC=$cc cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE="$type" \
+        -DDANCE_WERROR=ON >"$dir/build.out" 2>&1 &&
+      cmake --build "$dir" -j"$(nproc)" >>"$dir/build.out" 2>&1; then
+      echo "$dir: built"
+      passed=$((passed + 1))
+    else
+      cat "$dir/build.out"
+      echo "$dir: FAILED"
+      failed=$((failed + 1))
+    fi
+  done
 fi
 echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -87,7 +87,7 @@ dance_fw_status dance_cose_alg_for_key(const EVP_PKEY *pkey, int64_t *alg,
 dance_fw_status dance_cose_check_alg_key(int64_t alg, const EVP_PKEY *pkey,
                                          char *err, size_t errlen)
 {
-    int64_t want;
+    int64_t want = 0; /* set by dance_cose_alg_for_key on success */
     dance_fw_status st;
 
     if (dance_cose_alg_name(alg) == NULL)

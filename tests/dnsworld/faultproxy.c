@@ -132,6 +132,7 @@ static const char *action_str(fp_action act)
 }
 
 /* die - print a message to stderr and exit; used during start-up only. */
+static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void die(const char *fmt, ...)
 {
     va_list ap;
