@@ -188,7 +188,7 @@ if ! env "${MODULE_ENV[@]}" OPENSSL_CONF=$TMP/server.cnf openssl list -providers
     exit 1
 fi
 for ((i = 0; i < 50; i++)); do
-    PORT=$((10000 + RANDOM % 20000))
+    PORT=$((10000 + 14 * (22768 / 16) + RANDOM % (22768 / 16)))
     timeout 1 bash -c "exec 3<>/dev/tcp/127.0.0.1/$PORT" 2>/dev/null || break
 done
 env "${MODULE_ENV[@]}" OPENSSL_CONF=$TMP/server.cnf openssl s_server -www -accept "127.0.0.1:$PORT" \
@@ -392,7 +392,7 @@ RC=0
 expect "publish without a TSIG key is refused" "$RC" 1 "$TMP/bad7.out" \
     'TSIG key'
 for ((i = 0; i < 50; i++)); do
-    CLOSED=$((10000 + RANDOM % 20000))
+    CLOSED=$((10000 + 14 * (22768 / 16) + RANDOM % (22768 / 16)))
     timeout 1 bash -c "exec 3<>/dev/tcp/127.0.0.1/$CLOSED" 2>/dev/null ||
         break
 done
@@ -454,7 +454,7 @@ conf server2 client_auth=require 'allow = *.fleet.test' dnssec=validate \
     "log_file = $TMP/server2.log"
 PORT1=$PORT
 for ((i = 0; i < 50; i++)); do
-    PORT=$((10000 + RANDOM % 20000))
+    PORT=$((10000 + 14 * (22768 / 16) + RANDOM % (22768 / 16)))
     timeout 1 bash -c "exec 3<>/dev/tcp/127.0.0.1/$PORT" 2>/dev/null || break
 done
 env "${MODULE_ENV[@]}" OPENSSL_CONF=$TMP/server2.cnf openssl s_server -www -accept "127.0.0.1:$PORT" \

@@ -99,15 +99,30 @@ tls_cleanup() {
     exit "$rc"
 }
 
+# tls_port_slice - this script's slice of the port range (0..15);
+# tests/integration/fleet.sh and primary.sh use 14 and 15.
+tls_port_slice() {
+    case "$(basename "$0" .sh)" in
+    interop) echo 0 ;; failures) echo 1 ;; server_dane) echo 2 ;;
+    apps) echo 3 ;; stress) echo 4 ;; snippets) echo 5 ;; policy) echo 6 ;;
+    appsrv) echo 7 ;; matrix_nginx) echo 8 ;; matrix_apache) echo 9 ;;
+    matrix_web) echo 10 ;; matrix_misc) echo 11 ;; *) echo 12 ;;
+    esac
+}
+
 # tls_free_port - a loopback port nobody listens on, below the kernel's
 # ephemeral range: server ports are chosen before the servers start (the
 # server-DANE TLSA records name them), and no connection's source port and
 # no other test's kernel-chosen port can take one of them meanwhile.
+# Each script draws from a slice of its own (tls_port_slice), so scripts
+# that ctest runs side by side never pick the same port.
 tls_free_port() {
-    local low _ p i
+    local low _ p i base width
     read -r low _ </proc/sys/net/ipv4/ip_local_port_range
+    width=$(((low - 10000) / 16))
+    base=$((10000 + $(tls_port_slice) * width))
     for ((i = 0; i < 50; i++)); do
-        p=$((10000 + RANDOM % (low - 10000)))
+        p=$((base + RANDOM % width))
         if ! timeout 1 bash -c "exec 3<>/dev/tcp/127.0.0.1/$p" 2>/dev/null
         then
             echo "$p"
