@@ -271,27 +271,50 @@ static void raise_verify(SSL *s, dance_conn *conn)
 
 /* ---- logging ------------------------------------------------------------ */
 
-/* peer_addr - "address:port" of s's peer, or "-" when s has no socket. */
-static void peer_addr(const SSL *s, char *out, size_t len)
+/* peer_of - the address (into host, INET6_ADDRSTRLEN bytes) and port of
+ * s's peer. Returns AF_INET or AF_INET6, or 0 when s has no IP socket. */
+static int peer_of(const SSL *s, char *host, unsigned *port)
 {
     struct sockaddr_storage ss;
     socklen_t sl = sizeof(ss);
-    char host[INET6_ADDRSTRLEN];
     int fd = SSL_get_fd(s);
 
-    snprintf(out, len, "-");
     if (fd < 0 || getpeername(fd, (struct sockaddr *)&ss, &sl) != 0)
-        return;
+        return 0;
     if (ss.ss_family == AF_INET) {
         const struct sockaddr_in *in = (const struct sockaddr_in *)&ss;
 
-        if (inet_ntop(AF_INET, &in->sin_addr, host, sizeof(host)) != NULL)
-            snprintf(out, len, "%s:%u", host, ntohs(in->sin_port));
-    } else if (ss.ss_family == AF_INET6) {
+        *port = ntohs(in->sin_port);
+        return inet_ntop(AF_INET, &in->sin_addr, host, INET6_ADDRSTRLEN)
+                   ? AF_INET
+                   : 0;
+    }
+    if (ss.ss_family == AF_INET6) {
         const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)&ss;
 
-        if (inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host)) != NULL)
-            snprintf(out, len, "[%s]:%u", host, ntohs(in6->sin6_port));
+        *port = ntohs(in6->sin6_port);
+        return inet_ntop(AF_INET6, &in6->sin6_addr, host, INET6_ADDRSTRLEN)
+                   ? AF_INET6
+                   : 0;
+    }
+    return 0;
+}
+
+/* peer_addr - "address:port" of s's peer, or "-" when s has no socket. */
+static void peer_addr(const SSL *s, char *out, size_t len)
+{
+    char host[INET6_ADDRSTRLEN];
+    unsigned port = 0;
+
+    switch (peer_of(s, host, &port)) {
+    case AF_INET:
+        snprintf(out, len, "%s:%u", host, port);
+        break;
+    case AF_INET6:
+        snprintf(out, len, "[%s]:%u", host, port);
+        break;
+    default:
+        snprintf(out, len, "-");
     }
 }
 
@@ -398,35 +421,32 @@ static void start_lookup(dance_conn *conn, const char *owner)
                                   time(NULL));
 }
 
+/* client_gate - server role: may the ClientName name be looked up at
+ * all? Not a server's TLSA owner (or no name), and on the allow list (which
+ * guards the DNS). Returns 1 with the TLSA owner in owner (OWNER_MAX
+ * bytes), or 0 with *why (static text). */
+static int client_gate(const dance_config *cfg, const char *name, char *owner,
+                       const char **why)
+{
+    if (!dance_ident_client_name_check(name, why))
+        return 0;
+    if (!is_allowed(cfg, name)) {
+        *why = "name not on the allow list";
+        return 0;
+    }
+    client_owner(cfg, name, owner);
+    return 1;
+}
+
 /* start_client_lookup - server role: look up a client's TLSA early, if its
- * name may be looked up at all (the allow list guards the DNS). */
+ * name passes client_gate. */
 static void start_client_lookup(dance_conn *conn, const char *name)
 {
     char owner[OWNER_MAX];
-
     const char *why;
 
-    if (!dance_ident_client_name_check(name, &why) ||
-        !is_allowed(&conn->rt->cfg, name))
-        return;
-    client_owner(&conn->rt->cfg, name, owner);
-    start_lookup(conn, owner);
-}
-
-/* peer_port - the remote port of s's socket, or 0 when not a socket. */
-static unsigned peer_port(SSL *s)
-{
-    struct sockaddr_storage ss;
-    socklen_t len = sizeof(ss);
-    int fd = SSL_get_fd(s);
-
-    if (fd < 0 || getpeername(fd, (struct sockaddr *)&ss, &len) != 0)
-        return 0;
-    if (ss.ss_family == AF_INET)
-        return ntohs(((struct sockaddr_in *)&ss)->sin_port);
-    if (ss.ss_family == AF_INET6)
-        return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
-    return 0;
+    if (client_gate(&conn->rt->cfg, name, owner, &why))
+        start_lookup(conn, owner);
 }
 
 /* start_server_lookup - client role: TLSA of the server at
@@ -434,11 +454,12 @@ static unsigned peer_port(SSL *s)
 static void start_server_lookup(SSL *s, dance_conn *conn)
 {
     const char *sni = SSL_get_servername(s, TLSEXT_NAMETYPE_host_name);
-    unsigned port = peer_port(s);
+    char host[INET6_ADDRSTRLEN], owner[OWNER_MAX];
+    unsigned port = 0;
     const char *why;
-    char owner[OWNER_MAX];
 
-    if (sni == NULL || port == 0 || strlen(sni) > DANCE_NAME_MAX ||
+    if (sni == NULL || peer_of(s, host, &port) == 0 || port == 0 ||
+        strlen(sni) > DANCE_NAME_MAX ||
         !dance_name_check(sni, strlen(sni), &why))
         return;
     snprintf(conn->host, sizeof(conn->host), "%s", sni);
@@ -694,6 +715,31 @@ static int load_tlsa(SSL *d, const dance_res_result *result, const char **why,
     return 0;
 }
 
+/* verify_failed - *err and *why for a DANE verification of dx that did
+ * not pass: the first error our record_cb saw, else dx's own. */
+static void verify_failed(const dance_conn *conn, X509_STORE_CTX *dx, int *err,
+                          const char **why, char *why_buf, size_t why_len)
+{
+    *err = conn->first_err != X509_V_OK ? conn->first_err
+                                        : X509_STORE_CTX_get_error(dx);
+    if (*err == X509_V_OK)
+        *err = X509_V_ERR_UNSPECIFIED;
+    snprintf(why_buf, why_len, "certificate does not match: %s",
+             X509_verify_cert_error_string(*err));
+    *why = why_buf;
+}
+
+/* describe_match - "TLSA u s m matched" for the record of d that matched. */
+static void describe_match(SSL *d, char *matched, size_t mlen)
+{
+    uint8_t u, sel, m;
+
+    if (SSL_get0_dane_tlsa(d, &u, &sel, &m, NULL, NULL) >= 0)
+        snprintf(matched, mlen, "TLSA %u %u %u matched", u, sel, m);
+    else
+        snprintf(matched, mlen, "TLSA matched");
+}
+
 /* dane_verify - verify the peer's chain of xs against result's TLSA RRset
  * with OpenSSL's DANE engine, for peer name `name` (name checks of usages
  * 0-2), in a private X509_STORE_CTX with a private SSL's DANE state: xs and
@@ -710,7 +756,6 @@ static int dane_verify(SSL *s, dance_conn *conn, X509_STORE_CTX *xs,
     X509_STORE_CTX *dx = NULL;
     SSL *d = NULL;
     X509_VERIFY_PARAM *param;
-    uint8_t u, sel, m;
     int ok = 0;
 
     *err = X509_V_ERR_APPLICATION_VERIFICATION;
@@ -758,13 +803,7 @@ static int dane_verify(SSL *s, dance_conn *conn, X509_STORE_CTX *xs,
     ok = X509_verify_cert(dx) == 1 && conn->first_err == X509_V_OK;
     conn->in_dane = 0;
     if (!ok) {
-        *err = conn->first_err != X509_V_OK ? conn->first_err
-                                            : X509_STORE_CTX_get_error(dx);
-        if (*err == X509_V_OK)
-            *err = X509_V_ERR_UNSPECIFIED;
-        snprintf(why_buf, why_len, "certificate does not match: %s",
-                 X509_verify_cert_error_string(*err));
-        *why = why_buf;
+        verify_failed(conn, dx, err, why, why_buf, why_len);
         goto done;
     }
     /* The connection reports what our verification found. */
@@ -774,10 +813,7 @@ static int dane_verify(SSL *s, dance_conn *conn, X509_STORE_CTX *xs,
         X509_STORE_CTX_set0_verified_chain(xs, X509_STORE_CTX_get1_chain(dx));
         X509_STORE_CTX_set_error(xs, X509_V_OK);
     }
-    if (SSL_get0_dane_tlsa(d, &u, &sel, &m, NULL, NULL) >= 0)
-        snprintf(matched, mlen, "TLSA %u %u %u matched", u, sel, m);
-    else
-        snprintf(matched, mlen, "TLSA matched");
+    describe_match(d, matched, mlen);
 done:
     X509_STORE_CTX_free(dx);
     SSL_free(d);
@@ -798,7 +834,6 @@ static int dane_verify_conn(SSL *s, dance_conn *conn, X509_STORE_CTX *xs,
 {
     X509_VERIFY_PARAM *param = X509_STORE_CTX_get0_param(xs);
     X509_STORE_CTX_verify_cb app;
-    uint8_t u, sel, m;
     int ok, en;
 
     *err = X509_V_ERR_APPLICATION_VERIFICATION;
@@ -821,19 +856,10 @@ static int dane_verify_conn(SSL *s, dance_conn *conn, X509_STORE_CTX *xs,
     ok = X509_verify_cert(xs) == 1 && conn->first_err == X509_V_OK;
     X509_STORE_CTX_set_verify_cb(xs, app);
     if (!ok) {
-        *err = conn->first_err != X509_V_OK ? conn->first_err
-                                            : X509_STORE_CTX_get_error(xs);
-        if (*err == X509_V_OK)
-            *err = X509_V_ERR_UNSPECIFIED;
-        snprintf(why_buf, why_len, "certificate does not match: %s",
-                 X509_verify_cert_error_string(*err));
-        *why = why_buf;
+        verify_failed(conn, xs, err, why, why_buf, why_len);
         return 0;
     }
-    if (SSL_get0_dane_tlsa(s, &u, &sel, &m, NULL, NULL) >= 0)
-        snprintf(matched, mlen, "TLSA %u %u %u matched", u, sel, m);
-    else
-        snprintf(matched, mlen, "TLSA matched");
+    describe_match(s, matched, mlen);
     return 1;
 }
 
@@ -1022,14 +1048,9 @@ static int server_verify(SSL *s, dance_conn *conn, X509_STORE_CTX *xs)
     } else if (!first_dns_san(X509_STORE_CTX_get0_cert(xs), name)) {
         why = "no ClientName and no usable dNSName in the certificate";
     }
-    /* A server's TLSA owner (or no name at all) is never a ClientName;
-     * dance_ident_client_name_check sets why. */
-    if (why == NULL && !dance_ident_client_name_check(name, &nwhy))
+    if (why == NULL && !client_gate(cfg, name, owner, &nwhy))
         why = nwhy;
-    if (why == NULL && !is_allowed(cfg, name))
-        why = "name not on the allow list";
     if (why == NULL) {
-        client_owner(cfg, name, owner);
         /* DANE's verified chain goes to xs only once the identity check
          * passed too: until then the application's own verification
          * (optional) can still run on xs. */
