@@ -25,7 +25,8 @@ enum {
 
 static const char lookup_usage[] =
     "usage: dance lookup [-t TYPE] [-s IP[@PORT]]... [-a ANCHOR_FILE]\n"
-    "                    [--trust-ad] [--time UNIXTIME] [--timeout MS] NAME\n"
+    "                    [--trust-ad] [--time UNIXTIME] [--timeout MS]\n"
+    "                    [--clock-skew S] NAME\n"
     "\n"
     "Look NAME up and say whether DNSSEC proves the answer.\n"
     "\n"
