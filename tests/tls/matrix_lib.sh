@@ -11,6 +11,8 @@
 #                                 EXIT trap (lib.sh's server list)
 #   mx_wait_port PORT NAME        wait until PORT listens (or NAME died)
 #   mx_case CASE WANT KIND PORT SNI INPUT [s_client options...]
+#   mx_kind KIND CONF             a client KIND's s_client certificate
+#                                 options (MX_CERT) and configuration
 #
 # Server configurations: $TMP/srv-require.cnf and srv-optional.cnf
 # (client_auth = require / optional, allow = the device's ClientName,
@@ -101,26 +103,37 @@ mx_wait_port() {
     return 1
 }
 
+# mx_kind KIND CONF - the s_client options of matrix client KIND in
+# MX_CERT (array) and the provider configuration it runs with in MX_CONF:
+# CONF, or "-" (no provider) for the clients that do not use it.
+mx_kind() {
+    MX_CONF=$2
+    MX_CERT=()
+    case "$1" in
+    dane) MX_CERT=(-cert "$PKI/device1.crt" -key "$PKI/device1.key") ;;
+    rogue) MX_CERT=(-cert "$PKI/wrong.crt" -key "$PKI/wrong.key") ;;
+    admin) MX_CERT=(-cert "$PKI/admin-cn.crt" -key "$PKI/admin-cn.key") ;;
+    othersan) MX_CERT=(-cert "$PKI/other-san.crt" -key "$PKI/other-san.key") ;;
+    danenocert) ;;
+    ca)
+        MX_CONF=-
+        MX_CERT=(-cert "$PKI/ca-device.crt" -key "$PKI/ca-device.key"
+            -cert_chain "$PKI/ca.crt")
+        ;;
+    nocert) MX_CONF=- ;;
+    *) tls_die "mx_kind: unknown kind $1" ;;
+    esac
+}
+
 # mx_client KIND PORT SNI INPUT [s_client options...] - run s_client as
 # KIND, send INPUT (printf format), keep the answer in MX_OUT/MX_ERR.
 mx_client() {
-    local kind=$1 port=$2 sni=$3 input=$4 conf=${MX_CLIENT_CONF:-cli-dane} id
+    local kind=$1 port=$2 sni=$3 input=$4 conf id
     local -a cert=() envs=(OPENSSL_CONF=/dev/null)
     shift 4
-    case "$kind" in
-    dane) cert=(-cert "$PKI/device1.crt" -key "$PKI/device1.key") ;;
-    rogue) cert=(-cert "$PKI/wrong.crt" -key "$PKI/wrong.key") ;;
-    admin) cert=(-cert "$PKI/admin-cn.crt" -key "$PKI/admin-cn.key") ;;
-    othersan) cert=(-cert "$PKI/other-san.crt" -key "$PKI/other-san.key") ;;
-    danenocert) ;;
-    ca)
-        conf=-
-        cert=(-cert "$PKI/ca-device.crt" -key "$PKI/ca-device.key"
-            -cert_chain "$PKI/ca.crt")
-        ;;
-    nocert) conf=- ;;
-    *) tls_die "mx_client: unknown kind $kind" ;;
-    esac
+    mx_kind "$kind" "${MX_CLIENT_CONF:-cli-dane}"
+    conf=$MX_CONF
+    cert=("${MX_CERT[@]}")
     [ "$conf" != - ] && mapfile -t envs < <(tls_env "$TMP/$conf.cnf" 1)
     id=$((TLS_PASSED + TLS_FAILED + 1))
     MX_OUT=$TMP/mx$id.out

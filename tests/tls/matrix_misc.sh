@@ -31,23 +31,10 @@ VERSIONS=(1.2 1.3)
 # matrix client KIND (WANT: authenticated, unauthenticated, rejected,
 # not-authenticated; see lib.sh).
 ss_case() {
-    local name=$1 want=$2 srv=$3 kind=$4 conf=cli-dane
-    local -a cert=()
+    local name=$1 want=$2 srv=$3 kind=$4
     shift 4
-    case "$kind" in
-    dane) cert=(-cert "$PKI/device1.crt" -key "$PKI/device1.key") ;;
-    rogue) cert=(-cert "$PKI/wrong.crt" -key "$PKI/wrong.key") ;;
-    admin) cert=(-cert "$PKI/admin-cn.crt" -key "$PKI/admin-cn.key") ;;
-    othersan) cert=(-cert "$PKI/other-san.crt" -key "$PKI/other-san.key") ;;
-    danenocert) ;;
-    ca)
-        conf=-
-        cert=(-cert "$PKI/ca-device.crt" -key "$PKI/ca-device.key"
-            -cert_chain "$PKI/ca.crt")
-        ;;
-    nocert) conf=- ;;
-    esac
-    tls_case "$name" "$want" "$srv" "$conf" "${cert[@]}" "$@"
+    mx_kind "$kind" cli-dane
+    tls_case "$name" "$want" "$srv" "$MX_CONF" "${MX_CERT[@]}" "$@"
 }
 
 STRICT=(-Verify 1 -verify_return_error -CAfile "$PKI/ca.crt")
