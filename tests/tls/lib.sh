@@ -99,8 +99,9 @@ tls_cleanup() {
     exit "$rc"
 }
 
-# tls_port_slice - this script's slice of the port range (0..15);
-# tests/integration/fleet.sh and primary.sh use 14 and 15.
+# tls_port_slice - this script's slice of the port range (0..27 of 32;
+# tests/integration/fleet.sh and primary.sh use the last four, 28..31,
+# as slices 14 and 15 of 16). A new script adds its own line here.
 tls_port_slice() {
     case "$(basename "$0" .sh)" in
     interop) echo 0 ;; failures) echo 1 ;; server_dane) echo 2 ;;
@@ -119,7 +120,7 @@ tls_port_slice() {
 tls_free_port() {
     local low _ p i base width
     read -r low _ </proc/sys/net/ipv4/ip_local_port_range
-    width=$(((low - 10000) / 16))
+    width=$(((low - 10000) / 32))
     base=$((10000 + $(tls_port_slice) * width))
     for ((i = 0; i < 50; i++)); do
         p=$((base + RANDOM % width))
