@@ -76,25 +76,32 @@ typedef struct {
 static dance_res_result *hop(lookup_ctx *ctx, const ldns_rdf *qname,
                              ldns_rr_type type);
 
+const char *const dance_res_mode_names[] = {"validate", "trust-ad", NULL};
+
+_Static_assert(DANCE_RES_DEFAULT_CACHE_MAX_BYTES ==
+                   DANCE_CACHE_DEFAULT_MAX_BYTES,
+               "the resolver's and the cache's default bound differ");
+
 /* dance_res_mode_str - "validate" or "trust-ad". */
 const char *dance_res_mode_str(dance_res_mode mode)
 {
-    return mode == DANCE_RES_MODE_TRUST_AD ? "trust-ad" : "validate";
+    return mode == DANCE_RES_MODE_TRUST_AD ? dance_res_mode_names[1]
+                                           : dance_res_mode_names[0];
 }
 
 /* dance_res_config_init - documented defaults. */
 void dance_res_config_init(dance_res_config *cfg)
 {
     memset(cfg, 0, sizeof(*cfg));
-    cfg->mode = DANCE_RES_MODE_VALIDATE;
-    cfg->trust_anchor = "/usr/share/dns/root.key";
-    cfg->resolv_conf = "/etc/resolv.conf";
+    cfg->mode = DANCE_RES_DEFAULT_MODE;
+    cfg->trust_anchor = DANCE_RES_DEFAULT_TRUST_ANCHOR;
+    cfg->resolv_conf = DANCE_RES_DEFAULT_RESOLV_CONF;
     cfg->timeout_ms = 2000;
     cfg->attempts = 2;
     cfg->deadline_ms = 5000;
-    cfg->cache_max_entries = 10000;
-    cfg->cache_max_bytes = DANCE_CACHE_DEFAULT_MAX_BYTES;
-    cfg->cache_max_ttl = 3600;
+    cfg->cache_max_entries = DANCE_RES_DEFAULT_CACHE_MAX_ENTRIES;
+    cfg->cache_max_bytes = DANCE_RES_DEFAULT_CACHE_MAX_BYTES;
+    cfg->cache_max_ttl = DANCE_RES_DEFAULT_CACHE_MAX_TTL;
     cfg->bogus_ttl = 60;
     cfg->indeterminate_ttl = 0;
     cfg->negative_ttl = 3600;
@@ -134,7 +141,8 @@ dance_res *dance_res_new(const dance_res_config *cfg, char *err, size_t errlen)
                                      &res->nservers, err, errlen);
     else
         ok = dance_net_servers_from_resolv_conf(
-            cfg->resolv_conf != NULL ? cfg->resolv_conf : "/etc/resolv.conf",
+            cfg->resolv_conf != NULL ? cfg->resolv_conf
+                                     : DANCE_RES_DEFAULT_RESOLV_CONF,
             res->servers, &res->nservers, err, errlen);
     if (!ok)
         goto err;
