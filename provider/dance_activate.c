@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
 #include <openssl/err.h>
 
 #include "dance_ext.h"
@@ -38,6 +39,38 @@ static const char *section_value(const CONF *conf, const char *sect,
     return found;
 }
 
+/* dance_activate_core_value - see header. */
+const char *dance_activate_core_value(const CONF *conf, const char *sect,
+                                      const char *key)
+{
+    const char *v = section_value(conf, sect, key);
+    const char *sub = NULL;
+
+    if (v != NULL) {
+        ERR_set_mark();
+        sub = NCONF_get_section(conf, v) != NULL ? v : NULL;
+        ERR_pop_to_mark();
+    }
+    return sub != NULL ? NULL : v;
+}
+
+/* dance_activate_activates - see header. */
+int dance_activate_activates(const CONF *conf, const char *sect)
+{
+    static const char *const yes[] = {"1",    "yes", "YES", "true",
+                                      "TRUE", "on",  "ON",  NULL};
+    const char *v = section_value(conf, sect, "activate");
+
+    if (v == NULL)
+        return 0;
+    if (OpenSSL_version_num() < 0x30200000L)
+        return 1;
+    for (size_t i = 0; yes[i] != NULL; i++)
+        if (strcmp(v, yes[i]) == 0)
+            return 1;
+    return 0;
+}
+
 /* dance_activate_find_section - see header. */
 const char *dance_activate_find_section(const CONF *conf, const char *prov_name)
 {
@@ -61,9 +94,8 @@ const char *dance_activate_find_section(const CONF *conf, const char *prov_name)
     return NULL;
 }
 
-/* known_key - a key of ours, or one libcrypto reads from any provider
- * section. */
-static int known_key(const char *key)
+/* dance_activate_known_key - see header. */
+int dance_activate_known_key(const char *key)
 {
     static const char *const core_keys[] = {"module", "activate", "identity",
                                             "soft_load", NULL};
@@ -82,7 +114,7 @@ const char *dance_activate_unknown_key(const CONF *conf, const char *sect)
     for (int i = 0; values != NULL && i < sk_CONF_VALUE_num(values); i++) {
         const CONF_VALUE *v = sk_CONF_VALUE_value(values, i);
 
-        if (!known_key(v->name))
+        if (!dance_activate_known_key(v->name))
             return v->name;
     }
     return NULL;

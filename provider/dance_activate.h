@@ -35,6 +35,31 @@ const char *dance_activate_find_section(const CONF *conf,
                                         const char *prov_name);
 
 /*
+ * dance_activate_core_value - what the core hands the provider for key
+ * from section sect of conf (libcrypto's provider_conf_params): the
+ * section's last value of key, or NULL when key is not there or its value
+ * names a section of conf (libcrypto then passes that section's keys as
+ * "key.subkey" instead, and key itself is not set). Borrowed from conf.
+ */
+const char *dance_activate_core_value(const CONF *conf, const char *sect,
+                                      const char *key);
+
+/*
+ * dance_activate_activates - does libcrypto activate the provider of
+ * section sect when it loads conf? OpenSSL 3.0 and 3.1 do when the section
+ * has an "activate" key, whatever its value; later versions when its value
+ * is a true one (1, yes, true, on).
+ */
+int dance_activate_activates(const CONF *conf, const char *sect);
+
+/*
+ * dance_activate_known_key - a key of ours (dance_config_table) or one
+ * libcrypto reads from any provider section ("module", "activate",
+ * "identity", "soft_load")?
+ */
+int dance_activate_known_key(const char *key);
+
+/*
  * dance_activate_unknown_key - the first key of section sect in conf that
  * neither the provider (dance_config_table) nor libcrypto ("module",
  * "activate", "identity", "soft_load") reads, or NULL. Borrowed from conf.

@@ -535,6 +535,24 @@ err:
     return 0;
 }
 
+/* dance_config_check_value - see header. */
+int dance_config_check_value(const char *key, const char *value, char *err,
+                             size_t errlen)
+{
+    const dance_config_key *k = dance_config_key_find(key);
+    dance_config scratch;
+    int ok;
+
+    if (k == NULL) {
+        snprintf(err, errlen, "'%s' is not a key of the dance provider", key);
+        return 0;
+    }
+    memset(&scratch, 0, sizeof(scratch));
+    ok = k->parse(k, &scratch, value, err, errlen);
+    dance_config_clear(&scratch);
+    return ok;
+}
+
 /* dance_config_clear - see header. */
 void dance_config_clear(dance_config *cfg)
 {

@@ -158,6 +158,14 @@ typedef const char *(*dance_config_get_fn)(const char *key, void *arg);
 int dance_config_load(dance_config *cfg, dance_config_get_fn get, void *arg,
                       char *err, size_t errlen);
 
+/*
+ * dance_config_check_value - would key = value parse (on its own, without
+ * the rules that span keys)? Returns 1, or 0 with the message
+ * dance_config_load would give in err (also for a name that is no key).
+ */
+int dance_config_check_value(const char *key, const char *value, char *err,
+                             size_t errlen);
+
 /* dance_config_clear - free what dance_config_load allocated. */
 void dance_config_clear(dance_config *cfg);
 
