@@ -94,6 +94,34 @@ second() {
         "log_level = info" "$@" >>"$TMP/$name.cnf"
 }
 
+# cc_expect WHAT RC ARGS... [-- PATTERN...] - `dance check-config ARGS`
+# exits RC and its output matches every PATTERN (grep -E).
+cc_expect() {
+    local what=$1 want=$2 rc p ok=1
+    local -a args=()
+    shift 2
+    while [ $# -gt 0 ] && [ "$1" != -- ]; do
+        args+=("$1")
+        shift
+    done
+    [ $# -gt 0 ] && shift
+    "$DANCE" check-config "${args[@]}" >"$TMP/cc.out" 2>&1
+    rc=$?
+    [ "$rc" = "$want" ] || ok=0
+    for p in "$@"; do
+        if ! grep -qE -- "$p" "$TMP/cc.out"; then
+            ok=0
+            echo "#   no line matches: $p"
+        fi
+    done
+    if [ "$ok" = 1 ]; then
+        tls_pass "$what"
+    else
+        tls_fail "$what" "exit $rc (want $want)"
+        sed 's/^/#   /' "$TMP/cc.out"
+    fi
+}
+
 # --- configurations the provider accepts ------------------------------------
 tls_conf good
 compare good active
@@ -132,16 +160,10 @@ if [ "$PV" = inactive ]; then
 else
     tls_fail "idle: the provider is not loaded" "it is $PV"
 fi
-"$DANCE" check-config --offline "$TMP/idle.cnf" >"$TMP/cc.out" 2>&1
-rc=$?
 # ...but it is checked all the same: an application may load it.
-if [ "$rc" = 1 ] && grep -q 'not activated by the file' "$TMP/cc.out" &&
-    grep -q "error: client_auth = 'maybe'" "$TMP/cc.out"; then
-    tls_pass "idle: check-config still checks the section an application may load"
-else
-    tls_fail "idle: check-config checks the section" "exit $rc"
-    sed 's/^/#   /' "$TMP/cc.out"
-fi
+cc_expect "idle: check-config still checks the section an application may load" \
+    1 --offline "$TMP/idle.cnf" -- 'not activated by the file' \
+    "error: client_auth = 'maybe'"
 
 # --- every refusal of the provider -----------------------------------------
 # Keys: unknown, and every kind of bad value.
@@ -212,102 +234,47 @@ add identity "identity = dance"
 compare identity refused
 
 # --- check-config's own duties -------------------------------------------
-"$DANCE" check-config >/dev/null 2>&1
-rc=$?
-if [ "$rc" = 2 ]; then
-    tls_pass "no FILE: exit 2"
-else
-    tls_fail "no FILE: exit 2" "exit $rc"
-fi
-"$DANCE" check-config "$TMP/good.cnf" no_such_section >/dev/null 2>&1
-rc=$?
-if [ "$rc" = 2 ]; then
-    tls_pass "a SECTION that does not exist: exit 2"
-else
-    tls_fail "a SECTION that does not exist: exit 2" "exit $rc"
-fi
-"$DANCE" check-config "$TMP/does-not-exist.cnf" >/dev/null 2>&1
-rc=$?
-if [ "$rc" = 1 ]; then
-    tls_pass "an unreadable FILE: exit 1"
-else
-    tls_fail "an unreadable FILE: exit 1" "exit $rc"
-fi
+cc_expect "no FILE: exit 2" 2
+cc_expect "a SECTION that does not exist: exit 2" 2 "$TMP/good.cnf" no_such_sect
+cc_expect "an unreadable FILE: exit 1" 1 "$TMP/does-not-exist.cnf"
 printf '[broken\n' >"$TMP/broken.cnf"
-"$DANCE" check-config "$TMP/broken.cnf" >"$TMP/cc.out" 2>&1
-rc=$?
-if [ "$rc" = 1 ] && grep -q 'line 1' "$TMP/cc.out"; then
-    tls_pass "a FILE libcrypto cannot parse: exit 1, naming the line"
-else
-    tls_fail "a FILE libcrypto cannot parse: exit 1" "exit $rc"
-fi
-# SECTION names the section directly.
-"$DANCE" check-config --offline "$TMP/enum.cnf" dance_sect >"$TMP/cc.out" 2>&1
-rc=$?
-if [ "$rc" = 1 ] && grep -q "client_auth = 'maybe'" "$TMP/cc.out"; then
-    tls_pass "SECTION: the named section is checked"
-else
-    tls_fail "SECTION: the named section is checked" "exit $rc"
-fi
+cc_expect "a FILE libcrypto cannot parse: exit 1, naming the line" 1 \
+    "$TMP/broken.cnf" -- 'line 1'
+cc_expect "SECTION: the named section is checked" 1 \
+    --offline "$TMP/enum.cnf" dance_sect -- "client_auth = 'maybe'"
 # Every error, not only the first the provider stops at.
 tls_conf many client_auth=maybe timeout_ms=5 clientauth=x \
     trust_anchor=/nonexistent/root.key
-"$DANCE" check-config --offline "$TMP/many.cnf" >"$TMP/cc.out" 2>&1
-n=$(grep -c '^  error: ' "$TMP/cc.out")
-if [ "$n" = 4 ] && grep -q "unknown key 'clientauth'" "$TMP/cc.out" &&
-    grep -q "timeout_ms = '5'" "$TMP/cc.out" &&
-    grep -q "client_auth = 'maybe'" "$TMP/cc.out" &&
-    grep -q "trust anchor file /nonexistent/root.key" "$TMP/cc.out"; then
-    tls_pass "every error is listed, each naming its key"
-else
-    tls_fail "every error is listed" "$n errors"
-    sed 's/^/#   /' "$TMP/cc.out"
-fi
-# The effective settings: every key of the table, written or default.
-"$DANCE" check-config --offline "$TMP/server.cnf" >"$TMP/cc.out" 2>&1
-nkeys=$(grep -c '^    [a-z_]* *= .* \(written\|default\) ' "$TMP/cc.out")
-if [ "$nkeys" -ge 21 ] &&
-    grep -q '^    profile  *= client-auth  *written' "$TMP/cc.out" &&
-    grep -q '^    cache_max_ttl  *= 3600  *default' "$TMP/cc.out"; then
-    tls_pass "the effective settings: $nkeys keys, written or default"
-else
-    tls_fail "the effective settings" "$nkeys keys"
-    sed 's/^/#   /' "$TMP/cc.out"
-fi
+cc_expect "every error is listed, each naming its key" 1 \
+    --offline "$TMP/many.cnf" -- "unknown key 'clientauth'" \
+    "timeout_ms = '5'" "client_auth = 'maybe'" \
+    "trust anchor file /nonexistent/root.key" "^result: refused \(4 errors\)"
+# The effective settings: every key of the table (read from its source),
+# written or default.
+pats=()
+while read -r key; do
+    pats+=("^    $key +=")
+done < <(sed -n 's/^    {"\([a-z_]*\)", DANCE_KEY_.*/\1/p' \
+    "$SRC_DIR/provider/dance_config.c")
+[ "${#pats[@]}" -ge 21 ] || tls_fail "the table has every key" "${#pats[@]}"
+cc_expect "the effective settings: ${#pats[@]} keys, written or default" 0 \
+    --offline "$TMP/server.cnf" -- "${pats[@]}" \
+    '^    profile += client-auth +written' \
+    '^    cache_max_ttl += 3600 +default'
 # The probe: the test world's nameserver answers, and the anchored zone's
 # DNSKEY validates with the configured anchor.
-"$DANCE" check-config "$TMP/server.cnf" >"$TMP/cc.out" 2>&1
-rc=$?
-if [ "$rc" = 0 ] &&
-    grep -q "^  nameserver .*DNSKEY: NOERROR, [1-9][0-9]* answer" "$TMP/cc.out" &&
-    grep -q "^  lookup .* DNSKEY (dnssec = validate): secure" "$TMP/cc.out"; then
-    tls_pass "probe: the nameserver answers and the anchor validates"
-else
-    tls_fail "probe: the nameserver answers and the anchor validates" "exit $rc"
-    sed 's/^/#   /' "$TMP/cc.out"
-fi
+cc_expect "probe: the nameserver answers and the anchor validates" 0 \
+    "$TMP/server.cnf" -- '^  nameserver .*DNSKEY: NOERROR, [1-9][0-9]* answer' \
+    '^  lookup .* DNSKEY \(dnssec = validate\): secure'
 # A closed port: the provider activates (lookups fail later), so exit 0,
 # but the operator is told.
 tls_conf closed nameservers="127.0.0.1@$CLOSED_PORT" timeout_ms=300
-"$DANCE" check-config "$TMP/closed.cnf" >"$TMP/cc.out" 2>&1
-rc=$?
-if [ "$rc" = 0 ] && grep -q "^  nameserver .*: no answer" "$TMP/cc.out" &&
-    grep -q "^  warning: " "$TMP/cc.out"; then
-    tls_pass "probe: a nameserver that does not answer is a warning"
-else
-    tls_fail "probe: a nameserver that does not answer is a warning" "exit $rc"
-    sed 's/^/#   /' "$TMP/cc.out"
-fi
+cc_expect "probe: a nameserver that does not answer is a warning" 0 \
+    "$TMP/closed.cnf" -- '^  nameserver .*: no answer' '^  warning: '
 # The wrong anchor: bogus, said so.
-printf 'test. 3600 IN DS 12345 13 2 %s\n' \
-    "$(printf '%064d' 0)" >"$TMP/wrong.key"
+printf 'test. 3600 IN DS 12345 13 2 %s\n' "$(printf '%064d' 0)" \
+    >"$TMP/wrong.key"
 tls_conf wrong trust_anchor="$TMP/wrong.key"
-"$DANCE" check-config "$TMP/wrong.cnf" >"$TMP/cc.out" 2>&1
-rc=$?
-if [ "$rc" = 0 ] && grep -q "^  lookup .* DNSKEY (dnssec = validate): bogus" "$TMP/cc.out"; then
-    tls_pass "probe: an anchor that does not match the zone is reported bogus"
-else
-    tls_fail "probe: a wrong anchor is reported" "exit $rc"
-    sed 's/^/#   /' "$TMP/cc.out"
-fi
+cc_expect "probe: an anchor that does not match the zone is reported bogus" 0 \
+    "$TMP/wrong.cnf" -- '^  lookup .* DNSKEY \(dnssec = validate\): bogus'
 tls_done
