@@ -5,6 +5,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <openssl/bio.h>
+#include <openssl/conf.h>
+
+#include "dance_activate.h"
 #include "dance_config.h"
 #include "dance_name.h"
 #include "dance_test.h"
@@ -554,6 +558,143 @@ static void test_summary(void)
     dance_config_clear(&cfg);
 }
 
+/* ---- activation checks shared with check-config (dance_activate.c) ---- */
+
+/* conf_from - a CONF parsed from text by libcrypto (NULL on a parse
+ * error); free with NCONF_free. */
+static CONF *conf_from(const char *text)
+{
+    BIO *bio = BIO_new_mem_buf(text, -1);
+    CONF *conf = NCONF_new(NULL);
+    long line = -1;
+
+    if (bio == NULL || conf == NULL || NCONF_load_bio(conf, bio, &line) <= 0) {
+        NCONF_free(conf);
+        conf = NULL;
+    }
+    BIO_free(bio);
+    return conf;
+}
+
+/* or_null - s, or "(null)" (to compare strings that may be missing). */
+static const char *or_null(const char *s)
+{
+    return s != NULL ? s : "(null)";
+}
+
+/* The section is found the way libcrypto names the provider: by the
+ * providers entry (after any "x." prefix) or by its identity; a misspelt
+ * key there is found wherever the section is. */
+static void test_activate_section(void)
+{
+    static const char text[] = "openssl_conf = init\n"
+                               "client_auth = off\n"
+                               "[init]\n"
+                               "providers = provs\n"
+                               "[provs]\n"
+                               "default = dflt\n"
+                               "x.dance = s1\n"
+                               "other = s2\n"
+                               "[dflt]\n"
+                               "activate = 1\n"
+                               "[s1]\n"
+                               "activate = 0\n"
+                               "client_auth = require\n"
+                               "client_auth = optional\n"
+                               "allow = names\n"
+                               "[s2]\n"
+                               "identity = dance2\n"
+                               "clientauth = require\n"
+                               "[names]\n"
+                               "a = *.test\n";
+    CONF *conf = conf_from(text);
+
+    CU_ASSERT_PTR_NOT_NULL_FATAL(conf);
+    CU_ASSERT_STRING_EQUAL(or_null(dance_activate_find_section(conf, "dance")),
+                           "s1");
+    CU_ASSERT_STRING_EQUAL(or_null(dance_activate_find_section(conf, "dance2")),
+                           "s2");
+    /* "other" is renamed by its identity: no provider has that name. */
+    CU_ASSERT_PTR_NULL(dance_activate_find_section(conf, "other"));
+    CU_ASSERT_PTR_NULL(dance_activate_find_section(conf, "x.dance"));
+    CU_ASSERT_STRING_EQUAL(or_null(dance_activate_unknown_key(conf, "s2")),
+                           "clientauth");
+    CU_ASSERT_PTR_NULL(dance_activate_unknown_key(conf, "s1"));
+    /* The core hands over the last value; a value that names a section
+     * is passed as allow.<key>, so allow itself is not set; nothing comes
+     * from the file's default section. */
+    CU_ASSERT_STRING_EQUAL(
+        or_null(dance_activate_core_value(conf, "s1", "client_auth")),
+        "optional");
+    CU_ASSERT_PTR_NULL(dance_activate_core_value(conf, "s1", "allow"));
+    CU_ASSERT_PTR_NULL(dance_activate_core_value(conf, "s2", "client_auth"));
+    /* OpenSSL 3.0 activates on the key alone, whatever its value. */
+    if (OpenSSL_version_num() < 0x30200000L)
+        CU_ASSERT_EQUAL(dance_activate_activates(conf, "s1"), 1);
+    CU_ASSERT_EQUAL(dance_activate_activates(conf, "s2"), 0);
+    NCONF_free(conf);
+}
+
+/* An extension type libssl parses itself is refused; ours is not. */
+static void test_activate_settings(void)
+{
+    static const char *const types[] = {"50", "43", "65000", "0"};
+    dance_config cfg;
+    char err[300];
+
+    for (size_t i = 0; i < 3; i++) {
+        const char *kv[] = {"extension_type", types[i], NULL};
+
+        if (!load(&cfg, kv))
+            continue;
+        err[0] = '\0';
+        CU_ASSERT_EQUAL(dance_activate_check_settings(&cfg, err, sizeof(err)),
+                        0);
+        CU_ASSERT_PTR_NOT_NULL(strstr(err, "extension_type"));
+        dance_config_clear(&cfg);
+    }
+    {
+        const char *none[] = {NULL};
+
+        if (load(&cfg, none)) {
+            CU_ASSERT_EQUAL(
+                dance_activate_check_settings(&cfg, err, sizeof(err)), 1);
+            dance_config_clear(&cfg);
+        }
+    }
+    CU_ASSERT_EQUAL(
+        dance_config_check_value("extension_type", types[3], err, sizeof(err)),
+        0);
+    CU_ASSERT_EQUAL(
+        dance_config_check_value("clientauth", "off", err, sizeof(err)), 0);
+    CU_ASSERT_EQUAL(
+        dance_config_check_value("client_auth", "off", err, sizeof(err)), 1);
+}
+
+/* A second activation that changes a setting is refused naming the key
+ * and both sections. */
+static void test_activate_second(void)
+{
+    static const char *const off[] = {"client_auth", "off", NULL};
+    static const char *const req[] = {"client_auth", "require", "allow", "*",
+                                      NULL};
+    dance_config a, b;
+    char err[600] = "";
+
+    if (!load(&a, off))
+        return;
+    if (load(&b, req)) {
+        a.source = strdup("[one]");
+        b.source = strdup("[two]");
+        CU_ASSERT_EQUAL(dance_activate_second(&a, &b, err, sizeof(err)), 0);
+        CU_ASSERT_PTR_NOT_NULL(strstr(err, "[two] sets client_auth = require"));
+        CU_ASSERT_PTR_NOT_NULL(strstr(err, "[one]"));
+        CU_ASSERT_EQUAL(dance_activate_second(&b, &b, err, sizeof(err)), 1);
+        dance_config_clear(&b);
+    }
+    dance_config_clear(&a);
+}
+
 int dance_test_suite_config(void)
 {
     static const CU_TestInfo tests[] = {
@@ -575,6 +716,12 @@ int dance_test_suite_config(void)
         {"table: resolver keys default to the resolver's defaults",
          test_resolver_defaults},
         {"table: the activation line's keys", test_summary},
+        {"activation: the section, its unknown keys, the core's values",
+         test_activate_section},
+        {"activation: extension types libssl handles are refused",
+         test_activate_settings},
+        {"activation: a second one may not change a setting",
+         test_activate_second},
         CU_TEST_INFO_NULL};
 
     return dance_test_add_suite("config", NULL, NULL, tests);
