@@ -46,6 +46,7 @@ enum { EXIT_OK = 0, EXIT_REFUSED = 1, EXIT_USAGE = 2 };
 
 static const char check_usage[] =
     "usage: dance check-config [--offline] FILE [SECTION]\n"
+    "       dance check-config --keys\n"
     "\n"
     "Check the openssl.cnf FILE as the dance provider would when a process\n"
     "loads it: every error (naming the key), the effective settings, and\n"
@@ -54,6 +55,8 @@ static const char check_usage[] =
     "whose module is dance.so (or that holds dance keys).\n"
     "\n"
     "      --offline  send no DNS query\n"
+    "      --keys     list every key: name, type, role, default, accepted\n"
+    "                 values, help (tab-separated, one key a line)\n"
     "\n"
     "Exit status: 0 the provider would activate, 1 it would refuse (or FILE\n"
     "cannot be read), 2 usage.\n";
@@ -80,6 +83,13 @@ static const char *core_get(const char *key, void *arg)
     const core_source *src = arg;
 
     return dance_activate_core_value(src->conf, src->sect, key);
+}
+
+/* core_get_none - dance_config_get_fn of an empty section. */
+static const char *core_get_none(const char *key, void *arg)
+{
+    (void)key, (void)arg;
+    return NULL;
 }
 
 /* Settings without the keys that do not parse (to show the rest). */
@@ -430,11 +440,40 @@ static void activate(section *s, const section *first, const char *first_why,
     dance_res_free(res);
 }
 
+/* list_keys - the key table, one tab-separated line a key: name, type,
+ * role, default (as printed), accepted values, help. */
+static int list_keys(void)
+{
+    static const char *const types[] = {"enum", "number", "name", "list",
+                                        "path"};
+    static const char *const roles[] = {"client", "server", "both", "resolver",
+                                        "logging"};
+    static const char *const none[] = {NULL};
+    dance_config cfg;
+    char err[300];
+
+    if (!dance_config_load(&cfg, core_get_none, (void *)none, err,
+                           sizeof(err))) {
+        fprintf(stderr, "dance check-config: %s\n", err);
+        return EXIT_REFUSED;
+    }
+    for (const dance_config_key *k = dance_config_table; k->name != NULL; k++) {
+        char v[300];
+
+        dance_config_value(&cfg, k->name, v, sizeof(v));
+        printf("%s\t%s\t%s\t%s\t%s\t%s\n", k->name, types[k->type],
+               roles[k->role], v, k->accepted, k->help);
+    }
+    dance_config_clear(&cfg);
+    return EXIT_OK;
+}
+
 /* dance_cmd_check_config - the `dance check-config` subcommand. */
 int dance_cmd_check_config(int argc, char **argv)
 {
     static const struct option longopts[] = {
         {"offline", no_argument, NULL, 'o'},
+        {"keys", no_argument, NULL, 'k'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     section sections[MAX_SECTIONS];
@@ -449,6 +488,8 @@ int dance_cmd_check_config(int argc, char **argv)
     while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
         if (c == 'o') {
             offline = 1;
+        } else if (c == 'k') {
+            return list_keys();
         } else if (c == 'h') {
             fputs(check_usage, stdout);
             return EXIT_OK;

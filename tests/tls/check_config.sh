@@ -251,16 +251,24 @@ cc_expect "every error is listed, each naming its key" 1 \
     "trust anchor file /nonexistent/root.key" "^result: refused \(4 errors\)"
 # The effective settings: every key of the table (read from its source),
 # written or default.
-pats=()
-while read -r key; do
-    pats+=("^    $key +=")
-done < <(sed -n 's/^    {"\([a-z_]*\)", DANCE_KEY_.*/\1/p' \
+mapfile -t keys < <(sed -n 's/^    {"\([a-z_]*\)", DANCE_KEY_.*/\1/p' \
     "$SRC_DIR/provider/dance_config.c")
+pats=()
+keys_pats=()
+for key in "${keys[@]}"; do
+    pats+=("^    $key +=")
+    keys_pats+=("^$key"$'\t')
+done
 [ "${#pats[@]}" -ge 21 ] || tls_fail "the table has every key" "${#pats[@]}"
 cc_expect "the effective settings: ${#pats[@]} keys, written or default" 0 \
     --offline "$TMP/server.cnf" -- "${pats[@]}" \
     '^    profile += client-auth +written' \
     '^    cache_max_ttl += 3600 +default'
+# --keys: the table itself, one line a key, every key of the source.
+cc_expect "--keys lists all ${#pats[@]} keys with type, role and default" 0 \
+    --keys -- "${keys_pats[@]}" \
+    $'^client_auth\tenum\tserver\toff\t' \
+    $'^trust_anchor\tpath\tresolver\t/usr/share/dns/root.key\t'
 # The probe: the test world's nameserver answers, and the anchored zone's
 # DNSKEY validates with the configured anchor.
 cc_expect "probe: the nameserver answers and the anchor validates" 0 \
