@@ -11,6 +11,7 @@
 #include <openssl/err.h>
 
 #include "dance_ext.h"
+#include "dance_msg.h"
 
 /* skip_dot - a providers entry "x.name" names provider "name", as
  * libcrypto reads it. */
@@ -125,23 +126,21 @@ void dance_activate_unknown_key_error(const char *key, const char *sect,
                                       const char *path, char *err,
                                       size_t errlen)
 {
-    snprintf(err, errlen,
-             "unknown key '%s' in [%s] of %s (a misspelling would "
-             "silently drop a setting)",
-             key, sect, path);
+    dance_msg(err, errlen,
+              "unknown key '%s' in [%s] of %s (a misspelling would "
+              "silently drop a setting)",
+              key, sect, path);
 }
 
 /* dance_activate_check_settings - see header. */
 int dance_activate_check_settings(const dance_config *cfg, char *err,
                                   size_t errlen)
 {
-    if (!dance_ext_type_usable(cfg->extension_type)) {
-        snprintf(err, errlen,
-                 "extension_type = %u is an extension libssl handles itself "
-                 "(choose another, e.g. 65293)",
-                 cfg->extension_type);
-        return 0;
-    }
+    if (!dance_ext_type_usable(cfg->extension_type))
+        return DANCE_FAIL(0, err, errlen,
+                          "extension_type = %u is an extension libssl "
+                          "handles itself (choose another, e.g. 65293)",
+                          cfg->extension_type);
     return 1;
 }
 
@@ -156,7 +155,7 @@ dance_res *dance_activate_resolver(const dance_config *cfg, char *err,
     dance_config_resolver(cfg, &rc);
     res = dance_res_new(&rc, msg, sizeof(msg));
     if (res == NULL)
-        snprintf(err, errlen, "dnssec, trust_anchor or nameservers: %s", msg);
+        dance_msg(err, errlen, "dnssec, trust_anchor or nameservers: %s", msg);
     return res;
 }
 
@@ -173,13 +172,12 @@ int dance_activate_second(const dance_config *first, const dance_config *second,
 
     if (key == NULL)
         return 1;
-    snprintf(err, errlen,
-             "%s sets %s = %s, but %s, activated first in this "
-             "process, has %s = %s; the module is one per process: "
-             "put the settings of both in one section",
-             second->source != NULL ? second->source : "?", key,
-             dance_config_value(second, key, asked, sizeof(asked)),
-             first->source != NULL ? first->source : "?", key,
-             dance_config_value(first, key, was, sizeof(was)));
-    return 0;
+    return DANCE_FAIL(0, err, errlen,
+                      "%s sets %s = %s, but %s, activated first in this "
+                      "process, has %s = %s; the module is one per process: "
+                      "put the settings of both in one section",
+                      second->source != NULL ? second->source : "?", key,
+                      dance_config_value(second, key, asked, sizeof(asked)),
+                      first->source != NULL ? first->source : "?", key,
+                      dance_config_value(first, key, was, sizeof(was)));
 }
