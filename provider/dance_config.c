@@ -363,7 +363,19 @@ static void print_allow(const dance_config_key *key, const dance_config *cfg,
 #define STR(x) STR_(x)
 
 /* Keep the order: it is the order keys are read and checked in (the first
- * bad one is the one reported). */
+ * bad one is the one reported). To add a key: its field in dance_config,
+ * one entry here (an existing parser/printer, or a new pair next to
+ * theirs), the README's key table; an enum key also gets a line in
+ * unit.config's test_table_values (which checks every value has a name).
+ * E.g. an on/off key:
+ *   {"raw_public_keys", DANCE_KEY_ENUM, DANCE_ROLE_BOTH, 0, "off, on", 0,
+ *    NULL, NULL, "on", "<one sentence>", FIELD(raw_public_keys),
+ *    ENUM(onoff_names, NULL)},
+ * and a path that may be unset:
+ *   {"stats_file", DANCE_KEY_PATH, DANCE_ROLE_LOGGING, 0, "a file", 0, NULL,
+ *    "none", "/run/dance/stats.prom", "<one sentence>", FIELD(stats_file),
+ *    TEXT(parse_path, print_text)},
+ * (a print_text field is a char * that dance_config_clear frees). */
 const dance_config_key dance_config_table[] = {
     {"client_name", DANCE_KEY_NAME, DANCE_ROLE_CLIENT, 0,
      "auto, or a TLSA owner name", 0, NULL, "auto",
