@@ -42,6 +42,18 @@ provider() {
     fi
 }
 
+# sanitized WHAT FILE... - no sanitizer report in FILEs (an ASan build);
+# prints the reports otherwise.
+sanitized() {
+    local what=$1 rep
+    shift
+    rep=$(tls_sanitizer_report "$@")
+    [ -z "$rep" ] && return 0
+    echo "#   $what: sanitizer report:"
+    printf '%s\n' "$rep"
+    return 1
+}
+
 # compare NAME WANT [check-config options] - the provider's verdict on
 # $TMP/NAME.cnf is WANT (active, refused, inactive), and check-config agrees.
 compare() {
@@ -67,6 +79,7 @@ compare() {
         ;;
     *) ok=0 ;;
     esac
+    sanitized "$name" "$TMP/p.err" "$TMP/cc.out" || ok=0
     if [ "$ok" = 1 ]; then
         tls_pass "$name: provider $PV, check-config exit $rc${PWHY:+ (${PWHY:0:90})}"
     else
@@ -108,6 +121,7 @@ cc_expect() {
     "$DANCE" check-config "${args[@]}" >"$TMP/cc.out" 2>&1
     rc=$?
     [ "$rc" = "$want" ] || ok=0
+    sanitized "$what" "$TMP/cc.out" || ok=0
     for p in "$@"; do
         if ! grep -qE -- "$p" "$TMP/cc.out"; then
             ok=0
