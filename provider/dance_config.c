@@ -32,6 +32,7 @@ const char *const dance_config_keys[] = {"client_name",
                                          "cache_max_bytes",
                                          "clock_skew",
                                          "cache_negative_ttl",
+                                         "stats_file",
                                          NULL};
 
 _Static_assert(sizeof(dance_config_keys) / sizeof(dance_config_keys[0]) <=
@@ -272,6 +273,25 @@ static int set_key(dance_config *cfg, const char *key, const char *v, char *err,
         }
         free(cfg->log_file);
         return copy(v, &cfg->log_file, err, errlen);
+    } else if (strcmp(key, "stats_file") == 0) {
+        /* An absolute path; "%p" (the pid) and "%%" are its only escapes
+         * (provider/dance_stats.h). */
+        const char *p = v;
+        int ok = v[0] == '/';
+
+        while (ok && (p = strchr(p, '%')) != NULL) {
+            ok = p[1] == 'p' || p[1] == '%';
+            p += 2;
+        }
+        if (!ok) {
+            snprintf(err, errlen,
+                     "stats_file = '%s' is not valid (expected an absolute "
+                     "path; %%p in it stands for the process id, %%%% for %%)",
+                     v);
+            return 0;
+        }
+        free(cfg->stats_file);
+        return copy(v, &cfg->stats_file, err, errlen);
     }
     return 1;
 }
@@ -343,6 +363,7 @@ void dance_config_clear(dance_config *cfg)
     free(cfg->trust_anchor);
     free(cfg->nameservers);
     free(cfg->log_file);
+    free(cfg->stats_file);
     for (size_t k = 0; k < DANCE_CONFIG_MAX_KEYS; k++)
         free(cfg->given[k]);
     free(cfg->source);
@@ -400,6 +421,8 @@ static int render(const dance_config *cfg, const char *key, char *buf,
         s = level_names[cfg->log_level];
     else if (strcmp(key, "log_file") == 0)
         s = cfg->log_file != NULL ? cfg->log_file : "";
+    else if (strcmp(key, "stats_file") == 0)
+        s = cfg->stats_file != NULL ? cfg->stats_file : "none";
     else if ((is_number = strcmp(key, "extension_type") == 0))
         n = cfg->extension_type;
     else if ((is_number = strcmp(key, "timeout_ms") == 0))
