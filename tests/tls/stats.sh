@@ -96,44 +96,19 @@ want_counts() {
 
 # ---------------------------------------------------------------------------
 # nginx: the master loads the provider, its two workers (forked) serve.
+# (lib.sh: worker_processes 2, ssl_verify_client optional_no_ca, answers
+# with $ssl_client_verify: SUCCESS for a client DANE authenticated.)
 mx_port
+NGX_PORT=$MX_PORT
 NG_PORT=$MX_PORT
 d=$TMP/nginx
-mkdir -p "$d/logs" "$d/tmp"
-cat >"$d/nginx.conf" <<NGEOF
-daemon off;
-master_process on;
-worker_processes 2;
-user root;
-pid $d/nginx.pid;
-error_log $d/logs/error.log info;
-env OPENSSL_CONF;
-env LD_PRELOAD;
-env ASAN_OPTIONS;
-events { worker_connections 64; }
-http {
-    access_log $d/logs/access.log;
-    client_body_temp_path $d/tmp/body;
-    proxy_temp_path $d/tmp/proxy;
-    fastcgi_temp_path $d/tmp/fastcgi;
-    uwsgi_temp_path $d/tmp/uwsgi;
-    scgi_temp_path $d/tmp/scgi;
-    server {
-        listen 127.0.0.1:$NG_PORT ssl;
-        ssl_certificate $PKI/www.crt;
-        ssl_certificate_key $PKI/www.key;
-        ssl_protocols TLSv1.2 TLSv1.3;
-        ssl_verify_client optional_no_ca;
-        default_type text/plain;
-        location / { return 200 "ADMITTED verify=\$ssl_client_verify\n"; }
-    }
-}
-NGEOF
-mx_start nginx ng "$NGINX" -p "$d" -c "$d/nginx.conf"
-mx_wait_port "$NG_PORT" nginx || {
+tls_nginx_start "$TMP/ng.cnf" || {
     tls_show "nginx error.log" "$d/logs/error.log" >&2
     tls_die "nginx did not start"
 }
+TLS_SERVERS+=(nginx)
+TLS_SERVER_PID[nginx]=$NGX_PID
+MX_MARK=SUCCESS
 NG_MASTER=${TLS_SERVER_PID[nginx]}
 MX_LOGS=("$d/logs/error.log" "$TMP/ng.log")
 IN=$(req www.example.test)

@@ -96,6 +96,37 @@ static void next_check(void)
     nanosleep(&ts, NULL);
 }
 
+/* has - does the file at path hold text? */
+static int has(const char *path, const char *text)
+{
+    char buf[4096];
+
+    read_path(path, buf, sizeof(buf));
+    return strstr(buf, text) != NULL;
+}
+
+/* rotated - move the log file to moved (and with create, make an empty
+ * one at its path), wait for the next check, log line: it must land at
+ * the path only, and old, logged before, in the moved file only. */
+static int rotated(const char *moved, int create, const char *line,
+                   const char *old)
+{
+    int fd;
+
+    if (rename(file_path, moved) != 0)
+        return 0;
+    if (create) {
+        fd = open(file_path, O_WRONLY | O_CREAT | O_EXCL, 0640);
+        if (fd < 0)
+            return 0;
+        close(fd);
+    }
+    next_check();
+    dance_log(DANCE_LOG_WARN, "%s", line);
+    return has(file_path, line) && !has(moved, line) && has(moved, old) &&
+           !has(file_path, old);
+}
+
 /* Rotation without a signal: the file moved away (and made anew, or not)
  * gets no more lines, the path gets them; a file truncated in place gets
  * the next line at its start, with no hole of NUL bytes before it. */
@@ -103,7 +134,6 @@ static void test_rotation(void)
 {
     char err[200] = "", buf[4096], moved[120];
     size_t n;
-    int fd;
 
     snprintf(moved, sizeof(moved), "%s/dance.log.1", dir);
     unlink(file_path);
@@ -112,27 +142,9 @@ static void test_rotation(void)
         dance_log_configure(DANCE_LOG_WARN, file_path, err, sizeof(err)), 1);
     dance_log(DANCE_LOG_WARN, "before the move");
     /* Moved away, nothing made anew (the program is expected to reopen). */
-    CU_ASSERT_EQUAL_FATAL(rename(file_path, moved), 0);
-    next_check();
-    dance_log(DANCE_LOG_WARN, "after the move");
-    read_file(buf, sizeof(buf));
-    CU_ASSERT_PTR_NOT_NULL(strstr(buf, "after the move"));
-    CU_ASSERT_PTR_NULL(strstr(buf, "before the move"));
-    read_path(moved, buf, sizeof(buf));
-    CU_ASSERT_PTR_NOT_NULL(strstr(buf, "before the move"));
-    CU_ASSERT_PTR_NULL(strstr(buf, "after the move"));
+    CU_ASSERT(rotated(moved, 0, "after the move", "before the move"));
     /* logrotate "create": moved away, an empty file made at the path. */
-    CU_ASSERT_EQUAL_FATAL(rename(file_path, moved), 0);
-    fd = open(file_path, O_WRONLY | O_CREAT | O_EXCL, 0640);
-    CU_ASSERT_FATAL(fd >= 0);
-    close(fd);
-    next_check();
-    dance_log(DANCE_LOG_WARN, "after create");
-    read_file(buf, sizeof(buf));
-    CU_ASSERT_PTR_NOT_NULL(strstr(buf, "after create"));
-    CU_ASSERT_PTR_NULL(strstr(buf, "after the move"));
-    read_path(moved, buf, sizeof(buf));
-    CU_ASSERT_PTR_NULL(strstr(buf, "after create"));
+    CU_ASSERT(rotated(moved, 1, "after create", "after the move"));
     /* logrotate "copytruncate": the same file, emptied in place. */
     dance_log(DANCE_LOG_WARN, "before truncation");
     CU_ASSERT_EQUAL_FATAL(truncate(file_path, 0), 0);
