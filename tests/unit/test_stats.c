@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "dance_config.h"
 #include "dance_ext_stats.h"
 #include "dance_stats.h"
 #include "dance_test.h"
@@ -74,6 +75,41 @@ static void test_path(void)
     CU_ASSERT(path_is("/a/x%", NULL));
     CU_ASSERT_EQUAL(dance_stats_path("/a/long-name", 42, small, sizeof(small)),
                     0);
+}
+
+/* stats_key - a settings source with stats_file = arg only. */
+static const char *stats_key(const char *key, void *arg)
+{
+    return strcmp(key, "stats_file") == 0 ? arg : NULL;
+}
+
+/* The openssl.cnf key: an absolute path, %p and %% its only escapes; the
+ * default is none. */
+static void test_config_key(void)
+{
+    static const char *const bad[] = {"dance.prom", "/x/a%q.prom", "/x/a%", ""};
+    char err[300], buf[300];
+    dance_config cfg;
+
+    CU_ASSERT_EQUAL_FATAL(
+        dance_config_load(&cfg, stats_key, NULL, err, sizeof(err)), 1);
+    CU_ASSERT_PTR_NULL(cfg.stats_file);
+    CU_ASSERT_STRING_EQUAL(
+        dance_config_value(&cfg, "stats_file", buf, sizeof(buf)), "none");
+    dance_config_clear(&cfg);
+    CU_ASSERT_EQUAL_FATAL(dance_config_load(&cfg, stats_key,
+                                            (void *)"/var/lib/d-%p-%%.prom",
+                                            err, sizeof(err)),
+                          1);
+    CU_ASSERT_STRING_EQUAL(cfg.stats_file, "/var/lib/d-%p-%%.prom");
+    dance_config_clear(&cfg);
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        err[0] = '\0';
+        CU_ASSERT_EQUAL(dance_config_load(&cfg, stats_key, (void *)bad[i], err,
+                                          sizeof(err)),
+                        0);
+        CU_ASSERT_PTR_NOT_NULL(strstr(err, "stats_file"));
+    }
 }
 
 /* value - the value of the sample line starting with prefix in text, or
@@ -190,6 +226,7 @@ int dance_test_suite_stats(void)
 {
     static const CU_TestInfo tests[] = {
         {"path pattern: %p, %%, pid before the extension", test_path},
+        {"openssl.cnf key stats_file", test_config_key},
         {"text, and a forked child's own file at exit", test_fork},
         CU_TEST_INFO_NULL};
 
