@@ -108,6 +108,7 @@ tls_port_slice() {
     apps) echo 3 ;; stress) echo 4 ;; snippets) echo 5 ;; policy) echo 6 ;;
     appsrv) echo 7 ;; matrix_nginx) echo 8 ;; matrix_apache) echo 9 ;;
     matrix_web) echo 10 ;; matrix_misc) echo 11 ;; check_config) echo 15 ;;
+    stats) echo 14 ;;
     *) echo 12 ;;
     esac
 }
