@@ -12,7 +12,7 @@ DANCE_CNF_TEMPLATE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/template.cnf
 # dance_cnf FILE MODULE [SETTING...] - write FILE from template.cnf: the
 # default provider, and the dance provider loaded from MODULE (an absolute
 # path) with SETTINGS in its section, one "key = value" line each, in the
-# order given.  A SETTING is "key=value" or "key = value" (split at the
+# order given.  The template's comment lines are left out.  A SETTING is "key=value" or "key = value" (split at the
 # first '='; spaces around key and value are dropped).  MODULE "-": no
 # dance provider at all (SETTINGS must then be empty).  Returns 1, writing
 # nothing, when a SETTING has no '=' or an empty key.
@@ -38,6 +38,7 @@ dance_cnf() {
     done
     {
         while IFS= read -r line; do
+            [ "${line#\#}" = "$line" ] || continue # the template's comments
             if [ "$module" = - ]; then
                 [ "$line" = "[dance_sect]" ] && skip=1
                 [ "$line" = "dance = dance_sect" ] && continue
