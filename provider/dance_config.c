@@ -301,7 +301,7 @@ int dance_config_load(dance_config *cfg, dance_config_get_fn get, void *arg,
     cfg->identity_check = DANCE_IDENTITY_CHECK_STRICT;
     cfg->request_cert = DANCE_REQUEST_SIGNALLED;
     cfg->server_dane = DANCE_SERVER_DANE_OFF;
-    cfg->profile = DANCE_PROFILE_HELLO;
+    cfg->profile = DANCE_PROFILE_CLIENT_AUTH_13; /* the draft's (issue 10) */
     cfg->hello_name = 1;
     cfg->extension_type = DANCE_EXT_TYPE_DEFAULT;
     cfg->dnssec = DANCE_RES_MODE_VALIDATE;
