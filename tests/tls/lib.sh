@@ -107,7 +107,8 @@ tls_port_slice() {
     interop) echo 0 ;; failures) echo 1 ;; server_dane) echo 2 ;;
     apps) echo 3 ;; stress) echo 4 ;; snippets) echo 5 ;; policy) echo 6 ;;
     appsrv) echo 7 ;; matrix_nginx) echo 8 ;; matrix_apache) echo 9 ;;
-    matrix_web) echo 10 ;; matrix_misc) echo 11 ;; *) echo 12 ;;
+    matrix_web) echo 10 ;; matrix_misc) echo 11 ;;
+    profile) echo 16 ;; formats) echo 17 ;; *) echo 12 ;;
     esac
 }
 
@@ -134,7 +135,9 @@ tls_free_port() {
 }
 
 # tls_world_start N - pick N distinct free ports (SERVER_PORTS), make the
-# PKI with TLSA records for them, start the DNS world, source its env.
+# PKI with TLSA records for them (and, if the script defines a function
+# tls_world_extra, run it: it may add files to $PKI and lines to
+# $PKI/extra.rr), start the DNS world, source its env.
 tls_world_start() {
     local n=$1 p i
     SERVER_PORTS=()
@@ -148,6 +151,10 @@ tls_world_start() {
     [ "${#SERVER_PORTS[@]}" -eq "$n" ] || tls_die "cannot find $n free ports"
     "$TLS_DIR/pki.sh" "$PKI" "$DANCE" "${SERVER_PORTS[@]}" ||
         tls_die "pki.sh failed"
+    # A script may add keys, certificates and records of its own.
+    if declare -F tls_world_extra >/dev/null; then
+        tls_world_extra || tls_die "tls_world_extra failed"
+    fi
     "$DNSWORLD" start "$WORLD" "$FAULTPROXY" "$PKI/extra.rr" \
         >"$TMP/dnsworld.log" 2>&1 ||
         { cat "$TMP/dnsworld.log" >&2; tls_die "the DNS world did not start"; }
