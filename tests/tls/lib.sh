@@ -171,7 +171,9 @@ tls_world_start() {
 # trust_anchor = $DW_ANCHOR, timeout_ms = 1000; with client_auth =
 # optional or require and no allow given, allow = *.test (the module
 # requires an allow list whenever client authentication is on; the test
-# world's names all end in .test).  Prints nothing.
+# world's names all end in .test); with TLS_PROFILE set (a script that
+# tests the legacy profile says TLS_PROFILE=hello once) and no profile
+# given, profile = $TLS_PROFILE.  Prints nothing.
 tls_conf() {
     local name=$1 kv key settings="" k
     shift
@@ -190,6 +192,10 @@ tls_conf() {
         esac
         set[$key]=${kv#*=}
     done
+    if [ -n "${TLS_PROFILE:-}" ] && [ -z "${set[profile]+x}" ]; then
+        order+=(profile)
+        set[profile]=$TLS_PROFILE
+    fi
     case "${set[client_auth]:-}" in
     optional | require)
         if [ -z "${set[allow]+x}" ]; then
