@@ -593,22 +593,30 @@ tls_case() {
         "$CASE_SLINE" "$CASE_LLINE" "${TLS_EXTRA_CHECK:-}"
 }
 
-# tls_raw_case CASE WANT SRV [rawclient options...] - like tls_case, with
+# tls_run_raw SRV [rawclient options...] - like tls_run_client, with
 # tests/tls/rawclient (no provider) as the client.
-tls_raw_case() {
-    local name=$1 want=$2 srv=$3 sline lline id
-    shift 3
+tls_run_raw() {
+    local srv=$1 id
+    shift
     id=$((TLS_PASSED + TLS_FAILED + 1))
     CASE_OUT=$TMP/case$id.out
     CASE_ERR=$TMP/case$id.err
-    sline=$(tls_lines "${TLS_SERVER_LOG[$srv]}")
-    lline=$(tls_lines "${TLS_SERVER_CONF[$srv]}.log")
+    CASE_SLINE=$(tls_lines "${TLS_SERVER_LOG[$srv]}")
+    CASE_LLINE=$(tls_lines "${TLS_SERVER_CONF[$srv]}.log")
     OPENSSL_CONF=/dev/null timeout 20 "$RAWCLIENT" \
         -p "${TLS_SERVER_PORT[$srv]}" -s "$TLS_SNI" "$@" \
         >"$CASE_OUT" 2>"$CASE_ERR" || true
     tls_verdict "$CASE_OUT"
-    tls_report "$name" "$want" "$srv" "$CASE_OUT" "$CASE_ERR" "$sline" \
-        "$lline"
+}
+
+# tls_raw_case CASE WANT SRV [rawclient options...] - like tls_case, with
+# tests/tls/rawclient (no provider) as the client.
+tls_raw_case() {
+    local name=$1 want=$2 srv=$3
+    shift 3
+    tls_run_raw "$srv" "$@"
+    tls_report "$name" "$want" "$srv" "$CASE_OUT" "$CASE_ERR" \
+        "$CASE_SLINE" "$CASE_LLINE"
 }
 
 # tls_server_clean SRV - the server SRV must have logged no sanitizer

@@ -133,20 +133,11 @@ want_alert() {
 }
 
 # raw SRV [rawclient options] - rawclient against SRV with device1's
-# certificate; sets CASE_* as tls_run_client does, and the verdict.
+# certificate (tls_run_raw).
 raw() {
-    local srv=$1 id
+    local srv=$1
     shift
-    id=$((TLS_PASSED + TLS_FAILED + 1))
-    CASE_OUT=$TMP/case$id.out
-    CASE_ERR=$TMP/case$id.err
-    CASE_SLINE=$(tls_lines "${TLS_SERVER_LOG[$srv]}")
-    CASE_LLINE=$(tls_lines "${TLS_SERVER_CONF[$srv]}.log")
-    OPENSSL_CONF=/dev/null timeout 20 "$RAWCLIENT" \
-        -p "${TLS_SERVER_PORT[$srv]}" -s "$TLS_SNI" \
-        -c "$PKI/device1.crt" -k "$PKI/device1.key" "$@" \
-        >"$CASE_OUT" 2>"$CASE_ERR" || true
-    tls_verdict "$CASE_OUT"
+    tls_run_raw "$srv" -c "$PKI/device1.crt" -k "$PKI/device1.key" "$@"
 }
 
 hexname() { printf '%02x' "${#1}"; printf '%s' "$1" | od -An -tx1 | tr -d ' \n'; }
