@@ -17,7 +17,8 @@
 #  - every DANE failure is answered with handshake_failure: no TLSA
 #    (NXDOMAIN, NODATA), insecure, bogus, wrong key, name not allowed,
 #    identity mismatch, DANE-TA name not in the certificate, malformed
-#    name, no extension at all (require);
+#    name, no extension at all (require); a client with no certificate
+#    at all gets libssl's own certificate_required (116) in TLS 1.3;
 #  - require refuses TLS 1.2 (no place for the name), with a log line that
 #    says why and what to do; optional never admits a TLS 1.2 client as
 #    DANE-authenticated, and its ServerHello does not answer a legacy
@@ -185,6 +186,13 @@ fail40() { # CASE SRV CONF CERT...
     fail40 "DANE-TA, name not in the certificate" req cli-ca-other $(tls_cert ca-device)
     fail40 "no dane_clientid (client without the module)" req - $(tls_cert device1)
 }
+# No certificate at all (so no extension): refused, but libssl itself
+# answers an empty Certificate under SSL_VERIFY_FAIL_IF_NO_PEER_CERT, with
+# certificate_required (116) in TLS 1.3, before any callback of the module
+# runs; the module cannot choose that alert (README, known limits).
+tls_run_client req cli-dev1 -tls1_3
+want_alert "server (req): no certificate at all: refused (libssl's certificate_required)" \
+    rejected req 116
 raw req -v 1.3 -M "name:bad name!"
 want_alert "server (req): malformed ClientName in Certificate: handshake_failure" \
     rejected req 40
