@@ -34,6 +34,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -563,6 +564,15 @@ static void report_pairs(const bench *b)
     free(extra);
 }
 
+/* peak_rss_kb - the process's peak resident set so far, KiB (clients,
+ * servers and the provider together). */
+static long peak_rss_kb(void)
+{
+    struct rusage ru;
+
+    return getrusage(RUSAGE_SELF, &ru) == 0 ? ru.ru_maxrss : -1;
+}
+
 /* report - print the result line. */
 static void report(const bench *b, double wall, const uint64_t before[],
                    const uint64_t after[], int dance)
@@ -589,6 +599,7 @@ static void report(const bench *b, double wall, const uint64_t before[],
                1e3 * rank(ok, nok, 0.99), 1e3 * ok[0], 1e3 * ok[nok - 1]);
     if (b->pair_warm >= 0)
         report_pairs(b);
+    printf(" maxrss_kb=%ld", peak_rss_kb());
     printf(" dance=%d", dance);
     for (int i = 0; dance && i < NCOUNTERS; i++)
         printf(" %s=%llu", counter_keys[i],
