@@ -41,7 +41,6 @@
 #ifndef DANCE_VERSION
 #define DANCE_VERSION "0.0.0"
 #endif
-#define ASYNC_THREADS 4
 
 /* Reason codes of the errors this provider raises. */
 enum { DANCE_R_BAD_CONFIG = 1, DANCE_R_INIT_FAILED };
@@ -437,8 +436,9 @@ static dance_ext_runtime *runtime_get(dance_config *cfg, int *took_cfg,
     rt->res = dance_res_new(&rc, msg, sizeof(msg));
     if (rt->res == NULL)
         snprintf(err, errlen, "dnssec, trust_anchor or nameservers: %s", msg);
-    rt->async =
-        rt->res != NULL ? dance_async_new(rt->res, ASYNC_THREADS) : NULL;
+    rt->async = rt->res != NULL
+                    ? dance_async_new(rt->res, DANCE_ASYNC_DEFAULT_THREADS)
+                    : NULL;
     if (rt->async == NULL) {
         if (rt->res != NULL)
             snprintf(err, errlen, "out of memory");

@@ -373,14 +373,25 @@ static void *worker(void *arg)
 static void ensure_worker(dance_async *pool)
 {
     sigset_t all, old;
+    pthread_attr_t attr;
+    int sized;
 
     if (pool->idle > 0 || pool->threads >= pool->max_threads)
         return;
+    sized = pthread_attr_init(&attr) == 0;
+    if (sized &&
+        pthread_attr_setstacksize(&attr, DANCE_ASYNC_STACK_BYTES) != 0) {
+        pthread_attr_destroy(&attr);
+        sized = 0; /* the default stack then */
+    }
     sigfillset(&all);
     pthread_sigmask(SIG_BLOCK, &all, &old);
-    if (pthread_create(&pool->tids[pool->threads], NULL, worker, pool) == 0)
+    if (pthread_create(&pool->tids[pool->threads], sized ? &attr : NULL, worker,
+                       pool) == 0)
         pool->threads++;
     pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (sized)
+        pthread_attr_destroy(&attr);
 }
 
 /* ---- fork --------------------------------------------------------------- */

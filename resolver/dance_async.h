@@ -38,6 +38,19 @@
 
 #include "dance_res.h"
 
+/* Workers a pool of the provider may run at once (dance_async_new's
+ * max_threads there). Each runs one lookup at a time and spends it almost
+ * all waiting for DNS, so this is how many queries are in flight at once:
+ * a restart storm of distinct names is served at max_threads / 2 (one
+ * site's share) lookups per resolver round trip (issue 14: 4 workers gave
+ * 100 lookups/s at 20 ms, 64 give 1,600). Workers start only when lookups
+ * queue up and stay for the pool's life. */
+#define DANCE_ASYNC_DEFAULT_THREADS 64
+/* Stack of one worker: a lookup runs ldns and OpenSSL signature checks,
+ * far below this; a small stack keeps 64 idle workers cheap in address
+ * space (only the pages touched are resident). */
+#define DANCE_ASYNC_STACK_BYTES (256u * 1024u)
+
 /* Lookups waiting for a worker, in all. Each costs a few hundred bytes;
  * the bound holds a restart's burst of real clients, while a flood finds
  * the queue (or its site's share) full and is answered at once. A queued
