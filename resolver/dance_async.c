@@ -367,16 +367,19 @@ static void *worker(void *arg)
     return NULL;
 }
 
-/* ensure_worker - start a worker if none is idle and the cap allows;
- * pool->lock held. Workers block every signal: the application's signal
- * handling (nginx relies on it) must never land on our threads. */
+/* ensure_worker - start a worker if the idle ones are fewer than the
+ * lookups queued and the cap allows; pool->lock held. (Not "if none is
+ * idle": idle workers may be idle because their site is at its share,
+ * and a storm under another site must still get workers of its own.)
+ * Workers block every signal: the application's signal handling (nginx
+ * relies on it) must never land on our threads. */
 static void ensure_worker(dance_async *pool)
 {
     sigset_t all, old;
     pthread_attr_t attr;
     int sized;
 
-    if (pool->idle > 0 || pool->threads >= pool->max_threads)
+    if (pool->idle >= pool->queued || pool->threads >= pool->max_threads)
         return;
     sized = pthread_attr_init(&attr) == 0;
     if (sized &&
