@@ -69,26 +69,29 @@ def storm(runs):
     print("## Restart storm: N new names at once")
     print()
     print("| storm | dnssec | n | conc | rounds | time to last auth s | hs/s "
-          "| × baseline | extra RTTs over baseline | longest hs ms "
-          "| lookups waited for | DNS queries | peak RSS MiB | failed |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+          "| × baseline | extra RTTs over baseline | CPU ms / hs (× baseline) "
+          "| longest hs ms | lookups waited for | DNS queries | peak RSS MiB "
+          "| failed |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     result = ("?", float("nan"))
     for label, rtt in (("storm", 20), ("storm250", 250)):
         for mode in ("none", "validate", "trust-ad"):
             rs = [r for r in rows if r["label"] == label and r["mode"] == mode]
             if not rs:
                 continue
-            ratios, extras = [], []
+            ratios, extras, cpus = [], [], []
             for r in rs:
                 b = [x for x in rows if x["label"] == label and
                      x["mode"] == "none" and x["round"] == r["round"]]
                 if b:
                     ratios.append(num(r, "wall_s") / num(b[0], "wall_s"))
+                    if num(b[0], "cpu_s") > 0:
+                        cpus.append(num(r, "cpu_s") / num(b[0], "cpu_s"))
                     extras.append((num(r, "wall_s") - num(b[0], "wall_s")) *
                                   1e3 / rtt)
             n = int(num(rs[0], "n"))
-            print("| %s | %s | %d | %s | %d | %.3f | %.0f | %s | %s | %.0f | "
-                  "%s | %s | %.1f | %d |" % (
+            print("| %s | %s | %d | %s | %d | %.3f | %.0f | %s | %s | %s | "
+                  "%.0f | %s | %s | %.1f | %d |" % (
                       "resolver %d ms away" % rtt if mode != "none"
                       else "CA baseline (n as for %d ms)" % rtt,
                       mode if mode != "none" else "—", n, rs[0]["conc"],
@@ -98,6 +101,9 @@ def storm(runs):
                           "%.3f" % x for x in ratios))
                       if mode != "none" else "1.000",
                       "%.2f" % med(extras) if mode != "none" else "—",
+                      "%.3f (%.3f)" % (med(1e3 * num(r, "cpu_s") / n
+                                           for r in rs), med(cpus))
+                      if cpus or mode == "none" else "?",
                       med(num(r, "max_ms") for r in rs),
                       "%.0f" % med(num(r, "queued") for r in rs)
                       if mode != "none" else "—",
@@ -112,8 +118,11 @@ def storm(runs):
           "last handshake's server verdict (wall clock of the measured "
           "phase). × baseline: per round against the CA baseline's storm of "
           "the same round, median (rounds). Extra RTTs: (DANE − baseline) / "
-          "resolver delay. Peak RSS: the whole dance-bench process (clients "
-          "and server).")
+          "resolver delay. CPU: user + system time of the whole process "
+          "(clients and server) over the storm, per handshake, and its "
+          "ratio to the baseline's of the same round (hardly moved by other "
+          "jobs on a shared machine, unlike wall clock). Peak RSS: the "
+          "whole dance-bench process.")
     return result
 
 
