@@ -5,10 +5,11 @@
  * joins it when it needs the answer, so DNS overlaps the handshake's own
  * round trips. A cache hit completes at once without a thread (and, in
  * the last tenth of its TTL, queues one background refresh, so names in
- * use never expire under a handshake); misses go to a small pool of
- * worker threads, created when first needed and again
- * after fork() in the child (an nginx master loads the provider, its
- * workers use it).
+ * use never expire under a handshake); misses go to a pool of worker
+ * threads, each running one lookup at a time, so up to max_threads
+ * queries are in flight at once (a restart storm of new names); workers
+ * are created as lookups queue up and again after fork() in the child
+ * (an nginx master loads the provider, its workers use it).
  *
  * No client can make the pool wait or grow (a flood of unknown names):
  *  - join waits at most the resolver's deadline (dance_res_deadline_ms,
