@@ -41,6 +41,17 @@
 
 #include "dance_net.h"
 
+#if defined(__SANITIZE_ADDRESS__)
+#define SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SANITIZED 1
+#endif
+#endif
+#ifndef SANITIZED
+#define SANITIZED 0
+#endif
+
 #define WHY_LEN 256
 #define ZONE_LEN 256 /* a presentation name without its root dot fits */
 
@@ -385,7 +396,7 @@ static void ensure_worker(dance_async *pool)
 
     if (pool->idle >= pool->queued || pool->threads >= pool->max_threads)
         return;
-    sized = pthread_attr_init(&attr) == 0;
+    sized = !SANITIZED && pthread_attr_init(&attr) == 0;
     if (sized &&
         pthread_attr_setstacksize(&attr, DANCE_ASYNC_STACK_BYTES) != 0) {
         pthread_attr_destroy(&attr);

@@ -49,8 +49,9 @@
 #define DANCE_ASYNC_DEFAULT_THREADS 64
 /* Stack of one worker: a lookup runs ldns and OpenSSL signature checks,
  * far below this; a small stack keeps 64 idle workers cheap in address
- * space (only the pages touched are resident). */
-#define DANCE_ASYNC_STACK_BYTES (256u * 1024u)
+ * space (only the pages touched are resident). Sanitizer builds, whose
+ * frames are several times larger, keep the default stack size. */
+#define DANCE_ASYNC_STACK_BYTES (512u * 1024u)
 
 /* Lookups waiting for a worker, in all. Each costs a few hundred bytes;
  * the bound holds a restart's burst of real clients, while a flood finds
