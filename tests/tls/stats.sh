@@ -23,7 +23,9 @@
 #    counted nothing (the master; a worker no client reached) removes its
 #    file;
 #  - mosquitto's log file, moved away, is made anew and gets the next
-#    line; truncated in place (copytruncate), it gets it at its start.
+#    line; truncated in place (copytruncate), it gets it at its start;
+#  - node_exporter's textfile collector serves the files of all these
+#    processes from one directory without a scrape error or a duplicate series.
 set -euo pipefail
 # shellcheck source=tests/tls/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -341,6 +343,56 @@ if [ "$(head -c 4 "$LOG" | tr -d '\0')" = "$(date -u +%Y)" ] &&
 else
     tls_fail "log truncated: the next line lands at its start" \
         "$(od -c "$LOG" | head -n 2 | tr '\n' ' ')"
+fi
+
+# ---------------------------------------------------------------------------
+# node_exporter's textfile collector reads the directory as it is (the
+# nginx workers' final files and mosquitto's): no scrape error and no
+# duplicate series (files without the pid label would collide), and the
+# sums it serves are those of the files.
+NODE_EXPORTER=$(command -v prometheus-node-exporter || command -v node_exporter ||
+    true)
+if [ -z "$NODE_EXPORTER" ]; then
+    tls_fail "node_exporter reads the stats files" \
+        "prometheus-node-exporter is not installed (scripts/deps.sh)"
+else
+    NE_PORT=$(tls_free_port)
+    mx_start node_exporter - "$NODE_EXPORTER" --collector.disable-defaults \
+        --collector.textfile --collector.textfile.directory="$STATS" \
+        --web.listen-address="127.0.0.1:$NE_PORT"
+    mx_wait_port "$NE_PORT" node_exporter || tls_die "node_exporter did not start"
+    curl -s "http://127.0.0.1:$NE_PORT/metrics" >"$TMP/scrape.txt" || true
+    # ne_sum NAME LABEL... - the sum of NAME's series with every LABEL.
+    ne_sum() {
+        local name=$1
+        shift
+        awk -v m="$name" -v ls="$*" '
+            BEGIN { n = split(ls, want, " ") }
+            index($0, m "{") == 1 {
+                for (i = 1; i <= n; i++) if (index($0, want[i]) == 0) next
+                s += $NF
+            }
+            END { print s + 0 }' "$TMP/scrape.txt"
+    }
+    files=$(find "$STATS" -name '*.prom' | wc -l)
+    acc=$(ne_sum dance_clients_total 'decision="accepted"')
+    ref=$(ne_sum dance_clients_total 'decision="refused"')
+    fb=$(ne_sum dance_clients_total 'decision="fallback"' 'reason="bogus"')
+    want_acc=$(stat "$STATS/*.prom" dance_clients_total 'decision="accepted"')
+    want_ref=$(stat "$STATS/*.prom" dance_clients_total 'decision="refused"')
+    # (It serves one of two duplicate series and logs the other.)
+    if grep -q '^node_textfile_scrape_error 0$' "$TMP/scrape.txt" &&
+        ! grep -q 'collected before' "$TMP/node_exporter.out" &&
+        [ "$acc" = "$want_acc" ] && [ "$acc" -gt 0 ] &&
+        [ "$ref" = "$want_ref" ] && [ "$ref" = 10 ] && [ "$fb" = 1 ]; then
+        tls_pass "node_exporter reads the $files stats files: accepted $acc, refused $ref, no scrape error"
+    else
+        tls_fail "node_exporter reads the $files stats files" \
+            "accepted $acc (files: $want_acc), refused $ref (files: $want_ref), fallback bogus $fb"
+        grep -a -E '^node_textfile|^# HELP dance_clients' "$TMP/scrape.txt" |
+            sed 's/^/#   /' || true
+        tls_show node_exporter "$TMP/node_exporter.out"
+    fi
 fi
 
 mx_stop_all
