@@ -9,7 +9,7 @@
 #     bench/..., ...) and every `name.md` in backquotes points at a file or
 #     directory that exists inside the repository (no link out of it, no
 #     file that was moved);
-#  2. every openssl.cnf key the provider reads (dance_config_keys in
+#  2. every openssl.cnf key the provider reads (dance_config_table in
 #     provider/dance_config.c) has a row in the key tables of README.md and
 #     openssl.cnf.d/README.md, and every row of those tables is such a key.
 set -euo pipefail
@@ -59,7 +59,7 @@ for md in "${mds[@]}"; do
         *'*'* | *'{'* | *'<'* | *'$'*) continue ;; # patterns, placeholders
         esac
         [ -e "$SRC/$target" ] || fail "$md: \`$target\` names no file"
-    done < <(grep -oE '`(docs|tests|bench|provider|ext|resolver|tools|scripts|openssl\.cnf\.d)/[A-Za-z0-9_./{}*<>$-]*[A-Za-z0-9_]`' "$md" |
+    done < <(grep -oE '`(docs|tests|bench|common|fw|provider|ext|resolver|tools|scripts|openssl\.cnf\.d)/[A-Za-z0-9_./{}*<>$-]*[A-Za-z0-9_]`' "$md" |
         tr -d '`' | sort -u)
     # `something.md` in backquotes: a document named as a path, relative
     # to this file or to the repository; it must be inside and exist.
@@ -74,7 +74,7 @@ for md in "${mds[@]}"; do
 done
 
 # --- 2. configuration keys ------------------------------------------------------
-mapfile -t keys < <(sed -n '/dance_config_keys\[\] *=/,/NULL/p' \
+mapfile -t keys < <(grep -oE '^ *\{"[a-z_0-9]+", DANCE_KEY_' \
     provider/dance_config.c | grep -oE '"[a-z_0-9]+"' | tr -d '"' | sort -u)
 [ "${#keys[@]}" -ge 10 ] ||
     fail "cannot read the keys from provider/dance_config.c (found ${#keys[@]})"
