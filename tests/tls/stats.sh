@@ -16,8 +16,8 @@
 #    (nginx: master and workers, %p in the path; mosquitto: no %p, the
 #    pid goes before the extension);
 #  - the counters, summed over a server's files, are exactly the clients
-#    sent, by decision and reason (clients that never reach the module's
-#    decision, e.g. without a certificate, are not counted);
+#    sent, by decision and reason (a client without a certificate, which
+#    libssl refuses under require, included);
 #  - `dance stats` prints the same sums;
 #  - at exit the workers write their final counts, and a process that
 #    counted nothing (the master; a worker no client reached) removes its
@@ -137,8 +137,9 @@ ng_case "insecure zone refused" refused cl13-insecure dane
 ng_case "name not on the allow list refused" refused cl13-notallowed dane
 ng_case "TLS 1.2 under the draft profile refused" refused cl13-device1 dane \
     -tls1_2
-ng_case "no certificate refused (by libssl: not a decision of the module)" \
+ng_case "no certificate refused (libssl refuses; the module logs it)" \
     refused cl13-device1 nocert
+ng_case "no certificate refused, TLS 1.2" refused cl13-device1 nocert -tls1_2
 
 mapfile -t NG_WORKERS < <(pgrep -P "$NG_MASTER" || true)
 if [ "${#NG_WORKERS[@]}" -eq 2 ]; then
@@ -158,7 +159,8 @@ want_counts "nginx: the workers' files sum to the clients sent" \
     "$C|decision=\"refused\",reason=\"insecure\"|1" \
     "$C|decision=\"refused\",reason=\"not_allowed\"|1" \
     "$C|decision=\"refused\",reason=\"tls12\"|1" \
-    "$C|decision=\"refused\"|10" \
+    "$C|decision=\"refused\",reason=\"no_certificate\"|2" \
+    "$C|decision=\"refused\"|12" \
     "$C|decision=\"fallback\"|0" \
     "$C|decision=\"accepted\"|3" \
     "dance_servers_total||0"
@@ -192,7 +194,7 @@ want_counts "nginx: DNS outcomes, one lookup per name and worker" \
     "dance_dns_lookups_total|outcome=\"secure\"|$((sec >= 2 && sec <= 3 ? sec : -1))"
 # dance stats: the same sums, for humans.
 "$DANCE" stats "$STATS"/nginx-*.prom >"$TMP/dstats.out" 2>&1 || true
-if grep -q -E '^dance_clients_total +13$' "$TMP/dstats.out" &&
+if grep -q -E '^dance_clients_total +15$' "$TMP/dstats.out" &&
     grep -q -E '^ +accepted dane +3$' "$TMP/dstats.out" &&
     grep -q -E '^ +refused key_mismatch +2$' "$TMP/dstats.out" &&
     grep -q -E "^3 files, processes .*$NG_MASTER" "$TMP/dstats.out"; then
@@ -211,7 +213,7 @@ else
 fi
 want_counts "nginx stopped: the workers' files keep their final counts" \
     "$STATS/nginx-*.prom" "$C|decision=\"accepted\"|3" \
-    "$C|decision=\"refused\"|10"
+    "$C|decision=\"refused\"|12"
 # Written at exit, not up to 5 s before.
 for f in "$STATS"/nginx-*.prom; do
     ts=$(awk '/^dance_stats_timestamp_seconds/ { print $NF }' "$f" 2>/dev/null || true)
@@ -384,7 +386,7 @@ else
     if grep -q '^node_textfile_scrape_error 0$' "$TMP/scrape.txt" &&
         ! grep -q 'collected before' "$TMP/node_exporter.out" &&
         [ "$acc" = "$want_acc" ] && [ "$acc" -gt 0 ] &&
-        [ "$ref" = "$want_ref" ] && [ "$ref" = 10 ] && [ "$fb" = 1 ]; then
+        [ "$ref" = "$want_ref" ] && [ "$ref" = 12 ] && [ "$fb" = 1 ]; then
         tls_pass "node_exporter reads the $files stats files: accepted $acc, refused $ref, no scrape error"
     else
         tls_fail "node_exporter reads the $files stats files" \
