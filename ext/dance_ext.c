@@ -103,6 +103,7 @@ typedef struct {
     /* static text: why DANE cannot authenticate anyone in this handshake
      * (client-auth profile below TLS 1.3), or NULL */
     const char *no_dane;
+    int decided;      /* a final decision was logged (and counted) */
     const char *kill; /* static text: make the connection unusable */
     name_state state;
     const char *bad_why; /* static text, for NAME_BAD */
@@ -255,7 +256,7 @@ static void conn_reset(SSL *s, dance_conn *conn)
     conn->job = NULL;
     conn->our_mode = -1;
     conn->requested = conn->signalled = conn->in_dane = conn->dane_ok = 0;
-    conn->resume_checked = 0;
+    conn->resume_checked = conn->decided = 0;
     conn->no_dane = NULL;
     conn->kill = NULL;
     conn->state = NAME_NONE;
@@ -337,9 +338,11 @@ static void log_verdict(dance_log_level level, const SSL *s, const char *role,
                         dance_decision d, dance_reason r)
 {
     char peer[INET6_ADDRSTRLEN + 16], until[80] = "";
-    const dance_conn *conn = conn_get(s);
+    dance_conn *conn = conn_get(s);
     struct tm tm;
 
+    if (conn != NULL && d != DANCE_DECISION_NONE)
+        conn->decided = 1;
     dance_ext_stats_count(
         SSL_is_server(s) ? DANCE_STATS_CLIENTS : DANCE_STATS_SERVERS, d, r);
     if (!dance_log_enabled(level))
@@ -1397,6 +1400,32 @@ static void kill_conn(SSL *s, dance_conn *conn, const char *why)
     }
 }
 
+/* no_cert_alert - server under require: libssl ends a handshake in the
+ * client's Certificate message before any verdict of ours was logged:
+ * the client sent no certificate (SSL_VERIFY_FAIL_IF_NO_PEER_CERT, set
+ * by enforce), or guard_cb refused a verification that was not ours (its
+ * reason in conn->kill). Log and count that refusal like the others.
+ * alert: the info callback's ret for a written alert (level << 8 |
+ * description). */
+static void no_cert_alert(SSL *s, dance_conn *conn, int alert)
+{
+    int desc = alert & 0xff;
+
+    if (conn->decided || (alert >> 8) != SSL3_AL_FATAL ||
+        SSL_get_state(s) != TLS_ST_SR_CERT ||
+        SSL_get0_peer_certificate(s) != NULL ||
+        (desc != SSL_AD_CERTIFICATE_REQUIRED &&
+         desc != SSL_AD_HANDSHAKE_FAILURE))
+        return;
+    log_verdict(DANCE_LOG_WARN, s, "server", NULL, NULL,
+                "refused (client_auth = require)",
+                conn->kill != NULL ? conn->kill
+                                   : "the client sent no certificate",
+                0, DANCE_DECISION_REFUSED,
+                conn->kill != NULL ? DANCE_REASON_INTERNAL
+                                   : DANCE_REASON_NO_CERTIFICATE);
+}
+
 /* info_cb - the per-SSL info callback: the application's SSL_CTX info
  * callback first (it would have run without us), then ours. */
 static void info_cb(const SSL *cs, int where, int ret)
@@ -1421,6 +1450,9 @@ static void info_cb(const SSL *cs, int where, int ret)
     if ((where & SSL_CB_ACCEPT_LOOP) && SSL_get_state(s) != TLS_ST_BEFORE &&
         SSL_get_state(s) != TLS_ST_OK)
         enforce(s, conn);
+    if ((where & SSL_CB_WRITE_ALERT) &&
+        pol->client_auth == DANCE_CLIENT_AUTH_REQUIRE)
+        no_cert_alert(s, conn, ret);
     /* A server that sent HelloRequest has "finished" that exchange with
      * the renegotiation still pending: the handshake it asked for comes. */
     if ((where & SSL_CB_HANDSHAKE_DONE) && !SSL_renegotiate_pending(s)) {

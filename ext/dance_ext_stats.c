@@ -12,14 +12,15 @@
 static atomic_uint_fast64_t counts[DANCE_STATS_ROLES][DANCE_DECISIONS]
                                   [DANCE_REASONS];
 
-static const char *const decision_names[DANCE_DECISIONS] = {
-    "accepted", "refused", "fallback"};
+static const char *const decision_names[] = {"accepted", "refused", "fallback"};
 
-static const char *const reason_names[DANCE_REASONS] = {
-    "dane",       "resumed",       "no_extension", "tls12",        "no_name",
-    "bad_name",   "not_allowed",   "no_sni",       "no_tlsa",      "insecure",
-    "bogus",      "indeterminate", "timeout",      "key_mismatch", "identity",
-    "resumption", "internal"};
+static const char *const reason_names[] = {
+    "dane",     "resumed",    "no_extension",  "no_certificate", "tls12",
+    "no_name",  "bad_name",   "not_allowed",   "no_sni",         "no_tlsa",
+    "insecure", "bogus",      "indeterminate", "timeout",        "key_mismatch",
+    "identity", "resumption", "internal"};
+_Static_assert(sizeof(reason_names) / sizeof(reason_names[0]) == DANCE_REASONS,
+               "a name for every reason");
 
 /* dance_ext_stats_count - see header. */
 void dance_ext_stats_count(dance_stats_role role, dance_decision d,

@@ -30,29 +30,32 @@ typedef enum {
 } dance_decision;
 
 typedef enum {
-    DANCE_REASON_DANE = 0,      /* accepted: DANE in this handshake */
-    DANCE_REASON_RESUMED,       /* accepted: a session DANE authenticated */
-    DANCE_REASON_NO_EXTENSION,  /* the client sent no dane_clientid */
-    DANCE_REASON_TLS12,         /* ... and spoke TLS 1.2 under the draft
-                                   (client-auth) profile, which has none */
-    DANCE_REASON_NO_NAME,       /* no ClientName and no usable dNSName */
-    DANCE_REASON_BAD_NAME,      /* malformed, inconsistent or a server's
-                                   TLSA owner name */
-    DANCE_REASON_NOT_ALLOWED,   /* name not on the allow list */
-    DANCE_REASON_NO_SNI,        /* client role: no SNI name or no socket */
-    DANCE_REASON_NO_TLSA,       /* secure-nodata or secure-nxdomain */
-    DANCE_REASON_INSECURE,      /* the zone is proven unsigned */
-    DANCE_REASON_BOGUS,         /* DNSSEC validation failed */
-    DANCE_REASON_INDETERMINATE, /* no usable answer (SERVFAIL, queue full,
-                                   failing zone, ...) */
-    DANCE_REASON_TIMEOUT,       /* no answer within timeout_ms */
-    DANCE_REASON_KEY_MISMATCH,  /* secure TLSA RRset, but no record
-                                   authenticates the certificate */
-    DANCE_REASON_IDENTITY,      /* identity_check = strict failed */
-    DANCE_REASON_RESUMPTION,    /* a session that may not resume */
-    DANCE_REASON_INTERNAL,      /* cannot enforce (out of memory, an SSL
-                                   without the module's hooks, bypassed
-                                   verification) */
+    DANCE_REASON_DANE = 0,       /* accepted: DANE in this handshake */
+    DANCE_REASON_RESUMED,        /* accepted: a session DANE authenticated */
+    DANCE_REASON_NO_EXTENSION,   /* the client sent no dane_clientid */
+    DANCE_REASON_NO_CERTIFICATE, /* require: the client sent no
+                                    certificate (libssl refused it) */
+    DANCE_REASON_TLS12,          /* no dane_clientid, in TLS 1.2 under the
+                                    draft (client-auth) profile, which has
+                                    no place for it there */
+    DANCE_REASON_NO_NAME,        /* no ClientName and no usable dNSName */
+    DANCE_REASON_BAD_NAME,       /* malformed, inconsistent or a server's
+                                    TLSA owner name */
+    DANCE_REASON_NOT_ALLOWED,    /* name not on the allow list */
+    DANCE_REASON_NO_SNI,         /* client role: no SNI name or no socket */
+    DANCE_REASON_NO_TLSA,        /* secure-nodata or secure-nxdomain */
+    DANCE_REASON_INSECURE,       /* the zone is proven unsigned */
+    DANCE_REASON_BOGUS,          /* DNSSEC validation failed */
+    DANCE_REASON_INDETERMINATE,  /* no usable answer (SERVFAIL, queue full,
+                                    failing zone, ...) */
+    DANCE_REASON_TIMEOUT,        /* no answer within timeout_ms */
+    DANCE_REASON_KEY_MISMATCH,   /* secure TLSA RRset, but no record
+                                    authenticates the certificate */
+    DANCE_REASON_IDENTITY,       /* identity_check = strict failed */
+    DANCE_REASON_RESUMPTION,     /* a session that may not resume */
+    DANCE_REASON_INTERNAL,       /* cannot enforce (out of memory, an SSL
+                                    without the module's hooks, bypassed
+                                    verification) */
     DANCE_REASONS
 } dance_reason;
 

@@ -16,14 +16,16 @@
 #    (nginx: master and workers, %p in the path; mosquitto: no %p, the
 #    pid goes before the extension);
 #  - the counters, summed over a server's files, are exactly the clients
-#    sent, by decision and reason (clients that never reach the module's
-#    decision, e.g. without a certificate, are not counted);
+#    sent, by decision and reason (a client without a certificate, which
+#    libssl refuses under require, included);
 #  - `dance stats` prints the same sums;
 #  - at exit the workers write their final counts, and a process that
 #    counted nothing (the master; a worker no client reached) removes its
 #    file;
 #  - mosquitto's log file, moved away, is made anew and gets the next
-#    line; truncated in place (copytruncate), it gets it at its start.
+#    line; truncated in place (copytruncate), it gets it at its start;
+#  - node_exporter's textfile collector serves the files of all these
+#    processes from one directory without a scrape error or a duplicate series.
 set -euo pipefail
 # shellcheck source=tests/tls/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -135,8 +137,9 @@ ng_case "insecure zone refused" refused cl13-insecure dane
 ng_case "name not on the allow list refused" refused cl13-notallowed dane
 ng_case "TLS 1.2 under the draft profile refused" refused cl13-device1 dane \
     -tls1_2
-ng_case "no certificate refused (by libssl: not a decision of the module)" \
+ng_case "no certificate refused (libssl refuses; the module logs it)" \
     refused cl13-device1 nocert
+ng_case "no certificate refused, TLS 1.2" refused cl13-device1 nocert -tls1_2
 
 mapfile -t NG_WORKERS < <(pgrep -P "$NG_MASTER" || true)
 if [ "${#NG_WORKERS[@]}" -eq 2 ]; then
@@ -156,7 +159,8 @@ want_counts "nginx: the workers' files sum to the clients sent" \
     "$C|decision=\"refused\",reason=\"insecure\"|1" \
     "$C|decision=\"refused\",reason=\"not_allowed\"|1" \
     "$C|decision=\"refused\",reason=\"tls12\"|1" \
-    "$C|decision=\"refused\"|10" \
+    "$C|decision=\"refused\",reason=\"no_certificate\"|2" \
+    "$C|decision=\"refused\"|12" \
     "$C|decision=\"fallback\"|0" \
     "$C|decision=\"accepted\"|3" \
     "dance_servers_total||0"
@@ -190,7 +194,7 @@ want_counts "nginx: DNS outcomes, one lookup per name and worker" \
     "dance_dns_lookups_total|outcome=\"secure\"|$((sec >= 2 && sec <= 3 ? sec : -1))"
 # dance stats: the same sums, for humans.
 "$DANCE" stats "$STATS"/nginx-*.prom >"$TMP/dstats.out" 2>&1 || true
-if grep -q -E '^dance_clients_total +13$' "$TMP/dstats.out" &&
+if grep -q -E '^dance_clients_total +15$' "$TMP/dstats.out" &&
     grep -q -E '^ +accepted dane +3$' "$TMP/dstats.out" &&
     grep -q -E '^ +refused key_mismatch +2$' "$TMP/dstats.out" &&
     grep -q -E "^3 files, processes .*$NG_MASTER" "$TMP/dstats.out"; then
@@ -209,7 +213,7 @@ else
 fi
 want_counts "nginx stopped: the workers' files keep their final counts" \
     "$STATS/nginx-*.prom" "$C|decision=\"accepted\"|3" \
-    "$C|decision=\"refused\"|10"
+    "$C|decision=\"refused\"|12"
 # Written at exit, not up to 5 s before.
 for f in "$STATS"/nginx-*.prom; do
     ts=$(awk '/^dance_stats_timestamp_seconds/ { print $NF }' "$f" 2>/dev/null || true)
@@ -341,6 +345,56 @@ if [ "$(head -c 4 "$LOG" | tr -d '\0')" = "$(date -u +%Y)" ] &&
 else
     tls_fail "log truncated: the next line lands at its start" \
         "$(od -c "$LOG" | head -n 2 | tr '\n' ' ')"
+fi
+
+# ---------------------------------------------------------------------------
+# node_exporter's textfile collector reads the directory as it is (the
+# nginx workers' final files and mosquitto's): no scrape error and no
+# duplicate series (files without the pid label would collide), and the
+# sums it serves are those of the files.
+NODE_EXPORTER=$(command -v prometheus-node-exporter || command -v node_exporter ||
+    true)
+if [ -z "$NODE_EXPORTER" ]; then
+    tls_fail "node_exporter reads the stats files" \
+        "prometheus-node-exporter is not installed (scripts/deps.sh)"
+else
+    NE_PORT=$(tls_free_port)
+    mx_start node_exporter - "$NODE_EXPORTER" --collector.disable-defaults \
+        --collector.textfile --collector.textfile.directory="$STATS" \
+        --web.listen-address="127.0.0.1:$NE_PORT"
+    mx_wait_port "$NE_PORT" node_exporter || tls_die "node_exporter did not start"
+    curl -s "http://127.0.0.1:$NE_PORT/metrics" >"$TMP/scrape.txt" || true
+    # ne_sum NAME LABEL... - the sum of NAME's series with every LABEL.
+    ne_sum() {
+        local name=$1
+        shift
+        awk -v m="$name" -v ls="$*" '
+            BEGIN { n = split(ls, want, " ") }
+            index($0, m "{") == 1 {
+                for (i = 1; i <= n; i++) if (index($0, want[i]) == 0) next
+                s += $NF
+            }
+            END { print s + 0 }' "$TMP/scrape.txt"
+    }
+    files=$(find "$STATS" -name '*.prom' | wc -l)
+    acc=$(ne_sum dance_clients_total 'decision="accepted"')
+    ref=$(ne_sum dance_clients_total 'decision="refused"')
+    fb=$(ne_sum dance_clients_total 'decision="fallback"' 'reason="bogus"')
+    want_acc=$(stat "$STATS/*.prom" dance_clients_total 'decision="accepted"')
+    want_ref=$(stat "$STATS/*.prom" dance_clients_total 'decision="refused"')
+    # (It serves one of two duplicate series and logs the other.)
+    if grep -q '^node_textfile_scrape_error 0$' "$TMP/scrape.txt" &&
+        ! grep -q 'collected before' "$TMP/node_exporter.out" &&
+        [ "$acc" = "$want_acc" ] && [ "$acc" -gt 0 ] &&
+        [ "$ref" = "$want_ref" ] && [ "$ref" = 12 ] && [ "$fb" = 1 ]; then
+        tls_pass "node_exporter reads the $files stats files: accepted $acc, refused $ref, no scrape error"
+    else
+        tls_fail "node_exporter reads the $files stats files" \
+            "accepted $acc (files: $want_acc), refused $ref (files: $want_ref), fallback bogus $fb"
+        grep -a -E '^node_textfile|^# HELP dance_clients' "$TMP/scrape.txt" |
+            sed 's/^/#   /' || true
+        tls_show node_exporter "$TMP/node_exporter.out"
+    fi
 fi
 
 mx_stop_all
