@@ -15,6 +15,8 @@ packages=(
   mosquitto mosquitto-clients
   # issue 12 fleet enrolment: a signing primary that takes RFC 2136 updates
   knot knot-dnsutils
+  # issue 11 stats files, read by the textfile collector (tls.stats)
+  prometheus-node-exporter
 )
 
 missing=()
