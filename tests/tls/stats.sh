@@ -139,6 +139,8 @@ ng_case "TLS 1.2 under the draft profile refused" refused cl13-device1 dane \
     -tls1_2
 ng_case "no certificate refused (libssl refuses; the module logs it)" \
     refused cl13-device1 nocert
+# Under the draft profile a TLS 1.2 client is refused for TLS 1.2 first
+# (counted as tls12), with or without a certificate.
 ng_case "no certificate refused, TLS 1.2" refused cl13-device1 nocert -tls1_2
 
 mapfile -t NG_WORKERS < <(pgrep -P "$NG_MASTER" || true)
@@ -158,8 +160,8 @@ want_counts "nginx: the workers' files sum to the clients sent" \
     "$C|decision=\"refused\",reason=\"bogus\"|1" \
     "$C|decision=\"refused\",reason=\"insecure\"|1" \
     "$C|decision=\"refused\",reason=\"not_allowed\"|1" \
-    "$C|decision=\"refused\",reason=\"tls12\"|1" \
-    "$C|decision=\"refused\",reason=\"no_certificate\"|2" \
+    "$C|decision=\"refused\",reason=\"tls12\"|2" \
+    "$C|decision=\"refused\",reason=\"no_certificate\"|1" \
     "$C|decision=\"refused\"|12" \
     "$C|decision=\"fallback\"|0" \
     "$C|decision=\"accepted\"|3" \
