@@ -10,6 +10,7 @@
 
 #include "dance_name.h"
 #include "dance_net.h"
+#include "dance_rpk.h"
 
 const char *const dance_config_keys[] = {"client_name",
                                          "client_auth",
@@ -32,6 +33,7 @@ const char *const dance_config_keys[] = {"client_name",
                                          "cache_max_bytes",
                                          "clock_skew",
                                          "cache_negative_ttl",
+                                         "raw_public_keys",
                                          NULL};
 
 _Static_assert(sizeof(dance_config_keys) / sizeof(dance_config_keys[0]) <=
@@ -48,6 +50,7 @@ static const char *const mode_names[] = {"validate", "trust-ad", NULL};
 static const char *const level_names[] = {"error", "warn", "info", "debug",
                                           NULL};
 static const char *const idcheck_names[] = {"strict", "off", NULL};
+static const char *const rpk_names[] = {"off", "accept", "prefer", NULL};
 /* profile: "client-auth" names the draft profile; "client-auth-13" is its
  * older name, kept as an alias. */
 static const char *const prof_names[] = {"hello", "client-auth",
@@ -192,6 +195,10 @@ static int set_key(dance_config *cfg, const char *key, const char *v, char *err,
         if (!choice(key, v, idcheck_names, &i, err, errlen))
             return 0;
         cfg->identity_check = (dance_identity_check)i;
+    } else if (strcmp(key, "raw_public_keys") == 0) {
+        if (!choice(key, v, rpk_names, &i, err, errlen))
+            return 0;
+        cfg->raw_public_keys = (dance_raw_public_keys)i;
     } else if (strcmp(key, "request_cert") == 0) {
         if (!choice(key, v, req_names, &i, err, errlen))
             return 0;
@@ -276,9 +283,47 @@ static int set_key(dance_config *cfg, const char *key, const char *v, char *err,
     return 1;
 }
 
+/* check_raw_keys - raw_public_keys needs OpenSSL >= 3.2 (at build and at
+ * run time), and a client offering its raw key a ClientName that does not
+ * come from a certificate. */
+static int check_raw_keys(const dance_config *cfg, char *err, size_t errlen)
+{
+    const char *v = rpk_names[cfg->raw_public_keys];
+    const char *name = dance_config_given(cfg, "client_name");
+    char why[400];
+
+    if (cfg->raw_public_keys == DANCE_RAW_PUBLIC_KEYS_OFF)
+        return 1;
+    if (!dance_rpk_supported(why, sizeof(why))) {
+        snprintf(err, errlen, "raw_public_keys = %s: %s", v, why);
+        return 0;
+    }
+    /* auto takes the name from a certificate, and a raw key has none:
+     * refused when written, and when defaulted under prefer (the client
+     * then offers its raw key). */
+    if ((name != NULL && strcmp(name, "auto") == 0) ||
+        (cfg->client_name == NULL &&
+         cfg->raw_public_keys == DANCE_RAW_PUBLIC_KEYS_PREFER)) {
+        snprintf(err, errlen,
+                 "client_name = auto%s with raw_public_keys = %s: a raw public "
+                 "key has no certificate to take the ClientName from (set "
+                 "client_name to the TLSA owner name of this client's key, "
+                 "e.g. _mqtt-client.device1.example.com%s)",
+                 name == NULL ? " (the default)" : "", v,
+                 cfg->raw_public_keys == DANCE_RAW_PUBLIC_KEYS_PREFER
+                     ? ", or use raw_public_keys = accept, which offers no "
+                       "raw key"
+                     : "");
+        return 0;
+    }
+    return 1;
+}
+
 /* check_combination - rules that span keys, after every key is parsed. */
 static int check_combination(const dance_config *cfg, char *err, size_t errlen)
 {
+    if (!check_raw_keys(cfg, err, errlen))
+        return 0;
     /* No implicit "every name": whoever turns client authentication on
      * says whose names may be looked up (and admitted). */
     if (cfg->client_auth != DANCE_CLIENT_AUTH_OFF && cfg->nallow == 0) {
@@ -384,6 +429,8 @@ static int render(const dance_config *cfg, const char *key, char *buf,
         s = cfg->client_service != NULL ? cfg->client_service : "none";
     else if (strcmp(key, "identity_check") == 0)
         s = idcheck_names[cfg->identity_check];
+    else if (strcmp(key, "raw_public_keys") == 0)
+        s = rpk_names[cfg->raw_public_keys];
     else if (strcmp(key, "server_dane") == 0)
         s = sdane_names[cfg->server_dane];
     else if (strcmp(key, "profile") == 0)
@@ -502,4 +549,5 @@ void dance_config_policy(const dance_config *cfg, dance_policy *out)
     out->identity_check = cfg->identity_check;
     out->profile = cfg->profile;
     out->extension_type = cfg->extension_type;
+    out->raw_public_keys = cfg->raw_public_keys;
 }
