@@ -110,11 +110,11 @@ const char *dance_rpk_what(X509_STORE_CTX *xs)
 
 #if DANCE_RPK_BUILT
 
-/* Our preference orders for client_/server_certificate_type. */
+/* Our list for client_/server_certificate_type. Whoever sends the key
+ * picks its type from the peer's list in its own order (OpenSSL), so
+ * this order counts only where we send. */
 static const unsigned char rpk_first[] = {TLSEXT_cert_type_rpk,
                                           TLSEXT_cert_type_x509};
-static const unsigned char x509_first[] = {TLSEXT_cert_type_x509,
-                                           TLSEXT_cert_type_rpk};
 
 /* dance_rpk_ext_context - see header. */
 unsigned int dance_rpk_ext_context(void)
@@ -146,8 +146,7 @@ void dance_rpk_conn_setup(SSL *s, const dance_policy *pol)
     if (prefer)
         SSL_set1_client_cert_type(s, rpk_first, sizeof(rpk_first));
     if (pol->server_dane != DANCE_SERVER_DANE_OFF)
-        SSL_set1_server_cert_type(s, prefer ? rpk_first : x509_first,
-                                  sizeof(rpk_first));
+        SSL_set1_server_cert_type(s, rpk_first, sizeof(rpk_first));
 }
 
 /* dance_rpk_get0_peer - see header. */

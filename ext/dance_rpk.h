@@ -68,11 +68,10 @@ unsigned int dance_rpk_context(unsigned int context);
  *  - server: with client_auth on, accept a client's raw key (accept,
  *    prefer); under prefer, offer its own raw key to a client that asks;
  *  - client: under prefer, offer its raw key first; with server_dane on,
- *    accept a server's raw key (first under prefer, after a certificate
- *    under accept).
- * The peer's list decides the order (libssl picks the first of the
- * client's types the server also has). Nothing changes under off or where
- * raw keys are not supported.
+ *    accept a server's raw key (accept, prefer).
+ * The side that sends a key picks its type, in its own order, from what
+ * the other side accepts (OpenSSL; RFC 7250 section 4). Nothing changes
+ * under off or where raw keys are not supported.
  */
 void dance_rpk_conn_setup(SSL *s, const dance_policy *pol);
 
