@@ -1277,6 +1277,9 @@ static void enforce(SSL *s, dance_conn *conn)
                     "module's hooks");
     if (SSL_session_reused(s) && !conn->resume_checked)
         check_resumed(s, conn);
+    if (!dance_rpk_server_mode(s, pol, conn->app_mode) && conn->refuse == NULL)
+        conn->refuse = "raw public keys could not be withdrawn from an "
+                       "application that demands a certificate";
     if (conn->signalled || require ||
         pol->request_cert == DANCE_REQUEST_ALWAYS ||
         pol->profile == DANCE_PROFILE_CLIENT_AUTH_13)

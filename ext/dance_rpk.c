@@ -6,8 +6,11 @@
 #include "dance_rpk.h"
 
 #include <stdio.h>
+#include <string.h>
 
 #include <openssl/crypto.h>
+
+#include "dance_log.h"
 
 /* The RDATA fields a raw key can be matched by (RFC 7250, RFC 7671). */
 #define TLSA_USAGE_DANE_EE 3
@@ -133,20 +136,56 @@ unsigned int dance_rpk_context(unsigned int context)
 void dance_rpk_conn_setup(SSL *s, const dance_policy *pol)
 {
     int prefer = pol->raw_public_keys == DANCE_RAW_PUBLIC_KEYS_PREFER;
+    int ok = 1;
 
     if (pol->raw_public_keys == DANCE_RAW_PUBLIC_KEYS_OFF || !usable())
         return;
     if (SSL_is_server(s)) {
+        /* withdrawn again by dance_rpk_server_mode where the
+         * application demands a certificate */
         if (pol->client_auth != DANCE_CLIENT_AUTH_OFF)
-            SSL_set1_client_cert_type(s, rpk_first, sizeof(rpk_first));
+            ok &= SSL_set1_client_cert_type(s, rpk_first, sizeof(rpk_first));
         if (prefer)
-            SSL_set1_server_cert_type(s, rpk_first, sizeof(rpk_first));
-        return;
+            ok &= SSL_set1_server_cert_type(s, rpk_first, sizeof(rpk_first));
+    } else {
+        if (prefer)
+            ok &= SSL_set1_client_cert_type(s, rpk_first, sizeof(rpk_first));
+        if (pol->server_dane != DANCE_SERVER_DANE_OFF)
+            ok &= SSL_set1_server_cert_type(s, rpk_first, sizeof(rpk_first));
     }
-    if (prefer)
-        SSL_set1_client_cert_type(s, rpk_first, sizeof(rpk_first));
-    if (pol->server_dane != DANCE_SERVER_DANE_OFF)
-        SSL_set1_server_cert_type(s, rpk_first, sizeof(rpk_first));
+    /* Out of memory: certificates only on this connection (nothing
+     * weaker), said once. */
+    if (!ok)
+        dance_log(DANCE_LOG_WARN, "cannot switch raw public keys on for a "
+                                  "connection (out of memory?): certificates "
+                                  "only");
+}
+
+/* dance_rpk_server_mode - see header. */
+int dance_rpk_server_mode(SSL *s, const dance_policy *pol, int app_mode)
+{
+    unsigned char *types = NULL; /* borrowed from s */
+    size_t len = 0;
+
+    if (pol->raw_public_keys == DANCE_RAW_PUBLIC_KEYS_OFF ||
+        !(app_mode & SSL_VERIFY_FAIL_IF_NO_PEER_CERT) ||
+        !SSL_get0_client_cert_type(s, &types, &len) || types == NULL ||
+        memchr(types, TLSEXT_cert_type_rpk, len) == NULL)
+        return 1;
+    /* No list: libssl answers no client_certificate_type, and the client
+     * falls back to X.509 (RFC 7250 section 4.1). */
+    if (!SSL_set1_client_cert_type(s, NULL, 0)) {
+        /* Cannot happen (no allocation); if it did, the application
+         * would see a raw key where it demands a certificate. */
+        dance_log(DANCE_LOG_ERROR, "server: cannot withdraw raw public "
+                                   "keys: handshake refused");
+        return 0;
+    }
+    dance_log(DANCE_LOG_INFO,
+              "server: raw public keys not negotiated on this connection: the "
+              "application itself demands a client certificate "
+              "(SSL_VERIFY_FAIL_IF_NO_PEER_CERT)");
+    return 1;
 }
 
 /* dance_rpk_get0_peer - see header. */
@@ -185,6 +224,13 @@ unsigned int dance_rpk_context(unsigned int context)
 void dance_rpk_conn_setup(SSL *s, const dance_policy *pol)
 {
     (void)s, (void)pol, (void)usable;
+}
+
+/* dance_rpk_server_mode - see header. */
+int dance_rpk_server_mode(SSL *s, const dance_policy *pol, int app_mode)
+{
+    (void)s, (void)pol, (void)app_mode;
+    return 1;
 }
 
 /* dance_rpk_get0_peer - see header. */

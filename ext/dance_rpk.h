@@ -76,6 +76,19 @@ unsigned int dance_rpk_context(unsigned int context);
 void dance_rpk_conn_setup(SSL *s, const dance_policy *pol);
 
 /*
+ * dance_rpk_server_mode - server: the application's own verify mode for
+ * this handshake is app_mode (known once its callbacks have run). An
+ * application that demands a client certificate itself
+ * (SSL_VERIFY_FAIL_IF_NO_PEER_CERT) is written to read one after the
+ * handshake, and a raw key would satisfy libssl's check while leaving
+ * SSL_get0_peer_certificate NULL: such an application is never given a
+ * raw key (the client sends its certificate, or nothing). Logs, at info,
+ * when it withdraws raw keys. Returns 1, or 0 when they could not be
+ * withdrawn: the caller must then refuse the handshake.
+ */
+int dance_rpk_server_mode(SSL *s, const dance_policy *pol, int app_mode);
+
+/*
  * dance_rpk_get0_peer - the raw public key xs verifies (borrowed from xs),
  * or NULL when xs verifies a certificate chain.
  */

@@ -39,7 +39,7 @@ case "$ver" in
     ;;
 esac
 
-tls_world_start 6
+tls_world_start 8
 NAME=_client.device1.example.test
 
 tls_conf probe raw_public_keys=accept client_auth=require
@@ -69,6 +69,11 @@ tls_server_start off srv-off
 # The application switches raw client keys on itself; the module's
 # configuration says off: the module must not authenticate them.
 tls_server_start off-app srv-off -enable_client_rpk
+# Applications that demand a client certificate themselves (-Verify:
+# SSL_VERIFY_FAIL_IF_NO_PEER_CERT) read one after the handshake; a raw
+# key would pass libssl's check and leave them none. They get none.
+tls_server_start req-verify srv-req-client-auth -Verify 1
+tls_server_start opt-verify srv-opt -Verify 1
 # A server that offers its own raw key (prefer) to a client that asks
 # first for one; its client_name is what it would use as a client.
 tls_conf srv-prefer client_auth=off raw_public_keys=prefer \
@@ -217,6 +222,18 @@ rpk_case "server off, application enables raw keys: refused" rejected \
     off-app cli-rpk $good
 RPK_LOG_WANT=
 
+# An application that demands a certificate is never given a raw key: the
+# client falls back to its certificate (or, without one, gets nothing).
+for s in req-verify opt-verify; do
+    RPK_LOG_WANT='raw public keys not negotiated on this connection'
+    # shellcheck disable=SC2086
+    rpk_case "$s (application demands a certificate): no raw key" \
+        cert-authenticated "$s" cli-rpk $good
+    RPK_LOG_WANT=
+done
+rpk_case "req-verify: no key at all: refused" rejected req-verify cli-rpk
+rpk_case "opt-verify: no key at all: refused" rejected opt-verify cli-rpk
+
 # ---- client role: a server's raw key (server_dane) ------------------------
 # sdane_rpk CASE WANT SRV HOST CONF [s_client options] - WANT: rpk (the
 # server's raw key negotiated, verify 0), cert (a certificate, verify 0),
@@ -268,7 +285,8 @@ sdane_rpk "server_dane, off, application enables raw keys: fails" rejected \
 sdane_rpk "no server_dane, prefer: the server's raw key is not asked for" \
     cert prefer www.example.test cli-rpk -CAfile "$PKI/www.crt"
 
-for s in req-hello req-client-auth opt off off-app prefer; do
+for s in req-hello req-client-auth opt off off-app req-verify opt-verify \
+    prefer; do
     tls_server_stop "$s"
     tls_server_clean "$s"
 done
