@@ -33,8 +33,26 @@ tls_init "$@"
 ver=$(openssl version -v 2>/dev/null | awk '{ print $2 }')
 case "$ver" in
 3.[01].* | 1.* | 0.* | "")
+    # The module must refuse the key at activation, saying why, and then
+    # fail closed (every handshake refused), not run without raw keys.
+    # (A refused configuration logs to stderr: its log_file is not used.)
+    "$TLS_DIR/pki.sh" "$PKI" "$DANCE" >/dev/null || tls_die "pki.sh failed"
+    tls_conf old raw_public_keys=accept
+    TLS_PORT=$(tls_free_port) tls_server_start old old
+    tls_run_client old old
+    if [ "$VERDICT" = rejected ] &&
+        grep -q 'raw_public_keys = accept: raw public keys need OpenSSL >= 3.2' \
+            "${TLS_SERVER_LOG[old]}"; then
+        echo "# the module refuses raw_public_keys = accept on OpenSSL $ver:"
+        grep -m1 'raw_public_keys' "${TLS_SERVER_LOG[old]}" | sed 's/^/#   /'
+    else
+        tls_fail "OpenSSL $ver: raw_public_keys = accept refused" \
+            "verdict $VERDICT, no refusal naming the version in the log"
+        tls_show server "${TLS_SERVER_LOG[old]}"
+        tls_done
+    fi
     echo "# SKIP: needs OpenSSL >= 3.2 (raw public keys); this is OpenSSL" \
-        "${ver:-unknown} (unit suite rpk covers the refusal)"
+        "$ver (unit suite rpk covers the refusal)"
     exit 77
     ;;
 esac
