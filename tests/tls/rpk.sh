@@ -220,6 +220,22 @@ RPK_LOG_WANT='did not send dane_clientid|without a ClientName'
 rpk_case "raw key without a ClientName (no module): refused" rejected \
     req-client-auth - $good -enable_client_rpk
 RPK_LOG_WANT=
+# A session authenticated with a raw key resumes under its ClientName
+# (the resumption carries no key: the session's binding stands for it).
+# shellcheck disable=SC2086
+rpk_case "raw key session saved" rpk-authenticated req-client-auth cli-rpk \
+    $good -sess_out "$TMP/rpk.sess"
+# shellcheck disable=SC2086
+tls_run_client req-client-auth cli-rpk $good -sess_in "$TMP/rpk.sess"
+if grep -a -q '^Reused, TLSv1.3' "$CASE_OUT" &&
+    tail -n +"$CASE_LLINE" "$TMP/srv-req-client-auth.log" |
+    grep -q 'authenticated by DANE (resumed session)'; then
+    tls_pass "raw key session resumed under its ClientName"
+else
+    tls_fail "raw key session resumed under its ClientName" \
+        "verdict $VERDICT, no resumption authenticated by DANE"
+    tls_show "dance log" "$TMP/srv-req-client-auth.log" "$CASE_LLINE"
+fi
 # client_auth = require: a raw key is a key; no key is nothing.
 rpk_case "require: no key at all: refused" rejected req-client-auth cli-rpk
 # optional: a wrong raw key is not admitted as authenticated.
