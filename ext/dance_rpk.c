@@ -150,7 +150,9 @@ void dance_rpk_conn_setup(SSL *s, const dance_policy *pol)
     } else {
         if (prefer)
             ok &= SSL_set1_client_cert_type(s, rpk_first, sizeof(rpk_first));
-        if (pol->server_dane != DANCE_SERVER_DANE_OFF)
+        /* Only under require: opportunistic must be able to fall back to
+         * the application's PKIX, which a raw key cannot give it. */
+        if (pol->server_dane == DANCE_SERVER_DANE_REQUIRE)
             ok &= SSL_set1_server_cert_type(s, rpk_first, sizeof(rpk_first));
     }
     /* Out of memory: certificates only on this connection (nothing

@@ -67,8 +67,10 @@ unsigned int dance_rpk_context(unsigned int context);
  * set the certificate types s asks for and offers, per pol:
  *  - server: with client_auth on, accept a client's raw key (accept,
  *    prefer); under prefer, offer its own raw key to a client that asks;
- *  - client: under prefer, offer its raw key first; with server_dane on,
- *    accept a server's raw key (accept, prefer).
+ *  - client: under prefer, offer its raw key first; with server_dane =
+ *    require, accept a server's raw key (accept, prefer). Not under
+ *    opportunistic: its fallback is the application's PKIX, and a raw key
+ *    has no certificate for that.
  * The side that sends a key picks its type, in its own order, from what
  * the other side accepts (OpenSSL; RFC 7250 section 4). Nothing changes
  * under off or where raw keys are not supported.

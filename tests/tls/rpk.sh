@@ -110,6 +110,8 @@ tls_conf cli-sdane-accept server_dane=require raw_public_keys=accept
 tls_conf cli-sdane-prefer server_dane=require raw_public_keys=prefer \
     client_name="$NAME"
 tls_conf cli-sdane-off server_dane=require raw_public_keys=off
+tls_conf cli-sdane-opp server_dane=opportunistic raw_public_keys=prefer \
+    client_name="$NAME"
 
 # rpk_case CASE WANT SRV CONF [s_client options] - run s_client (CONF "-":
 # no provider) and judge, WANT one of:
@@ -316,6 +318,10 @@ for c in accept prefer; do
 done
 sdane_rpk "server_dane, off, application enables raw keys: fails" rejected \
     prefer www.example.test cli-sdane-off -enable_server_rpk
+# Opportunistic DANE falls back to PKIX, which a raw key cannot satisfy:
+# the client does not ask for one.
+sdane_rpk "server_dane opportunistic, prefer: certificate (PKIX fallback)" \
+    cert prefer www.example.test cli-sdane-opp
 sdane_rpk "no server_dane, prefer: the server's raw key is not asked for" \
     cert prefer www.example.test cli-rpk -CAfile "$PKI/www.crt"
 
