@@ -47,13 +47,14 @@ static int log_sock = -1;   /* SINK_SYSLOG: connected, or -1 */
 static int log_sock_stream; /* the socket is SOCK_STREAM */
 static char log_sock_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 
-static const char *const level_names[] = {"error", "warn", "info", "debug"};
+const char *const dance_log_level_names[] = {"error", "warn", "info", "debug",
+                                             NULL};
 
 /* dance_log_level_parse - see header. */
 int dance_log_level_parse(const char *s, dance_log_level *out)
 {
     for (int i = DANCE_LOG_ERROR; i <= DANCE_LOG_DEBUG; i++)
-        if (strcmp(s, level_names[i]) == 0) {
+        if (strcmp(s, dance_log_level_names[i]) == 0) {
             *out = (dance_log_level)i;
             return 1;
         }
@@ -116,38 +117,69 @@ static void install_atfork(void)
     pthread_atfork(atfork_lock, atfork_unlock, atfork_unlock);
 }
 
-/* dance_log_configure - see header. */
-int dance_log_configure(dance_log_level level, const char *dest, char *err,
-                        size_t errlen)
+/* open_sink - what dest names: the kind of sink, the syslog socket path
+ * (into sock, sizeof(log_sock_path)) or the opened file (*fp). Returns 1,
+ * or 0 with a message in err. */
+static int open_sink(const char *dest, sink_kind *kind, char *sock, FILE **fp,
+                     char *err, size_t errlen)
 {
-    const char *env = secure_getenv("DANCE_LOG_LEVEL");
-    const char *sock = SYSLOG_DEFAULT;
-    dance_log_level from_env;
-    FILE *fp = NULL;
-    sink_kind kind = SINK_STDERR;
+    const char *path = SYSLOG_DEFAULT;
 
+    *kind = SINK_STDERR;
+    *fp = NULL;
     if (dest != NULL &&
         (strcmp(dest, "syslog") == 0 || strncmp(dest, "syslog:", 7) == 0)) {
-        kind = SINK_SYSLOG;
+        *kind = SINK_SYSLOG;
         if (dest[6] == ':')
-            sock = dest + 7;
-        if (sock[0] != '/' || strlen(sock) >= sizeof(log_sock_path)) {
+            path = dest + 7;
+        if (path[0] != '/' || strlen(path) >= sizeof(log_sock_path)) {
             snprintf(err, errlen,
                      "log_file = %s is not valid (expected syslog or "
                      "syslog:<absolute socket path, at most %zu bytes>)",
                      dest, sizeof(log_sock_path) - 1);
             return 0;
         }
+        snprintf(sock, sizeof(log_sock_path), "%s", path);
     } else if (dest != NULL && strcmp(dest, "stderr") != 0) {
-        fp = fopen(dest, "ae"); /* close on exec */
-        if (fp == NULL) {
+        *fp = fopen(dest, "ae"); /* close on exec */
+        if (*fp == NULL) {
             snprintf(err, errlen, "cannot open log_file %s: %s", dest,
                      strerror(errno));
             return 0;
         }
-        setvbuf(fp, NULL, _IOLBF, 0);
-        kind = SINK_FILE;
+        *kind = SINK_FILE;
     }
+    return 1;
+}
+
+/* dance_log_check - see header. */
+int dance_log_check(const char *dest, char *err, size_t errlen)
+{
+    char sock[sizeof(log_sock_path)];
+    sink_kind kind;
+    FILE *fp;
+
+    if (!open_sink(dest, &kind, sock, &fp, err, errlen))
+        return 0;
+    if (fp != NULL)
+        fclose(fp);
+    return 1;
+}
+
+/* dance_log_configure - see header. */
+int dance_log_configure(dance_log_level level, const char *dest, char *err,
+                        size_t errlen)
+{
+    const char *env = secure_getenv("DANCE_LOG_LEVEL");
+    char sock[sizeof(log_sock_path)];
+    dance_log_level from_env;
+    FILE *fp = NULL;
+    sink_kind kind = SINK_STDERR;
+
+    if (!open_sink(dest, &kind, sock, &fp, err, errlen))
+        return 0;
+    if (fp != NULL)
+        setvbuf(fp, NULL, _IOLBF, 0);
     if (env != NULL && dance_log_level_parse(env, &from_env))
         level = from_env;
     pthread_once(&atfork_once, install_atfork);
@@ -248,7 +280,7 @@ void dance_log(dance_log_level level, const char *fmt, ...)
         format_syslog_stamp(now.tv_sec, stamp, sizeof(stamp));
         n = snprintf(line, sizeof(line), "<%d>%s dance[%ld]: %s: %s",
                      FACILITY_DAEMON * 8 + severity[level], stamp, pid,
-                     level_names[level], msg);
+                     dance_log_level_names[level], msg);
         if (n > 0 &&
             send_syslog(line, (size_t)n < sizeof(line) ? (size_t)n
                                                        : sizeof(line) - 1)) {
@@ -259,7 +291,7 @@ void dance_log(dance_log_level level, const char *fmt, ...)
     }
     format_stamp(&now, stamp, sizeof(stamp));
     n = snprintf(line, sizeof(line), "%s dance[%ld]: %s: %s\n", stamp, pid,
-                 level_names[level], msg);
+                 dance_log_level_names[level], msg);
     if (n >= (int)sizeof(line)) {
         n = (int)sizeof(line) - 1;
         line[n - 1] = '\n';

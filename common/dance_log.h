@@ -21,6 +21,10 @@ typedef enum {
     DANCE_LOG_DEBUG
 } dance_log_level;
 
+/* The names of the levels, indexed by dance_log_level, NULL-terminated:
+ * the only copy (log lines, DANCE_LOG_LEVEL and openssl.cnf's log_level). */
+extern const char *const dance_log_level_names[];
+
 /* dance_log_level_parse - "error", "warn", "info" or "debug"; 0 if not. */
 int dance_log_level_parse(const char *s, dance_log_level *out);
 
@@ -39,6 +43,14 @@ int dance_log_level_parse(const char *s, dance_log_level *out);
  */
 int dance_log_configure(dance_log_level level, const char *dest, char *err,
                         size_t errlen);
+
+/*
+ * dance_log_check - would dance_log_configure accept dest? Opens it the
+ * same way (a file is created if missing, as activation would) and closes
+ * it again; the sink in use is untouched. Returns 1, or 0 with the message
+ * dance_log_configure would give in err.
+ */
+int dance_log_check(const char *dest, char *err, size_t errlen);
 
 /* dance_log_enabled - would a message at level be written? */
 int dance_log_enabled(dance_log_level level);

@@ -148,7 +148,9 @@ void dance_rpk_conn_setup(SSL *s, const dance_policy *pol)
         if (prefer)
             ok &= SSL_set1_server_cert_type(s, rpk_first, sizeof(rpk_first));
     } else {
-        if (prefer)
+        /* Without a client_name the ClientName comes from the
+         * certificate: the certificate is sent. */
+        if (prefer && pol->client_name != NULL)
             ok &= SSL_set1_client_cert_type(s, rpk_first, sizeof(rpk_first));
         /* Only under require: opportunistic must be able to fall back to
          * the application's PKIX, which a raw key cannot give it. */

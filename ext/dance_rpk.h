@@ -67,7 +67,9 @@ unsigned int dance_rpk_context(unsigned int context);
  * set the certificate types s asks for and offers, per pol:
  *  - server: with client_auth on, accept a client's raw key (accept,
  *    prefer); under prefer, offer its own raw key to a client that asks;
- *  - client: under prefer, offer its raw key first; with server_dane =
+ *  - client: under prefer, offer its raw key first (only with a
+ *    client_name: otherwise the name is its certificate's, and the
+ *    certificate is sent); with server_dane =
  *    require, accept a server's raw key (accept, prefer). Not under
  *    opportunistic: its fallback is the application's PKIX, and a raw key
  *    has no certificate for that.

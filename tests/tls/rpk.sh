@@ -92,14 +92,16 @@ tls_server_start off-app srv-off -enable_client_rpk
 # key would pass libssl's check and leave them none. They get none.
 tls_server_start req-verify srv-req-client-auth -Verify 1
 tls_server_start opt-verify srv-opt -Verify 1
-# A server that offers its own raw key (prefer) to a client that asks
-# first for one; its client_name is what it would use as a client.
-tls_conf srv-prefer client_auth=off raw_public_keys=prefer \
-    client_name="$NAME"
+# A server that offers its own raw key (prefer) to a client that accepts
+# one (no client_name: its client role would keep its certificate).
+tls_conf srv-prefer client_auth=off raw_public_keys=prefer
 tls_server_start prefer srv-prefer
 
 # Clients.
 tls_conf cli-rpk raw_public_keys=prefer client_name="$NAME"
+# prefer without client_name: the name is the certificate's (auto), so the
+# certificate is sent (device1.example.test 3 1 1).
+tls_conf cli-rpk-noname raw_public_keys=prefer
 tls_conf cli-cert-dev301 raw_public_keys=off \
     client_name=_client.dev301.example.test
 for rec in dev301 dev310 dev312 dev211 dev111 ca-device; do
@@ -222,6 +224,9 @@ RPK_LOG_WANT='did not send dane_clientid|without a ClientName'
 rpk_case "raw key without a ClientName (no module): refused" rejected \
     req-client-auth - $good -enable_client_rpk
 RPK_LOG_WANT=
+# shellcheck disable=SC2086
+rpk_case "prefer without client_name: the certificate is sent" \
+    cert-authenticated req-client-auth cli-rpk-noname $good
 # A session authenticated with a raw key resumes under its ClientName
 # (the resumption carries no key: the session's binding stands for it).
 # shellcheck disable=SC2086
