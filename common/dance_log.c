@@ -13,6 +13,15 @@
  * on its own AF_UNIX socket to /dev/log (or the socket log_file names as
  * "syslog:<path>"), facility daemon. The syslog daemon adds the host name
  * and keeps the time; the host program's syslog is untouched.
+ *
+ * Log files are rotated under the module's feet, and the module cannot
+ * catch the host program's SIGHUP (the program owns its signals). So
+ * before writing a line, at most once a second, the path is looked at
+ * again: when it names another file than the one open (logrotate's
+ * "create": moved away and made anew) or no file (moved away only), the
+ * path is opened again, and the line goes to the new file. A file
+ * truncated in place (logrotate's "copytruncate") needs nothing: it is
+ * open with O_APPEND, so the next line lands at its new end.
  */
 #define _GNU_SOURCE /* secure_getenv */
 #include "dance_log.h"
@@ -26,6 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -43,6 +53,8 @@ static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
 static sink_kind log_sink = SINK_STDERR;
 static FILE *log_fp;        /* SINK_FILE only */
+static char *log_path;      /* SINK_FILE: the path, to reopen it */
+static time_t log_checked;  /* SINK_FILE: the second it was last looked at */
 static int log_sock = -1;   /* SINK_SYSLOG: connected, or -1 */
 static int log_sock_stream; /* the socket is SOCK_STREAM */
 static char log_sock_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
@@ -98,6 +110,40 @@ static int sock_open(void)
     return 0;
 }
 
+/* file_open - a log file, appended to (O_APPEND), closed on exec, one
+ * line per write. NULL with errno set. */
+static FILE *file_open(const char *path)
+{
+    FILE *fp = fopen(path, "ae");
+
+    if (fp != NULL)
+        setvbuf(fp, NULL, _IOLBF, 0);
+    return fp;
+}
+
+/* file_check - SINK_FILE, at most once a second (the second in now): if
+ * log_path no longer names the open file (rotated: moved away, perhaps
+ * made anew), open it again. Under log_lock. */
+static void file_check(time_t now)
+{
+    struct stat at_path, open_file;
+    FILE *fp;
+
+    if (log_fp == NULL || log_path == NULL || now == log_checked)
+        return;
+    log_checked = now;
+    if (fstat(fileno(log_fp), &open_file) != 0)
+        return;
+    if (stat(log_path, &at_path) == 0 && at_path.st_dev == open_file.st_dev &&
+        at_path.st_ino == open_file.st_ino)
+        return; /* the same file (perhaps truncated: O_APPEND copes) */
+    fp = file_open(log_path);
+    if (fp == NULL)
+        return; /* lines go on to the old file; tried again next second */
+    fclose(log_fp);
+    log_fp = fp;
+}
+
 /* atfork_lock, atfork_unlock - hold the log lock across fork(), so a child
  * forked while another thread writes a line does not inherit it held. */
 static void atfork_lock(void)
@@ -141,7 +187,7 @@ static int open_sink(const char *dest, sink_kind *kind, char *sock, FILE **fp,
         }
         snprintf(sock, sizeof(log_sock_path), "%s", path);
     } else if (dest != NULL && strcmp(dest, "stderr") != 0) {
-        *fp = fopen(dest, "ae"); /* close on exec */
+        *fp = file_open(dest);
         if (*fp == NULL) {
             snprintf(err, errlen, "cannot open log_file %s: %s", dest,
                      strerror(errno));
@@ -174,12 +220,16 @@ int dance_log_configure(dance_log_level level, const char *dest, char *err,
     char sock[sizeof(log_sock_path)];
     dance_log_level from_env;
     FILE *fp = NULL;
+    char *path = NULL;
     sink_kind kind = SINK_STDERR;
 
     if (!open_sink(dest, &kind, sock, &fp, err, errlen))
         return 0;
-    if (fp != NULL)
-        setvbuf(fp, NULL, _IOLBF, 0);
+    if (kind == SINK_FILE && (path = strdup(dest)) == NULL) {
+        fclose(fp);
+        snprintf(err, errlen, "cannot open log_file %s: out of memory", dest);
+        return 0;
+    }
     if (env != NULL && dance_log_level_parse(env, &from_env))
         level = from_env;
     pthread_once(&atfork_once, install_atfork);
@@ -187,6 +237,9 @@ int dance_log_configure(dance_log_level level, const char *dest, char *err,
     if (log_fp != NULL)
         fclose(log_fp);
     log_fp = fp;
+    free(log_path);
+    log_path = path;
+    log_checked = 0;
     sock_close();
     log_sink = kind;
     if (kind == SINK_SYSLOG) {
@@ -289,6 +342,8 @@ void dance_log(dance_log_level level, const char *fmt, ...)
         }
         /* No syslog daemon: stderr rather than nothing. */
     }
+    if (log_sink == SINK_FILE)
+        file_check(now.tv_sec);
     format_stamp(&now, stamp, sizeof(stamp));
     n = snprintf(line, sizeof(line), "%s dance[%ld]: %s: %s\n", stamp, pid,
                  dance_log_level_names[level], msg);

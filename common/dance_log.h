@@ -31,7 +31,10 @@ int dance_log_level_parse(const char *s, dance_log_level *out);
 /*
  * dance_log_configure - send messages at level or above to dest:
  *  - "stderr", or a file path (appended to): lines
- *    "2026-11-29T21:42:11.123Z dance[pid]: warn: message" (UTC, ms);
+ *    "2026-11-29T21:42:11.123Z dance[pid]: warn: message" (UTC, ms); a
+ *    file that is rotated (moved away, made anew, or truncated) is
+ *    followed: the path is looked at again at most once a second, before
+ *    a line is written, and opened again when it names another file;
  *  - "syslog" (the socket /dev/log) or "syslog:/path/to/socket": RFC 3164
  *    messages "<28>Nov 29 21:42:11 dance[pid]: warn: message", facility
  *    daemon, sent on the module's own socket, so they carry the dance

@@ -310,6 +310,28 @@ static int parse_log_file(const dance_config_key *key, dance_config *cfg,
     return set_text(key, cfg, v, err, errlen);
 }
 
+/* parse_stats_file - an absolute path; "%p" (the pid) and "%%" are its only
+ * escapes (provider/dance_stats.h). */
+static int parse_stats_file(const dance_config_key *key, dance_config *cfg,
+                            const char *v, char *err, size_t errlen)
+{
+    const char *p = v;
+    int ok = v[0] == '/';
+
+    while (ok && (p = strchr(p, '%')) != NULL) {
+        ok = p[1] == 'p' || p[1] == '%';
+        p += 2;
+    }
+    if (!ok) {
+        snprintf(err, errlen,
+                 "stats_file = '%s' is not valid (expected an absolute "
+                 "path; %%p in it stands for the process id, %%%% for %%)",
+                 v);
+        return 0;
+    }
+    return set_text(key, cfg, v, err, errlen);
+}
+
 /* ---- printers (dance_key_print_fn) --------------------------------------- */
 
 /* print_enum - the value's first name. */
@@ -483,6 +505,12 @@ const dance_config_key dance_config_table[] = {
      "0 to 604800", 30, NULL, NULL, "10",
      "the longest a proof of absence is cached, seconds",
      FIELD(cache_negative_ttl), NUMBER(0, 604800)},
+    {"stats_file", DANCE_KEY_PATH, DANCE_ROLE_LOGGING, 0,
+     "an absolute path; %p stands for the process id", 0, NULL, "none",
+     "/var/lib/prometheus/node-exporter/dance-%p.prom",
+     "a Prometheus text file of the counters, rewritten every 5 s by "
+     "each process",
+     FIELD(stats_file), TEXT(parse_stats_file, print_text)},
     {NULL, 0, 0, 0, NULL, 0, NULL, NULL, NULL, NULL, 0, 0, NULL, NULL, 0, 0,
      NULL, NULL}};
 

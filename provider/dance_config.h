@@ -48,7 +48,8 @@ typedef struct {
     uint32_t clock_skew; /* RRSIG inception may be this far ahead, seconds */
     /* logging */
     dance_log_level log_level;
-    char *log_file; /* "stderr", "syslog", "syslog:<socket>" or a path */
+    char *log_file;   /* "stderr", "syslog", "syslog:<socket>" or a path */
+    char *stats_file; /* NULL: none; a path pattern (dance_stats.h) */
     /* provenance: the value of each key of dance_config_table (same index)
      * as written, NULL where the key took its default; and where the
      * settings came from (NULL until the caller sets it; freed by

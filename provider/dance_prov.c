@@ -37,6 +37,7 @@
 #include "dance_log.h"
 #include "dance_msg.h"
 #include "dance_prov.h"
+#include "dance_stats.h"
 #include "dance_store.h"
 
 #define DANCE_PROV_NAME "dance: DANE client authentication (DANCE)"
@@ -363,6 +364,19 @@ static void keep_resident(void)
         (void)dlopen(info.dli_fname, RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE);
 }
 
+/* start_stats - the stats file, if the configuration asks for one. The
+ * counters are not a security setting: a failure is logged, and the
+ * module runs on. */
+static void start_stats(const prov_runtime *rt)
+{
+    char err[300];
+
+    if (rt->cfg.stats_file != NULL &&
+        !dance_stats_start(rt->cfg.stats_file, rt->ext.res, rt->ext.async, err,
+                           sizeof(err)))
+        dance_log(DANCE_LOG_WARN, "no stats file: %s", err);
+}
+
 /* runtime_get - the process's runtime, built from cfg on first use (cfg
  * is then owned by it; otherwise the caller keeps and clears it). */
 static prov_runtime *runtime_get(dance_config *cfg, int *took_cfg, char *err,
@@ -417,6 +431,7 @@ static prov_runtime *runtime_get(dance_config *cfg, int *took_cfg, char *err,
     *took_cfg = 1;
     runtime = rt;
     keep_resident();
+    start_stats(rt);
     {
         char summary[300];
 

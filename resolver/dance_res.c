@@ -50,6 +50,7 @@ struct dance_res {
     inflight *flights;
     atomic_uint_fast64_t lookups, udp_queries, tcp_queries, shared_waits,
         refreshes, sig_checks, nsec3_hashes, budget_exhausted;
+    atomic_uint_fast64_t outcomes[DANCE_RES_OUTCOMES];
 };
 
 /* One query being answered; others asking the same wait for it. */
@@ -70,6 +71,7 @@ typedef struct {
     uint64_t deadline;
     unsigned budget;
     int fresh;         /* the next hop skips the cache (a refresh) */
+    int timed_out;     /* the last question went unanswered */
     dance_val_ctx *vc; /* time, skew, signature and NSEC3 work bounds */
 } lookup_ctx;
 
@@ -209,6 +211,16 @@ void dance_res_get_stats(dance_res *res, dance_res_stats *out)
     out->sig_checks = atomic_load(&res->sig_checks);
     out->nsec3_hashes = atomic_load(&res->nsec3_hashes);
     out->budget_exhausted = atomic_load(&res->budget_exhausted);
+    for (int i = 0; i < DANCE_RES_OUTCOMES; i++)
+        out->outcomes[i] = atomic_load(&res->outcomes[i]);
+}
+
+/* dance_res_outcome_str - see header. */
+const char *dance_res_outcome_str(int outcome)
+{
+    return outcome == DANCE_RES_OUTCOME_TIMEOUT
+               ? "timeout"
+               : dance_res_status_str((dance_res_status)outcome);
 }
 
 /* dance_res_deadline_ms - see header. */
@@ -321,6 +333,7 @@ static ldns_pkt *ask(lookup_ctx *ctx, size_t first, size_t n,
                              ctx->deadline, &pkt, &c, why, WHY_LEN);
         atomic_fetch_add(&ctx->res->udp_queries, c.udp_queries);
         atomic_fetch_add(&ctx->res->tcp_queries, c.tcp_queries);
+        ctx->timed_out = st == DANCE_NET_TIMEOUT;
         return st == DANCE_NET_OK ? pkt : NULL;
     }
     for (size_t i = first; i < first + n; i++) {
@@ -336,6 +349,7 @@ static ldns_pkt *ask(lookup_ctx *ctx, size_t first, size_t n,
     }
     if (last == NULL)
         dance_msg(why, WHY_LEN, "no server answered");
+    ctx->timed_out = last == NULL; /* exchange: no answer is a timeout */
     return last;
 }
 
@@ -1377,10 +1391,18 @@ static dance_res_result *public_result(lookup_ctx *ctx, dance_res_result *r)
     return out;
 }
 
-/* finish - end of a lookup: count its validation work, free its context,
- * pass r through. */
+/* finish - end of a lookup: count its validation work and outcome, free
+ * its context, pass r through. */
 static dance_res_result *finish(lookup_ctx *ctx, dance_res_result *r)
 {
+    if (r != NULL) {
+        int st = (int)dance_res_result_status(r);
+
+        if (st == DANCE_RES_INDETERMINATE && ctx->timed_out)
+            st = DANCE_RES_OUTCOME_TIMEOUT;
+        if (st >= 0 && st < DANCE_RES_OUTCOMES)
+            atomic_fetch_add(&ctx->res->outcomes[st], 1);
+    }
     atomic_fetch_add(&ctx->res->sig_checks, dance_val_ctx_sig_checks(ctx->vc));
     atomic_fetch_add(&ctx->res->nsec3_hashes,
                      dance_val_ctx_nsec3_hashes(ctx->vc));

@@ -160,6 +160,15 @@ void dance_res_atfork_unlock(dance_res *res);
  */
 void dance_res_atfork_child(dance_res *res);
 
+/* Outcomes counted per lookup: the dance_res_status values, and
+ * DANCE_RES_OUTCOME_TIMEOUT for an indeterminate lookup whose last query
+ * went unanswered (a timeout rather than SERVFAIL, a bogus chain, ...). */
+#define DANCE_RES_OUTCOME_TIMEOUT 6
+#define DANCE_RES_OUTCOMES 7
+
+/* dance_res_outcome_str - dance_res_status_str, or "timeout". */
+const char *dance_res_outcome_str(int outcome);
+
 typedef struct {
     dance_cache_stats cache;
     uint64_t lookups;          /* dance_res_lookup calls */
@@ -170,6 +179,9 @@ typedef struct {
     uint64_t sig_checks;       /* RRSIG verifications (KeyTrap bound) */
     uint64_t nsec3_hashes;     /* NSEC3 hash computations */
     uint64_t budget_exhausted; /* lookups stopped by a work bound */
+    /* lookups (dance_res_lookup, dance_res_refresh) by outcome: index a
+     * dance_res_status, or DANCE_RES_OUTCOME_TIMEOUT */
+    uint64_t outcomes[DANCE_RES_OUTCOMES];
 } dance_res_stats;
 
 /* dance_res_get_stats - a snapshot of the counters. */

@@ -99,6 +99,8 @@ tls_server_start prefer srv-prefer
 
 # Clients.
 tls_conf cli-rpk raw_public_keys=prefer client_name="$NAME"
+tls_conf cli-rpk-hello raw_public_keys=prefer client_name="$NAME" \
+    profile=hello
 # prefer without client_name: the name is the certificate's (auto), so the
 # certificate is sent (device1.example.test 3 1 1).
 tls_conf cli-rpk-noname raw_public_keys=prefer
@@ -193,7 +195,7 @@ for prof in hello client-auth; do
 done
 # shellcheck disable=SC2086
 rpk_case "TLS 1.2 (hello profile): good raw key" rpk-authenticated \
-    req-hello cli-rpk $good -tls1_2
+    req-hello cli-rpk-hello $good -tls1_2
 for rec in dev310 dev312; do
     # shellcheck disable=SC2086
     rpk_case "good raw key, record $rec (3 1 x)" rpk-authenticated \
