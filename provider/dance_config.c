@@ -279,11 +279,13 @@ static int parse_service(const dance_config_key *key, dance_config *cfg,
 static int parse_nameservers(const dance_config_key *key, dance_config *cfg,
                              const char *v, char *err, size_t errlen)
 {
-    dance_net_server servers[DANCE_NET_MAX_SERVERS];
-    size_t count;
     char why[200];
 
-    if (!dance_net_parse_servers(v, servers, &count, why, sizeof(why))) {
+    /* Parsed once, here: the resolver takes the list (dance_config_resolver).
+     */
+    if (!dance_net_parse_servers(v, cfg->servers, &cfg->nservers, why,
+                                 sizeof(why))) {
+        cfg->nservers = 0;
         snprintf(err, errlen, "nameservers = '%s' is not valid: %s", v, why);
         return 0;
     }
@@ -433,7 +435,8 @@ const dance_config_key dance_config_table[] = {
      "whether the client checks servers by their TLSA records (RFC 7671)",
      FIELD(server_dane), ENUM(sdane_names, NULL)},
     {"profile", DANCE_KEY_ENUM, DANCE_ROLE_BOTH, DANCE_KEY_SUMMARY,
-     "hello, client-auth (alias client-auth-13)", DANCE_PROFILE_HELLO, NULL,
+     "client-auth (alias client-auth-13), hello",
+     DANCE_PROFILE_CLIENT_AUTH_13 /* the draft's (issue 10) */, NULL,
      NULL, "client-auth",
      "the wire profile of dane_clientid: hello (legacy, ClientHello) or "
      "client-auth (draft-ietf-dance-client-auth)",
@@ -701,7 +704,8 @@ void dance_config_resolver(const dance_config *cfg, dance_res_config *out)
     dance_res_config_init(out);
     out->mode = cfg->dnssec;
     out->trust_anchor = cfg->trust_anchor;
-    out->nameservers = cfg->nameservers;
+    out->servers = cfg->nservers > 0 ? cfg->servers : NULL;
+    out->nservers = cfg->nservers;
     /* timeout_ms bounds a whole lookup, chain and retries included: a
      * handshake never waits longer than that for DNS. */
     out->deadline_ms = cfg->timeout_ms;
