@@ -57,6 +57,7 @@
 #include "dance_ident.h"
 #include "dance_log.h"
 #include "dance_name.h"
+#include "dance_rpk.h"
 
 /* The messages dane_clientid may appear in (DESIGN.md section 2). */
 #define EXT_CONTEXTS                                                           \
@@ -500,7 +501,7 @@ static int ext_add(SSL *s, unsigned int type, unsigned int context,
     *outlen = 0;
     if (rt == NULL)
         return 0;
-    switch (context) {
+    switch (dance_rpk_context(context)) {
     case SSL_EXT_CLIENT_HELLO:
         if (rt->policy.server_dane != DANCE_SERVER_DANE_OFF) {
             raise_verify(s, conn);
@@ -604,7 +605,7 @@ static int ext_parse(SSL *s, unsigned int type, unsigned int context,
     if (rt == NULL)
         return 1;
     watch(s, conn);
-    switch (context) {
+    switch (dance_rpk_context(context)) {
     case SSL_EXT_TLS1_2_SERVER_HELLO:
     case SSL_EXT_TLS1_3_CERTIFICATE_REQUEST:
         return 1; /* the server supports DANE clients: nothing to record */
@@ -757,7 +758,7 @@ static void verify_failed(const dance_conn *conn, X509_STORE_CTX *dx, int *err,
                                         : X509_STORE_CTX_get_error(dx);
     if (*err == X509_V_OK)
         *err = X509_V_ERR_UNSPECIFIED;
-    snprintf(why_buf, why_len, "certificate does not match: %s",
+    snprintf(why_buf, why_len, "%s does not match: %s", dance_rpk_what(dx),
              X509_verify_cert_error_string(*err));
     *why = why_buf;
 }
@@ -807,9 +808,7 @@ static int dane_verify(SSL *s, dance_conn *conn, X509_STORE_CTX *xs,
     SSL_dane_set_flags(d, DANE_FLAG_NO_DANE_EE_NAMECHECKS);
     if (!load_tlsa(d, result, why, why_buf, why_len))
         goto done;
-    if (!X509_STORE_CTX_init(dx, X509_STORE_CTX_get0_store(xs),
-                             X509_STORE_CTX_get0_cert(xs),
-                             X509_STORE_CTX_get0_untrusted(xs)) ||
+    if (!dance_rpk_store_ctx_init(dx, xs) ||
         !X509_STORE_CTX_set_ex_data(dx, SSL_get_ex_data_X509_STORE_CTX_idx(),
                                     s)) {
         *why = "out of memory";
@@ -926,6 +925,12 @@ static int dane_check(SSL *s, dance_conn *conn, X509_STORE_CTX *xs,
                  dance_res_status_str(dance_res_result_status(r)),
                  dance_res_result_get0_why(r));
         *why = why_buf;
+    } else if (!dance_rpk_gate(&conn->rt->policy, xs, why)) {
+        /* a raw key under raw_public_keys = off: matches nothing */
+    } else if (dance_rpk_get0_peer(xs) != NULL &&
+               dance_rpk_tlsa_usable(r) == 0) {
+        *why = "raw public key, and the TLSA RRset has no DANE-EE SPKI "
+               "(3 1 x) record, the only kind that can match a raw key";
     } else {
         ok = SSL_is_server(s)
                  ? -1
@@ -1062,6 +1067,7 @@ static int server_verify(SSL *s, dance_conn *conn, X509_STORE_CTX *xs)
     char matched[40] = "";
     const char *why = NULL, *nwhy = NULL;
     STACK_OF(X509) *chain = NULL;
+    EVP_PKEY *rpk = dance_rpk_get0_peer(xs);
     int err = X509_V_ERR_APPLICATION_VERIFICATION, status = -1, dane;
     dance_reason reason = DANCE_REASON_INTERNAL;
     time_t expires = 0;
@@ -1091,6 +1097,10 @@ static int server_verify(SSL *s, dance_conn *conn, X509_STORE_CTX *xs)
         reason = DANCE_REASON_BAD_NAME;
     } else if (conn->state == NAME_GIVEN) {
         snprintf(name, sizeof(name), "%s", conn->name);
+    } else if (rpk != NULL) {
+        why = "raw public key without a ClientName (no certificate to take "
+              "the name from)";
+        reason = DANCE_REASON_NO_NAME;
     } else if (!first_dns_san(X509_STORE_CTX_get0_cert(xs), name)) {
         why = "no ClientName and no usable dNSName in the certificate";
         reason = DANCE_REASON_NO_NAME;
@@ -1105,19 +1115,24 @@ static int server_verify(SSL *s, dance_conn *conn, X509_STORE_CTX *xs)
         /* DANE's verified chain goes to xs only once the identity check
          * passed too: until then the application's own verification
          * (optional) can still run on xs. */
+        /* A raw key names nobody: the ClientName DANE-EE proved is the
+         * identity (dance_rpk.h). */
         dane =
             dane_check(s, conn, xs, name, owner, &why, buf, sizeof(buf), &err,
                        matched, sizeof(matched), &status, &expires, &chain);
-        if (dane && identity_ok(pol, X509_STORE_CTX_get0_cert(xs), name, &why,
-                                buf, sizeof(buf))) {
+        if (dane &&
+            (rpk != NULL || identity_ok(pol, X509_STORE_CTX_get0_cert(xs), name,
+                                        &why, buf, sizeof(buf)))) {
             X509_STORE_CTX_set0_verified_chain(xs, chain);
             chain = NULL;
             conn->dane_ok = 1;
             snprintf(conn->name, sizeof(conn->name), "%s", name);
             session_bind(s, name, expires);
             log_verdict(DANCE_LOG_INFO, s, "server", name, owner,
-                        "authenticated by DANE", matched, expires,
-                        DANCE_DECISION_ACCEPTED, DANCE_REASON_DANE);
+                        rpk != NULL ? "authenticated by DANE (raw public key)"
+                                    : "authenticated by DANE",
+                        matched, expires, DANCE_DECISION_ACCEPTED,
+                        DANCE_REASON_DANE);
             X509_STORE_CTX_set_error(xs, X509_V_OK);
             return 1;
         }
@@ -1128,8 +1143,10 @@ static int server_verify(SSL *s, dance_conn *conn, X509_STORE_CTX *xs)
     }
     if (require) {
         log_verdict(DANCE_LOG_WARN, s, "server", name, owner,
-                    "refused (client_auth = require)", why, expires,
-                    DANCE_DECISION_REFUSED, reason);
+                    rpk != NULL ? "refused (client_auth = require; raw public "
+                                  "key)"
+                                : "refused (client_auth = require)",
+                    why, expires, DANCE_DECISION_REFUSED, reason);
         /* One alert for every DANE failure: handshake_failure. */
         (void)err;
         X509_STORE_CTX_set_error(xs, X509_V_ERR_APPLICATION_VERIFICATION);
@@ -1200,8 +1217,11 @@ static int client_verify(SSL *s, dance_conn *conn, X509_STORE_CTX *xs)
         dane_check(s, conn, xs, conn->host, conn->owner, &why, buf, sizeof(buf),
                    &err, matched, sizeof(matched), &status, &expires, NULL)) {
         log_verdict(DANCE_LOG_INFO, s, "client", conn->host, conn->owner,
-                    "server authenticated by DANE", matched, expires,
-                    DANCE_DECISION_ACCEPTED, DANCE_REASON_DANE);
+                    dance_rpk_get0_peer(xs) != NULL
+                        ? "server authenticated by DANE (raw public key)"
+                        : "server authenticated by DANE",
+                    matched, expires, DANCE_DECISION_ACCEPTED,
+                    DANCE_REASON_DANE);
         dance_res_result_free(r);
         return 1;
     }
@@ -1355,6 +1375,9 @@ static void enforce(SSL *s, dance_conn *conn)
     below_tls13(s, conn);
     if (SSL_session_reused(s) && !conn->resume_checked)
         check_resumed(s, conn);
+    if (!dance_rpk_server_mode(s, pol, conn->app_mode) && conn->refuse == NULL)
+        conn->refuse = "raw public keys could not be withdrawn from an "
+                       "application that demands a certificate";
     /* client-auth: every TLS 1.3 client is asked (CertificateRequest with
      * a zero-length ClientName); below TLS 1.3 nobody is, for DANE. */
     if (conn->signalled || require ||
@@ -1443,8 +1466,10 @@ static void info_cb(const SSL *cs, int where, int ret)
     if (conn == NULL)
         return;
     pol = &conn->rt->policy;
-    if (where & SSL_CB_HANDSHAKE_START)
+    if (where & SSL_CB_HANDSHAKE_START) {
         conn_reset(s, conn);
+        dance_rpk_conn_setup(s, pol);
+    }
     if (!SSL_is_server(s) || pol->client_auth == DANCE_CLIENT_AUTH_OFF)
         return;
     if ((where & SSL_CB_ACCEPT_LOOP) && SSL_get_state(s) != TLS_ST_BEFORE &&
@@ -1569,8 +1594,9 @@ static void ctx_new(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx,
     if (rt->policy.server_dane != DANCE_SERVER_DANE_OFF &&
         SSL_CTX_dane_enable(ctx) <= 0)
         dance_log(DANCE_LOG_WARN, "SSL_CTX_dane_enable failed");
-    if (!SSL_CTX_add_custom_ext(ctx, rt->policy.extension_type, EXT_CONTEXTS,
-                                ext_add, ext_free, NULL, ext_parse, NULL)) {
+    if (!SSL_CTX_add_custom_ext(ctx, rt->policy.extension_type,
+                                EXT_CONTEXTS | dance_rpk_ext_context(), ext_add,
+                                ext_free, NULL, ext_parse, NULL)) {
         dance_log(DANCE_LOG_ERROR,
                   "cannot add extension type %u to an SSL_CTX (already in "
                   "use?): DANE client authentication is off for it",

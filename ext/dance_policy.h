@@ -48,6 +48,14 @@ typedef enum {
     DANCE_IDENTITY_CHECK_OFF
 } dance_identity_check;
 
+/* raw_public_keys (RFC 7250, OpenSSL >= 3.2; dance_rpk.h) */
+typedef enum {
+    DANCE_RAW_PUBLIC_KEYS_OFF = 0, /* certificates only */
+    DANCE_RAW_PUBLIC_KEYS_ACCEPT,  /* server: accept clients' raw keys;
+                                      client: accept a server's (server_dane) */
+    DANCE_RAW_PUBLIC_KEYS_PREFER   /* and offer our own raw key first */
+} dance_raw_public_keys;
+
 typedef struct {
     /* client role */
     const char *client_name; /* NULL: "auto", the first dNSName SAN */
@@ -63,6 +71,7 @@ typedef struct {
     /* both */
     dance_profile profile;
     uint16_t extension_type;
+    dance_raw_public_keys raw_public_keys;
 } dance_policy;
 
 #endif /* DANCE_POLICY_H */

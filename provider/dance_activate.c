@@ -12,6 +12,7 @@
 
 #include "dance_ext.h"
 #include "dance_msg.h"
+#include "dance_rpk.h"
 
 /* skip_dot - a providers entry "x.name" names provider "name", as
  * libcrypto reads it. */
@@ -136,11 +137,21 @@ void dance_activate_unknown_key_error(const char *key, const char *sect,
 int dance_activate_check_settings(const dance_config *cfg, char *err,
                                   size_t errlen)
 {
+    char why[400];
+
     if (!dance_ext_type_usable(cfg->extension_type))
         return DANCE_FAIL(0, err, errlen,
                           "extension_type = %u is an extension libssl "
                           "handles itself (choose another, e.g. 65293)",
                           cfg->extension_type);
+    /* issue 10: raw keys need OpenSSL >= 3.2 at build and at run time */
+    if (cfg->raw_public_keys != DANCE_RAW_PUBLIC_KEYS_OFF &&
+        !dance_rpk_supported(why, sizeof(why)))
+        return DANCE_FAIL(0, err, errlen, "raw_public_keys = %s: %s",
+                          cfg->raw_public_keys == DANCE_RAW_PUBLIC_KEYS_ACCEPT
+                              ? "accept"
+                              : "prefer",
+                          why);
     return 1;
 }
 

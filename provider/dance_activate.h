@@ -76,8 +76,9 @@ void dance_activate_unknown_key_error(const char *key, const char *sect,
 
 /*
  * dance_activate_check_settings - checks of a loaded cfg that need more
- * than its keys (extension_type usable by libssl). Returns 1, or 0 with a
- * message in err.
+ * than its keys (extension_type usable by libssl; raw_public_keys needs
+ * OpenSSL >= 3.2 at build and run time). Returns 1, or 0 with a message
+ * in err.
  */
 int dance_activate_check_settings(const dance_config *cfg, char *err,
                                   size_t errlen);

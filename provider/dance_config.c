@@ -20,6 +20,7 @@ static const char *const sdane_names[] = {"off", "opportunistic", "require",
                                           NULL};
 static const char *const onoff_names[] = {"off", "on", NULL};
 static const char *const idcheck_names[] = {"strict", "off", NULL};
+static const char *const rpk_names[] = {"off", "accept", "prefer", NULL};
 /* profile: "client-auth" names the draft profile; "client-auth-13" is its
  * older name, kept as an alias. */
 static const char *const prof_names[] = {"hello", "client-auth", NULL};
@@ -435,8 +436,8 @@ const dance_config_key dance_config_table[] = {
      FIELD(server_dane), ENUM(sdane_names, NULL)},
     {"profile", DANCE_KEY_ENUM, DANCE_ROLE_BOTH, DANCE_KEY_SUMMARY,
      "client-auth (alias client-auth-13), hello",
-     DANCE_PROFILE_CLIENT_AUTH_13 /* the draft's (issue 10) */, NULL,
-     NULL, "client-auth",
+     DANCE_PROFILE_CLIENT_AUTH_13 /* the draft's (issue 10) */, NULL, NULL,
+     "client-auth",
      "the wire profile of dane_clientid: hello (legacy, ClientHello) or "
      "client-auth (draft-ietf-dance-client-auth)",
      FIELD(profile), ENUM(prof_names, prof_aliases)},
@@ -487,6 +488,12 @@ const dance_config_key dance_config_table[] = {
      DANCE_IDENTITY_CHECK_STRICT, NULL, NULL, "off",
      "strict: the certificate names no one but the ClientName",
      FIELD(identity_check), ENUM(idcheck_names, NULL)},
+    /* issue 10; OpenSSL >= 3.2 (checked at activation, dance_activate.c) */
+    {"raw_public_keys", DANCE_KEY_ENUM, DANCE_ROLE_BOTH, 0,
+     "off, accept, prefer", DANCE_RAW_PUBLIC_KEYS_OFF, NULL, NULL, "accept",
+     "RFC 7250 raw public keys, authenticated by DANE-EE SPKI records only: "
+     "accept takes the peer's raw key, prefer also offers our own",
+     FIELD(raw_public_keys), ENUM(rpk_names, NULL)},
     /* 1 MiB .. 64 GiB; 0 is refused (cache_max_entries = 0 disables) */
     {"cache_max_bytes", DANCE_KEY_NUMBER, DANCE_ROLE_RESOLVER, 0,
      "1048576 to 68719476736", DANCE_RES_DEFAULT_CACHE_MAX_BYTES, NULL, NULL,
@@ -523,9 +530,34 @@ const dance_config_key *dance_config_key_find(const char *key)
     return NULL;
 }
 
+/* check_raw_keys - a client offering its raw key needs a ClientName that
+ * does not come from a certificate: client_name = auto, written, is
+ * refused with raw keys. (Left unset, the client role keeps sending its
+ * certificate: dance_rpk_conn_setup.) */
+static int check_raw_keys(const dance_config *cfg, char *err, size_t errlen)
+{
+    const char *v = rpk_names[cfg->raw_public_keys];
+    const char *name = dance_config_given(cfg, "client_name");
+
+    if (cfg->raw_public_keys == DANCE_RAW_PUBLIC_KEYS_OFF)
+        return 1;
+    if (name != NULL && strcmp(name, "auto") == 0) {
+        snprintf(err, errlen,
+                 "client_name = auto with raw_public_keys = %s: a raw public "
+                 "key has no certificate to take the ClientName from (set "
+                 "client_name to the TLSA owner name of this client's key, "
+                 "e.g. _mqtt-client.device1.example.com)",
+                 v);
+        return 0;
+    }
+    return 1;
+}
+
 /* check_combination - rules that span keys, after every key is parsed. */
 static int check_combination(const dance_config *cfg, char *err, size_t errlen)
 {
+    if (!check_raw_keys(cfg, err, errlen))
+        return 0;
     /* No implicit "every name": whoever turns client authentication on
      * says whose names may be looked up (and admitted). */
     if (cfg->client_auth != DANCE_CLIENT_AUTH_OFF && cfg->nallow == 0) {
@@ -701,4 +733,5 @@ void dance_config_policy(const dance_config *cfg, dance_policy *out)
     out->identity_check = cfg->identity_check;
     out->profile = cfg->profile;
     out->extension_type = cfg->extension_type;
+    out->raw_public_keys = cfg->raw_public_keys;
 }

@@ -35,6 +35,7 @@ typedef struct {
     /* both */
     dance_profile profile;
     uint16_t extension_type;
+    dance_raw_public_keys raw_public_keys; /* RFC 7250; OpenSSL >= 3.2 */
     /* resolver */
     dance_res_mode dnssec;
     char *trust_anchor;

@@ -106,6 +106,7 @@ tls_cleanup() {
 # as slices 14 and 15 of 16). A new script adds its own line here.
 tls_port_slice() {
     case "$(basename "$0" .sh)" in
+    rpk) echo 18 ;; rpk_size) echo 19 ;; # issue 10, raw public keys
     interop) echo 0 ;; failures) echo 1 ;; server_dane) echo 2 ;;
     apps) echo 3 ;; stress) echo 4 ;; snippets) echo 5 ;; policy) echo 6 ;;
     appsrv) echo 7 ;; matrix_nginx) echo 8 ;; matrix_apache) echo 9 ;;

@@ -32,6 +32,8 @@
 #   _client.dev301.example.test.         3 0 1  device1
 #   _client.dev312.example.test.         3 1 2  device1
 #   _client.dev310.example.test.         3 1 0  device1
+#   _client.dev211.example.test.         2 1 1  device1 (raw-key tests)
+#   _client.dev111.example.test.         1 1 1  device1 (raw-key tests)
 #   device1.example.test.                3 1 1  device1  (client_name = auto)
 #   _client.rsa-device.example.test.     3 1 1  rsa
 #   _client.ca-device.example.test.      2 0 1  ca (name in the EE's SAN)
@@ -138,6 +140,9 @@ tlsa _client.device1.example.test. device1.crt -u 3 -s 1 -m 1
 tlsa _client.dev301.example.test. device1.crt -u 3 -s 0 -m 1
 tlsa _client.dev312.example.test. device1.crt -u 3 -s 1 -m 2
 tlsa _client.dev310.example.test. device1.crt -u 3 -s 1 -m 0
+# issue 10: device1's own key under usages a raw key must not match
+tlsa _client.dev211.example.test. device1.crt -u 2 -s 1 -m 1
+tlsa _client.dev111.example.test. device1.crt -u 1 -s 1 -m 1
 tlsa device1.example.test. device1.crt -u 3 -s 1 -m 1
 tlsa _client.rsa-device.example.test. rsa.crt -u 3 -s 1 -m 1
 tlsa _client.ca-device.example.test. ca.crt -u 2 -s 0 -m 1

@@ -19,6 +19,7 @@
     X(cache)                                                                   \
     X(validate)                                                                \
     X(net)                                                                     \
+    X(rpk)                                                                     \
     X(anchor)                                                                  \
     X(name) X(config) X(async) X(fw) X(replay) X(log) X(ident) X(ext) X(stats)
 
