@@ -36,11 +36,9 @@
 #include "dance_log.h"
 #include "dance_prov.h"
 #include "dance_store.h"
+#include "dance_version.h"
 
 #define DANCE_PROV_NAME "dance: DANE client authentication (DANCE)"
-#ifndef DANCE_VERSION
-#define DANCE_VERSION "0.0.0"
-#endif
 #define ASYNC_THREADS 4
 
 /* Reason codes of the errors this provider raises. */
