@@ -47,6 +47,19 @@ else
   echo "demo.sh: FAILED"
   failed=$((failed + 1))
 fi
+# issue 11: the Debian package built, installed, used and purged; it
+# changes the system, so only when asked (CI sets DANCE_TEST_INSTALL=1).
+if [ "${DANCE_TEST_INSTALL:-0}" = 1 ]; then
+  echo "== tests/install/deb.sh (cpack -G DEB, apt-get install, purge)"
+  if tests/install/deb.sh build >build/deb.out 2>&1; then
+    echo "deb.sh: passed"
+    passed=$((passed + 1))
+  else
+    cat build/deb.out
+    echo "deb.sh: FAILED"
+    failed=$((failed + 1))
+  fi
+fi
 if [ "${1:-}" != "--quick" ]; then
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
   UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \

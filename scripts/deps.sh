@@ -15,6 +15,8 @@ packages=(
   mosquitto mosquitto-clients
   # issue 12 fleet enrolment: a signing primary that takes RFC 2136 updates
   knot knot-dnsutils
+  # issue 11 packaging: cpack's dpkg-shlibdeps, man pages (unit.docs, deb.sh)
+  dpkg-dev groff-base man-db
 )
 
 missing=()

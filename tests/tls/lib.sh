@@ -107,7 +107,9 @@ tls_port_slice() {
     interop) echo 0 ;; failures) echo 1 ;; server_dane) echo 2 ;;
     apps) echo 3 ;; stress) echo 4 ;; snippets) echo 5 ;; policy) echo 6 ;;
     appsrv) echo 7 ;; matrix_nginx) echo 8 ;; matrix_apache) echo 9 ;;
-    matrix_web) echo 10 ;; matrix_misc) echo 11 ;; *) echo 12 ;;
+    matrix_web) echo 10 ;; matrix_misc) echo 11 ;;
+    deb) echo 20 ;; # tests/install/deb.sh
+    *) echo 12 ;;
     esac
 }
 
