@@ -110,11 +110,14 @@ typedef struct {
 } dance_conn;
 
 static pthread_mutex_t install_lock = PTHREAD_MUTEX_INITIALIZER;
-static _Atomic(const dance_ext_runtime *) installed;
-static int ctx_index = -1;         /* under install_lock */
-static atomic_int mark_index = -1; /* SSL_CTX ex_data: hooked by us */
-static atomic_int ssl_index = -1;  /* set once, never released */
-static const char ctx_mark = 'd';  /* its value in hooked SSL_CTXs */
+/* The runtime the hooks were installed with. Callbacks never read it: each
+ * gets the runtime through its own argument (ex_data argp, the verify and
+ * extension callbacks' arg) or its connection's state. */
+static const dance_ext_runtime *installed; /* under install_lock */
+static int ctx_index = -1;                 /* under install_lock */
+static atomic_int mark_index = -1;         /* SSL_CTX ex_data: hooked by us */
+static atomic_int ssl_index = -1;          /* set once, never released */
+static const char ctx_mark = 'd';          /* its value in hooked SSL_CTXs */
 
 /* The private SSL_CTX whose SSLs carry DANE state for one verification. */
 static pthread_once_t dane_once = PTHREAD_ONCE_INIT;
@@ -169,16 +172,16 @@ static void conn_new(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx,
                      long argl, void *argp)
 {
     SSL *s = parent;
-    const dance_ext_runtime *rt = atomic_load(&installed);
+    const dance_ext_runtime *rt = argp; /* given to SSL_get_ex_new_index */
     dance_conn *conn;
 
-    (void)ptr, (void)argl, (void)argp;
+    (void)ptr, (void)argl;
     if (rt == NULL || s == NULL || making_private() || rt->fatal != NULL)
         return;
     conn = OPENSSL_zalloc(sizeof(*conn));
     if (conn == NULL || !CRYPTO_set_ex_data(ad, idx, conn)) {
         OPENSSL_free(conn);
-        if (rt->cfg.client_auth == DANCE_CLIENT_AUTH_REQUIRE) {
+        if (rt->policy.client_auth == DANCE_CLIENT_AUTH_REQUIRE) {
             /* No state: nothing can be enforced. Fail closed. */
             dance_log(DANCE_LOG_ERROR, "server: out of memory for an SSL: "
                                        "every handshake on it is refused");
@@ -382,30 +385,30 @@ static int first_dns_san(X509 *x, char *out)
  * the first dNSName SAN of its certificate x. */
 static int own_name(const dance_ext_runtime *rt, X509 *x, char *out)
 {
-    if (rt->cfg.client_name != NULL) {
-        snprintf(out, DANCE_NAME_MAX + 1, "%s", rt->cfg.client_name);
+    if (rt->policy.client_name != NULL) {
+        snprintf(out, DANCE_NAME_MAX + 1, "%s", rt->policy.client_name);
         return 1;
     }
     return first_dns_san(x, out);
 }
 
 /* is_allowed - is name on the allow list (or is there none)? */
-static int is_allowed(const dance_config *cfg, const char *name)
+static int is_allowed(const dance_policy *pol, const char *name)
 {
-    if (cfg->nallow == 0)
+    if (pol->nallow == 0)
         return 1;
-    for (size_t i = 0; i < cfg->nallow; i++)
-        if (dance_name_match(cfg->allow[i], name))
+    for (size_t i = 0; i < pol->nallow; i++)
+        if (dance_name_match(pol->allow[i], name))
             return 1;
     return 0;
 }
 
 /* client_owner - the TLSA owner for a client name: the name itself, or
  * with client_service set and a bare name, "<service>.<name>". */
-static void client_owner(const dance_config *cfg, const char *name, char *out)
+static void client_owner(const dance_policy *pol, const char *name, char *out)
 {
-    if (cfg->client_service != NULL && name[0] != '_')
-        snprintf(out, OWNER_MAX, "%s.%s", cfg->client_service, name);
+    if (pol->client_service != NULL && name[0] != '_')
+        snprintf(out, OWNER_MAX, "%s.%s", pol->client_service, name);
     else
         snprintf(out, OWNER_MAX, "%s", name);
 }
@@ -425,16 +428,16 @@ static void start_lookup(dance_conn *conn, const char *owner)
  * all? Not a server's TLSA owner (or no name), and on the allow list (which
  * guards the DNS). Returns 1 with the TLSA owner in owner (OWNER_MAX
  * bytes), or 0 with *why (static text). */
-static int client_gate(const dance_config *cfg, const char *name, char *owner,
+static int client_gate(const dance_policy *pol, const char *name, char *owner,
                        const char **why)
 {
     if (!dance_ident_client_name_check(name, why))
         return 0;
-    if (!is_allowed(cfg, name)) {
+    if (!is_allowed(pol, name)) {
         *why = "name not on the allow list";
         return 0;
     }
-    client_owner(cfg, name, owner);
+    client_owner(pol, name, owner);
     return 1;
 }
 
@@ -445,7 +448,7 @@ static void start_client_lookup(dance_conn *conn, const char *name)
     char owner[OWNER_MAX];
     const char *why;
 
-    if (client_gate(&conn->rt->cfg, name, owner, &why))
+    if (client_gate(&conn->rt->policy, name, owner, &why))
         start_lookup(conn, owner);
 }
 
@@ -486,24 +489,24 @@ static int ext_add(SSL *s, unsigned int type, unsigned int context,
         return 0;
     switch (context) {
     case SSL_EXT_CLIENT_HELLO:
-        if (rt->cfg.server_dane != DANCE_SERVER_DANE_OFF) {
+        if (rt->policy.server_dane != DANCE_SERVER_DANE_OFF) {
             raise_verify(s, conn);
             start_server_lookup(s, conn);
         }
         /* No certificate configured: this client does not do DANE. */
-        if (rt->cfg.profile != DANCE_PROFILE_HELLO ||
+        if (rt->policy.profile != DANCE_PROFILE_HELLO ||
             SSL_get_certificate(s) == NULL ||
             !own_name(rt, SSL_get_certificate(s), name))
             return 0;
-        if (!rt->cfg.hello_name)
+        if (!rt->policy.hello_name)
             return 1; /* the bare signal: name from the certificate */
         break;
     case SSL_EXT_TLS1_2_SERVER_HELLO:
-        return rt->cfg.client_auth != DANCE_CLIENT_AUTH_OFF; /* empty */
+        return rt->policy.client_auth != DANCE_CLIENT_AUTH_OFF; /* empty */
     case SSL_EXT_TLS1_3_CERTIFICATE_REQUEST:
         if (!conn->requested)
             return 0;
-        if (rt->cfg.profile == DANCE_PROFILE_HELLO)
+        if (rt->policy.profile == DANCE_PROFILE_HELLO)
             return 1;   /* empty */
         name[0] = '\0'; /* client-auth-13: a zero-length ClientName */
         break;
@@ -543,7 +546,7 @@ static int bad_name(SSL *s, dance_conn *conn, const char *why, int *al)
     conn->bad_why = why;
     log_verdict(DANCE_LOG_WARN, s, "server", NULL, NULL, "malformed ClientName",
                 why, 0);
-    if (conn->rt->cfg.client_auth == DANCE_CLIENT_AUTH_REQUIRE) {
+    if (conn->rt->policy.client_auth == DANCE_CLIENT_AUTH_REQUIRE) {
         *al = SSL_AD_HANDSHAKE_FAILURE;
         return 0;
     }
@@ -559,7 +562,7 @@ static int take_name(SSL *s, dance_conn *conn, const char *name, int *al)
                         "Certificate",
                         al);
     if (conn->state == NAME_BAD)
-        return conn->rt->cfg.client_auth != DANCE_CLIENT_AUTH_REQUIRE;
+        return conn->rt->policy.client_auth != DANCE_CLIENT_AUTH_REQUIRE;
     snprintf(conn->name, sizeof(conn->name), "%s", name);
     conn->state = NAME_GIVEN;
     start_client_lookup(conn, name);
@@ -586,7 +589,7 @@ static int ext_parse(SSL *s, unsigned int type, unsigned int context,
     case SSL_EXT_TLS1_3_CERTIFICATE_REQUEST:
         return 1; /* the server supports DANE clients: nothing to record */
     case SSL_EXT_CLIENT_HELLO:
-        if (rt->cfg.client_auth == DANCE_CLIENT_AUTH_OFF)
+        if (rt->policy.client_auth == DANCE_CLIENT_AUTH_OFF)
             return 1;
         /* The verify mode is raised in enforce(), after the
          * application's own ClientHello, SNI and certificate callbacks. */
@@ -601,7 +604,7 @@ static int ext_parse(SSL *s, unsigned int type, unsigned int context,
         return 1;
     case SSL_EXT_TLS1_3_CERTIFICATE:
         if (!SSL_is_server(s) || chainidx != 0 ||
-            rt->cfg.client_auth == DANCE_CLIENT_AUTH_OFF)
+            rt->policy.client_auth == DANCE_CLIENT_AUTH_OFF)
             return 1;
         conn->signalled = 1;
         w = dance_name_decode(in, inlen, name, &why);
@@ -609,7 +612,7 @@ static int ext_parse(SSL *s, unsigned int type, unsigned int context,
             return bad_name(s, conn, why, al);
         if (w == DANCE_WIRE_NAME)
             return take_name(s, conn, name, al);
-        if (rt->cfg.profile == DANCE_PROFILE_CLIENT_AUTH_13) {
+        if (rt->policy.profile == DANCE_PROFILE_CLIENT_AUTH_13) {
             /* A zero-length ClientName here is a protocol violation that
              * the draft makes fatal whatever the policy. */
             log_verdict(DANCE_LOG_WARN, s, "server", NULL, NULL, "refused",
@@ -909,13 +912,13 @@ static int dane_check(SSL *s, dance_conn *conn, X509_STORE_CTX *xs,
 /* identity_ok - identity_check = strict: the client's certificate names
  * nobody but its ClientName (dance_ident_check). Returns 1, or 0 with
  * *why pointing into why_buf. */
-static int identity_ok(const dance_config *cfg, X509 *leaf, const char *name,
+static int identity_ok(const dance_policy *pol, X509 *leaf, const char *name,
                        const char **why, char *why_buf, size_t why_len)
 {
     char reason[400];
     dance_ident_status st;
 
-    if (cfg->identity_check == DANCE_IDENTITY_CHECK_OFF)
+    if (pol->identity_check == DANCE_IDENTITY_CHECK_OFF)
         return 1;
     st = dance_ident_check(leaf, name, reason, sizeof(reason));
     if (st == DANCE_IDENT_OK)
@@ -997,7 +1000,7 @@ static int session_binding(const SSL_SESSION *sess, char *out, time_t *expires)
 
 /* resume_ok - may a session bound to (bname, expires) resume for a client
  * whose ClientHello carried announced (NULL: no name)? *why on no. */
-static int resume_ok(const dance_config *cfg, const char *bname, time_t expires,
+static int resume_ok(const dance_policy *pol, const char *bname, time_t expires,
                      const char *announced, const char **why)
 {
     if (expires <= time(NULL)) {
@@ -1006,7 +1009,7 @@ static int resume_ok(const dance_config *cfg, const char *bname, time_t expires,
     }
     /* client-auth-13 clients name themselves only in the Certificate,
      * which a resumption does not carry: the session's name binds. */
-    if (cfg->profile == DANCE_PROFILE_CLIENT_AUTH_13)
+    if (pol->profile == DANCE_PROFILE_CLIENT_AUTH_13)
         return 1;
     if (announced == NULL) {
         *why = "the client announced no ClientName";
@@ -1023,8 +1026,8 @@ static int resume_ok(const dance_config *cfg, const char *bname, time_t expires,
  * or leave the judgement to the application (optional). */
 static int server_verify(SSL *s, dance_conn *conn, X509_STORE_CTX *xs)
 {
-    const dance_config *cfg = &conn->rt->cfg;
-    int require = cfg->client_auth == DANCE_CLIENT_AUTH_REQUIRE;
+    const dance_policy *pol = &conn->rt->policy;
+    int require = pol->client_auth == DANCE_CLIENT_AUTH_REQUIRE;
     char name[DANCE_NAME_MAX + 1] = "", owner[OWNER_MAX] = "", buf[600];
     char matched[40] = "";
     const char *why = NULL, *nwhy = NULL;
@@ -1032,7 +1035,7 @@ static int server_verify(SSL *s, dance_conn *conn, X509_STORE_CTX *xs)
     int err = X509_V_ERR_APPLICATION_VERIFICATION, status = -1;
     time_t expires = 0;
 
-    if (cfg->client_auth == DANCE_CLIENT_AUTH_OFF)
+    if (pol->client_auth == DANCE_CLIENT_AUTH_OFF)
         return X509_verify_cert(xs);
     conn->dane_ok = 0;
     if (conn->refuse != NULL) {
@@ -1048,7 +1051,7 @@ static int server_verify(SSL *s, dance_conn *conn, X509_STORE_CTX *xs)
     } else if (!first_dns_san(X509_STORE_CTX_get0_cert(xs), name)) {
         why = "no ClientName and no usable dNSName in the certificate";
     }
-    if (why == NULL && !client_gate(cfg, name, owner, &nwhy))
+    if (why == NULL && !client_gate(pol, name, owner, &nwhy))
         why = nwhy;
     if (why == NULL) {
         /* DANE's verified chain goes to xs only once the identity check
@@ -1056,7 +1059,7 @@ static int server_verify(SSL *s, dance_conn *conn, X509_STORE_CTX *xs)
          * (optional) can still run on xs. */
         if (dane_check(s, conn, xs, name, owner, &why, buf, sizeof(buf), &err,
                        matched, sizeof(matched), &status, &expires, &chain) &&
-            identity_ok(cfg, X509_STORE_CTX_get0_cert(xs), name, &why, buf,
+            identity_ok(pol, X509_STORE_CTX_get0_cert(xs), name, &why, buf,
                         sizeof(buf))) {
             X509_STORE_CTX_set0_verified_chain(xs, chain);
             chain = NULL;
@@ -1093,15 +1096,15 @@ static int server_verify(SSL *s, dance_conn *conn, X509_STORE_CTX *xs)
  * proven insecure (RFC 7672); bogus and indeterminate fail. */
 static int client_verify(SSL *s, dance_conn *conn, X509_STORE_CTX *xs)
 {
-    const dance_config *cfg = &conn->rt->cfg;
-    int require = cfg->server_dane == DANCE_SERVER_DANE_REQUIRE;
+    const dance_policy *pol = &conn->rt->policy;
+    int require = pol->server_dane == DANCE_SERVER_DANE_REQUIRE;
     char buf[600], matched[40] = "";
     const char *why = NULL;
     dance_res_result *r = NULL;
     int err = X509_V_ERR_APPLICATION_VERIFICATION, status = -1;
     time_t expires = 0;
 
-    if (cfg->server_dane == DANCE_SERVER_DANE_OFF)
+    if (pol->server_dane == DANCE_SERVER_DANE_OFF)
         return X509_verify_cert(xs);
     if (conn->job == NULL) {
         /* Nothing to look up (no SNI name, not a socket): not an answer an
@@ -1163,14 +1166,13 @@ static int verify_cb(X509_STORE_CTX *xs, void *arg)
         X509_STORE_CTX_get_ex_data(xs, SSL_get_ex_data_X509_STORE_CTX_idx());
     dance_conn *conn = s != NULL ? conn_get(s) : NULL;
 
-    (void)arg;
     if (conn == NULL) {
         /* Without our state we cannot tell who asked for what: only the
          * strict answer is safe for a server that requires DANE. */
-        const dance_ext_runtime *rt = atomic_load(&installed);
+        const dance_ext_runtime *rt = arg; /* given by ctx_new */
 
         if (s != NULL && SSL_is_server(s) && rt != NULL &&
-            rt->cfg.client_auth == DANCE_CLIENT_AUTH_REQUIRE) {
+            rt->policy.client_auth == DANCE_CLIENT_AUTH_REQUIRE) {
             log_verdict(DANCE_LOG_ERROR, s, "server", NULL, NULL, "refused",
                         "an SSL without the module's state", 0);
             X509_STORE_CTX_set_error(xs, X509_V_ERR_APPLICATION_VERIFICATION);
@@ -1201,7 +1203,7 @@ static void fail_closed(SSL *s, dance_conn *conn, const char *why)
  * remains (a server-side session cache) is refused. */
 static void check_resumed(SSL *s, dance_conn *conn)
 {
-    const dance_config *cfg = &conn->rt->cfg;
+    const dance_policy *pol = &conn->rt->policy;
     char bname[DANCE_NAME_MAX + 1] = "";
     const char *why = NULL;
     time_t expires = 0;
@@ -1209,7 +1211,7 @@ static void check_resumed(SSL *s, dance_conn *conn)
 
     conn->resume_checked = 1;
     if (b == 0) {
-        if (cfg->client_auth == DANCE_CLIENT_AUTH_REQUIRE)
+        if (pol->client_auth == DANCE_CLIENT_AUTH_REQUIRE)
             conn->kill = "resumed a session that was not authenticated by "
                          "DANE";
         return; /* optional: the application's own session */
@@ -1217,7 +1219,7 @@ static void check_resumed(SSL *s, dance_conn *conn)
     if (b < 0)
         why = "the session's DANE binding does not parse";
     else
-        resume_ok(cfg, bname, expires,
+        resume_ok(pol, bname, expires,
                   conn->state == NAME_GIVEN ? conn->name : NULL, &why);
     if (why != NULL) {
         conn->kill = why;
@@ -1236,8 +1238,8 @@ static void check_resumed(SSL *s, dance_conn *conn)
  * application has set by now. */
 static void enforce(SSL *s, dance_conn *conn)
 {
-    const dance_config *cfg = &conn->rt->cfg;
-    int require = cfg->client_auth == DANCE_CLIENT_AUTH_REQUIRE;
+    const dance_policy *pol = &conn->rt->policy;
+    int require = pol->client_auth == DANCE_CLIENT_AUTH_REQUIRE;
     int mode = SSL_get_verify_mode(s), want;
     SSL_verify_cb cb = SSL_get_verify_callback(s);
 
@@ -1253,8 +1255,8 @@ static void enforce(SSL *s, dance_conn *conn)
     if (SSL_session_reused(s) && !conn->resume_checked)
         check_resumed(s, conn);
     if (conn->signalled || require ||
-        cfg->request_cert == DANCE_REQUEST_ALWAYS ||
-        cfg->profile == DANCE_PROFILE_CLIENT_AUTH_13)
+        pol->request_cert == DANCE_REQUEST_ALWAYS ||
+        pol->profile == DANCE_PROFILE_CLIENT_AUTH_13)
         conn->requested = 1;
     want = conn->app_mode;
     if (require)
@@ -1299,16 +1301,16 @@ static void info_cb(const SSL *cs, int where, int ret)
         conn != NULL && conn->app_info != NULL
             ? conn->app_info
             : SSL_CTX_get_info_callback(SSL_get_SSL_CTX(s));
-    const dance_config *cfg;
+    const dance_policy *pol;
 
     if (app != NULL && app != info_cb)
         app(cs, where, ret);
     if (conn == NULL)
         return;
-    cfg = &conn->rt->cfg;
+    pol = &conn->rt->policy;
     if (where & SSL_CB_HANDSHAKE_START)
         conn_reset(s, conn);
-    if (!SSL_is_server(s) || cfg->client_auth == DANCE_CLIENT_AUTH_OFF)
+    if (!SSL_is_server(s) || pol->client_auth == DANCE_CLIENT_AUTH_OFF)
         return;
     if ((where & SSL_CB_ACCEPT_LOOP) && SSL_get_state(s) != TLS_ST_BEFORE &&
         SSL_get_state(s) != TLS_ST_OK)
@@ -1319,7 +1321,7 @@ static void info_cb(const SSL *cs, int where, int ret)
         if (conn->kill == NULL && conn->refuse != NULL)
             conn->kill = conn->refuse;
         if (conn->kill == NULL &&
-            cfg->client_auth == DANCE_CLIENT_AUTH_REQUIRE && !conn->dane_ok)
+            pol->client_auth == DANCE_CLIENT_AUTH_REQUIRE && !conn->dane_ok)
             conn->kill = "the handshake completed without DANE "
                          "authentication (an application callback changed "
                          "the verification?)";
@@ -1350,18 +1352,18 @@ static SSL_TICKET_RETURN ticket_dec_cb(SSL *s, SSL_SESSION *sess,
     if (status != SSL_TICKET_SUCCESS && status != SSL_TICKET_SUCCESS_RENEW)
         return SSL_TICKET_RETURN_IGNORE_RENEW;
     b = session_binding(sess, bname, &expires);
-    if (conn == NULL || conn->rt->cfg.client_auth == DANCE_CLIENT_AUTH_OFF ||
+    if (conn == NULL || conn->rt->policy.client_auth == DANCE_CLIENT_AUTH_OFF ||
         b == 0)
         return status == SSL_TICKET_SUCCESS ? SSL_TICKET_RETURN_USE
                                             : SSL_TICKET_RETURN_USE_RENEW;
-    if (SSL_client_hello_get0_ext(s, conn->rt->cfg.extension_type, &data,
+    if (SSL_client_hello_get0_ext(s, conn->rt->policy.extension_type, &data,
                                   &len) &&
         dance_name_decode(data, len, name, &wwhy) == DANCE_WIRE_NAME)
         announced = name;
     if (b < 0)
         why = "the session's DANE binding does not parse";
     else
-        resume_ok(&conn->rt->cfg, bname, expires, announced, &why);
+        resume_ok(&conn->rt->policy, bname, expires, announced, &why);
     if (why == NULL)
         return status == SSL_TICKET_SUCCESS ? SSL_TICKET_RETURN_USE
                                             : SSL_TICKET_RETURN_USE_RENEW;
@@ -1378,10 +1380,10 @@ static int refuse_add(SSL *s, unsigned int type, unsigned int context,
                       const unsigned char **out, size_t *outlen, X509 *x,
                       size_t chainidx, int *al, void *arg)
 {
-    const dance_ext_runtime *rt = atomic_load(&installed);
+    const dance_ext_runtime *rt = arg; /* given by ctx_new */
 
     (void)s, (void)type, (void)context, (void)out, (void)outlen, (void)x;
-    (void)chainidx, (void)arg;
+    (void)chainidx;
     dance_log(DANCE_LOG_ERROR, "TLS refused: %s",
               rt != NULL && rt->fatal != NULL ? rt->fatal : "?");
     *al = SSL_AD_INTERNAL_ERROR;
@@ -1391,8 +1393,7 @@ static int refuse_add(SSL *s, unsigned int type, unsigned int context,
 /* refuse_hello - a server refuses every ClientHello, for the same reason. */
 static int refuse_hello(SSL *s, int *al, void *arg)
 {
-    (void)arg;
-    return refuse_add(s, 0, 0, NULL, NULL, NULL, 0, al, NULL) < 0
+    return refuse_add(s, 0, 0, NULL, NULL, NULL, 0, al, arg) < 0
                ? SSL_CLIENT_HELLO_ERROR
                : SSL_CLIENT_HELLO_SUCCESS;
 }
@@ -1413,35 +1414,36 @@ static void ctx_new(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx,
                     long argl, void *argp)
 {
     SSL_CTX *ctx = parent;
-    const dance_ext_runtime *rt = atomic_load(&installed);
+    const dance_ext_runtime *rt = argp; /* given to SSL_CTX_get_ex_new_index */
 
-    (void)ptr, (void)argl, (void)argp;
+    (void)ptr, (void)argl;
     if (rt == NULL || ctx == NULL || making_private())
         return;
     if (rt->fatal != NULL) {
-        SSL_CTX_add_custom_ext(ctx, 65293, SSL_EXT_CLIENT_HELLO, refuse_add,
-                               NULL, NULL, NULL, NULL);
-        SSL_CTX_set_client_hello_cb(ctx, refuse_hello, NULL);
+        SSL_CTX_add_custom_ext(ctx, DANCE_EXT_TYPE_DEFAULT,
+                               SSL_EXT_CLIENT_HELLO, refuse_add, NULL,
+                               (void *)rt, NULL, NULL);
+        SSL_CTX_set_client_hello_cb(ctx, refuse_hello, (void *)rt);
         return;
     }
     /* The client role enables DANE on its connections (dane_verify_conn). */
-    if (rt->cfg.server_dane != DANCE_SERVER_DANE_OFF &&
+    if (rt->policy.server_dane != DANCE_SERVER_DANE_OFF &&
         SSL_CTX_dane_enable(ctx) <= 0)
         dance_log(DANCE_LOG_WARN, "SSL_CTX_dane_enable failed");
-    if (!SSL_CTX_add_custom_ext(ctx, rt->cfg.extension_type, EXT_CONTEXTS,
+    if (!SSL_CTX_add_custom_ext(ctx, rt->policy.extension_type, EXT_CONTEXTS,
                                 ext_add, ext_free, NULL, ext_parse, NULL)) {
         dance_log(DANCE_LOG_ERROR,
                   "cannot add extension type %u to an SSL_CTX (already in "
                   "use?): DANE client authentication is off for it",
-                  rt->cfg.extension_type);
+                  rt->policy.extension_type);
         return;
     }
-    SSL_CTX_set_cert_verify_callback(ctx, verify_cb, NULL);
+    SSL_CTX_set_cert_verify_callback(ctx, verify_cb, (void *)rt);
     SSL_CTX_set_session_ticket_cb(ctx, NULL, ticket_dec_cb, NULL);
     /* Hooked: SSLs using this SSL_CTX can be watched (enforce). */
     CRYPTO_set_ex_data(ad, idx, (void *)&ctx_mark);
     dance_log(DANCE_LOG_DEBUG, "SSL_CTX %p: dane_clientid (type %u) attached",
-              (void *)ctx, rt->cfg.extension_type);
+              (void *)ctx, rt->policy.extension_type);
 }
 
 /* dance_ext_install - see header. */
@@ -1452,7 +1454,7 @@ int dance_ext_install(const dance_ext_runtime *rt, char *err, size_t errlen)
     pthread_mutex_lock(&install_lock);
     /* Existing SSL_CTXs keep using the first runtime even after an
      * uninstall, so only that one may be installed again. */
-    if (atomic_load(&installed) != NULL && atomic_load(&installed) != rt) {
+    if (installed != NULL && installed != rt) {
         snprintf(err, errlen,
                  "the SSL hooks are installed with other "
                  "settings already");
@@ -1463,7 +1465,8 @@ int dance_ext_install(const dance_ext_runtime *rt, char *err, size_t errlen)
         goto done;
     }
     if (atomic_load(&ssl_index) < 0) {
-        int idx = SSL_get_ex_new_index(0, NULL, conn_new, conn_dup, conn_free);
+        int idx =
+            SSL_get_ex_new_index(0, (void *)rt, conn_new, conn_dup, conn_free);
 
         if (idx < 0) {
             snprintf(err, errlen, "no SSL ex_data index");
@@ -1471,10 +1474,8 @@ int dance_ext_install(const dance_ext_runtime *rt, char *err, size_t errlen)
         }
         atomic_store(&ssl_index, idx);
     }
-    /* The runtime is published before the index that makes SSL_CTX_new
-     * call us, so ctx_new never sees it half set. */
-    atomic_store(&installed, rt);
-    ctx_index = SSL_CTX_get_ex_new_index(0, NULL, ctx_new, NULL, NULL);
+    installed = rt;
+    ctx_index = SSL_CTX_get_ex_new_index(0, (void *)rt, ctx_new, NULL, NULL);
     if (ctx_index < 0) {
         snprintf(err, errlen, "no SSL_CTX ex_data index");
         goto done;

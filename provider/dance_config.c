@@ -303,7 +303,7 @@ int dance_config_load(dance_config *cfg, dance_config_get_fn get, void *arg,
     cfg->server_dane = DANCE_SERVER_DANE_OFF;
     cfg->profile = DANCE_PROFILE_HELLO;
     cfg->hello_name = 1;
-    cfg->extension_type = 65293;
+    cfg->extension_type = DANCE_EXT_TYPE_DEFAULT;
     cfg->dnssec = DANCE_RES_MODE_VALIDATE;
     cfg->timeout_ms = 2000;
     cfg->cache_max_entries = 10000;
@@ -485,4 +485,21 @@ void dance_config_resolver(const dance_config *cfg, dance_res_config *out)
     out->cache_max_ttl = cfg->cache_max_ttl;
     out->negative_ttl = cfg->cache_negative_ttl;
     out->clock_skew = cfg->clock_skew;
+}
+
+/* dance_config_policy - see header. */
+void dance_config_policy(const dance_config *cfg, dance_policy *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->client_name = cfg->client_name;
+    out->server_dane = cfg->server_dane;
+    out->hello_name = cfg->hello_name;
+    out->client_auth = cfg->client_auth;
+    out->request_cert = cfg->request_cert;
+    out->allow = cfg->allow;
+    out->nallow = cfg->nallow;
+    out->client_service = cfg->client_service;
+    out->identity_check = cfg->identity_check;
+    out->profile = cfg->profile;
+    out->extension_type = cfg->extension_type;
 }

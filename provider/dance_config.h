@@ -13,36 +13,8 @@
 #include <stdint.h>
 
 #include "dance_log.h"
+#include "dance_policy.h"
 #include "dance_res.h"
-
-typedef enum {
-    DANCE_CLIENT_AUTH_OFF = 0,
-    DANCE_CLIENT_AUTH_OPTIONAL,
-    DANCE_CLIENT_AUTH_REQUIRE
-} dance_client_auth;
-
-typedef enum {
-    DANCE_REQUEST_SIGNALLED = 0,
-    DANCE_REQUEST_ALWAYS
-} dance_request;
-
-typedef enum {
-    DANCE_SERVER_DANE_OFF = 0,
-    DANCE_SERVER_DANE_OPPORTUNISTIC,
-    DANCE_SERVER_DANE_REQUIRE
-} dance_server_dane;
-
-typedef enum {
-    DANCE_PROFILE_HELLO = 0,     /* name in ClientHello (and TLS 1.3 Cert) */
-    DANCE_PROFILE_CLIENT_AUTH_13 /* draft-ietf-dance-client-auth: "client-auth"
-                                    (or its alias "client-auth-13") */
-} dance_profile;
-
-/* identity_check: may the certificate name anyone but the ClientName? */
-typedef enum {
-    DANCE_IDENTITY_CHECK_STRICT = 0, /* CN and dNSName SANs = the ClientName */
-    DANCE_IDENTITY_CHECK_OFF
-} dance_identity_check;
 
 /* Room for every key of dance_config_keys (and its NULL). */
 #define DANCE_CONFIG_MAX_KEYS 32
@@ -134,5 +106,11 @@ const char *dance_config_conflict(const dance_config *first,
  * borrowed from cfg.
  */
 void dance_config_resolver(const dance_config *cfg, dance_res_config *out);
+
+/*
+ * dance_config_policy - the SSL hooks' policy of cfg in out; strings are
+ * borrowed from cfg.
+ */
+void dance_config_policy(const dance_config *cfg, dance_policy *out);
 
 #endif /* DANCE_CONFIG_H */

@@ -44,16 +44,23 @@
 /* Reason codes of the errors this provider raises. */
 enum { DANCE_R_BAD_CONFIG = 1, DANCE_R_INIT_FAILED };
 
+/* The process's settings as written (compared with later activations) and
+ * what the SSL hooks run with, derived from them. */
+typedef struct {
+    dance_ext_runtime ext;
+    dance_config cfg;
+} prov_runtime;
+
 struct dance_prov_ctx {
     const OSSL_CORE_HANDLE *handle;
     OSSL_LIB_CTX *libctx;
-    dance_ext_runtime *rt; /* process-wide, borrowed */
+    prov_runtime *rt; /* process-wide, borrowed */
 };
 
 /* The runtime is one per process: every SSL_CTX of the process is hooked
  * with the same settings. It is never freed (see the file comment). */
 static pthread_mutex_t runtime_lock = PTHREAD_MUTEX_INITIALIZER;
-static dance_ext_runtime *runtime;
+static prov_runtime *runtime;
 
 /* ---- errors ------------------------------------------------------------- */
 
@@ -102,7 +109,7 @@ static void raise_error(const core_fns *core, int reason, const char *func,
 /* dance_prov_get0_res - see dance_prov.h. */
 dance_res *dance_prov_get0_res(const dance_prov_ctx *ctx)
 {
-    return ctx->rt->res;
+    return ctx->rt->ext.res;
 }
 
 /* dance_prov_get0_libctx - see dance_prov.h. */
@@ -150,10 +157,10 @@ static int set_stats(const dance_prov_ctx *ctx, OSSL_PARAM params[])
     dance_async_stats as;
     uint64_t got[10];
 
-    if (ctx == NULL || ctx->rt == NULL || ctx->rt->res == NULL)
+    if (ctx == NULL || ctx->rt == NULL || ctx->rt->ext.res == NULL)
         return 1;
-    dance_res_get_stats(ctx->rt->res, &rs);
-    dance_async_get_stats(ctx->rt->async, &as);
+    dance_res_get_stats(ctx->rt->ext.res, &rs);
+    dance_async_get_stats(ctx->rt->ext.async, &as);
     got[0] = rs.lookups;
     got[1] = rs.cache.hits;
     got[2] = rs.cache.misses;
@@ -383,17 +390,17 @@ static void keep_resident(void)
 
 /* runtime_get - the process's runtime, built from cfg on first use (cfg
  * is then owned by it; otherwise the caller keeps and clears it). */
-static dance_ext_runtime *runtime_get(dance_config *cfg, int *took_cfg,
-                                      char *err, size_t errlen)
+static prov_runtime *runtime_get(dance_config *cfg, int *took_cfg, char *err,
+                                 size_t errlen)
 {
-    dance_ext_runtime *rt = NULL;
+    prov_runtime *rt = NULL;
     dance_res_config rc;
     char msg[400];
 
     *took_cfg = 0;
     pthread_mutex_lock(&runtime_lock);
-    if (runtime != NULL && runtime->fatal != NULL) {
-        snprintf(err, errlen, "%s", runtime->fatal);
+    if (runtime != NULL && runtime->ext.fatal != NULL) {
+        snprintf(err, errlen, "%s", runtime->ext.fatal);
         goto done;
     }
     if (runtime != NULL) {
@@ -419,7 +426,7 @@ static dance_ext_runtime *runtime_get(dance_config *cfg, int *took_cfg,
             goto done;
         }
         rt = runtime;
-        if (!dance_ext_install(rt, err, errlen))
+        if (!dance_ext_install(&rt->ext, err, errlen))
             rt = NULL;
         goto done;
     }
@@ -431,23 +438,25 @@ static dance_ext_runtime *runtime_get(dance_config *cfg, int *took_cfg,
         goto done;
     }
     rt->cfg = *cfg;
+    dance_config_policy(&rt->cfg, &rt->ext.policy);
     dance_config_resolver(&rt->cfg, &rc);
-    rt->res = dance_res_new(&rc, msg, sizeof(msg));
-    if (rt->res == NULL)
+    rt->ext.res = dance_res_new(&rc, msg, sizeof(msg));
+    if (rt->ext.res == NULL)
         snprintf(err, errlen, "dnssec, trust_anchor or nameservers: %s", msg);
-    rt->async =
-        rt->res != NULL ? dance_async_new(rt->res, ASYNC_THREADS) : NULL;
-    if (rt->async == NULL) {
-        if (rt->res != NULL)
+    rt->ext.async = rt->ext.res != NULL
+                        ? dance_async_new(rt->ext.res, ASYNC_THREADS)
+                        : NULL;
+    if (rt->ext.async == NULL) {
+        if (rt->ext.res != NULL)
             snprintf(err, errlen, "out of memory");
-        dance_res_free(rt->res);
+        dance_res_free(rt->ext.res);
         free(rt);
         rt = NULL;
         goto done;
     }
-    if (!dance_ext_install(rt, err, errlen)) {
-        dance_async_free(rt->async);
-        dance_res_free(rt->res);
+    if (!dance_ext_install(&rt->ext, err, errlen)) {
+        dance_async_free(rt->ext.async);
+        dance_res_free(rt->ext.res);
         free(rt);
         rt = NULL;
         goto done;
@@ -478,26 +487,27 @@ done:
  * provider from openssl.cnf fails to activate). */
 static void fail_closed(const char *why)
 {
-    static dance_ext_runtime refused; /* under runtime_lock, set once */
+    static prov_runtime refused; /* under runtime_lock, set once */
     static char reason[900];
     char err[200];
 
     pthread_mutex_lock(&runtime_lock);
-    if (runtime == NULL || runtime->fatal == NULL)
+    if (runtime == NULL || runtime->ext.fatal == NULL)
         snprintf(reason, sizeof(reason), "dance provider configuration: %s",
                  why);
     if (runtime == NULL) {
-        refused.fatal = reason;
+        refused.ext.fatal = reason;
         runtime = &refused;
         keep_resident(); /* before returning failure: libcrypto unloads us */
-    } else if (runtime->fatal == NULL) {
+    } else if (runtime->ext.fatal == NULL) {
         /* A later activation was refused (a bad value, or settings that
          * differ from the first): running on with the first settings
          * would ignore what it asked for. SSL_CTXs made from now on
          * refuse every handshake. */
-        __atomic_store_n(&runtime->fatal, reason, __ATOMIC_RELEASE);
+        __atomic_store_n(&runtime->ext.fatal, reason, __ATOMIC_RELEASE);
     }
-    if (runtime->fatal != NULL && !dance_ext_install(runtime, err, sizeof(err)))
+    if (runtime->ext.fatal != NULL &&
+        !dance_ext_install(&runtime->ext, err, sizeof(err)))
         dance_log(DANCE_LOG_ERROR, "cannot fail closed: %s", err);
     pthread_mutex_unlock(&runtime_lock);
 }

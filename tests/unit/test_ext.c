@@ -202,6 +202,7 @@ static EVP_PKEY *k_ta;     /* the device trust anchor of TADEV */
 static X509 *ca_cert, *server_cert, *ta_cert;
 static zone_entry *z_offlist, *z_dev1;
 static dance_ext_runtime rt; /* the suite's: lives until the process exits */
+static dance_config rt_cfg;  /* the settings rt.policy borrows from */
 
 /* spki_rr - "3 1 1 <sha256 of key's SPKI>" into out (80 bytes). */
 static int spki_rr(EVP_PKEY *key, char *out)
@@ -258,11 +259,12 @@ static int policy(const char *const *kv)
     all[n++] = "timeout_ms";
     all[n++] = "2000";
     all[n] = NULL;
-    dance_config_clear(&rt.cfg);
-    if (!dance_config_load(&rt.cfg, kv_get, &t, err, sizeof(err))) {
+    dance_config_clear(&rt_cfg);
+    if (!dance_config_load(&rt_cfg, kv_get, &t, err, sizeof(err))) {
         fprintf(stderr, "test_ext: config refused: %s\n", err);
         return 0;
     }
+    dance_config_policy(&rt_cfg, &rt.policy);
     return 1;
 }
 
@@ -304,7 +306,7 @@ static int ext_init(void)
         return 1;
     if (getenv("DANCE_TEST_LOG") != NULL)
         dance_log_configure(DANCE_LOG_DEBUG, "stderr", err, sizeof(err));
-    dance_config_resolver(&rt.cfg, &rc);
+    dance_config_resolver(&rt_cfg, &rc);
     rt.res = dance_res_new(&rc, err, sizeof(err));
     rt.async = rt.res != NULL ? dance_async_new(rt.res, 2) : NULL;
     if (rt.async == NULL) {
