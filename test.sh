@@ -35,30 +35,31 @@ run_build() { # run_build DIR [CMAKE ARGS...]
   ctest_in "$dir" -j2
 }
 
+run_check() { # run_check NAME LOG CMD...: run CMD (output in LOG), count it
+  local name=$1 log=$2; shift 2
+  if "$@" >"$log" 2>&1; then
+    echo "$name: passed"
+    passed=$((passed + 1))
+  else
+    cat "$log"
+    echo "$name: FAILED"
+    failed=$((failed + 1))
+  fi
+}
+
+demo_check() { # the demo runs to its result line (output in build/demo.out)
+  ./demo.sh && grep -q "result: mutual DANE authentication works" build/demo.out
+}
+
 run_build build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDANCE_WERROR=ON
 # The README's first command, as a user runs it (it reuses build/).
 echo "== demo.sh (the main job)"
-if ./demo.sh >build/demo.out 2>&1 &&
-    grep -q "result: mutual DANE authentication works" build/demo.out; then
-  echo "demo.sh: passed"
-  passed=$((passed + 1))
-else
-  cat build/demo.out
-  echo "demo.sh: FAILED"
-  failed=$((failed + 1))
-fi
+run_check demo.sh build/demo.out demo_check
 # issue 11: the Debian package built, installed, used and purged; it
 # changes the system, so only when asked (CI sets DANCE_TEST_INSTALL=1).
 if [ "${DANCE_TEST_INSTALL:-0}" = 1 ]; then
   echo "== tests/install/deb.sh (cpack -G DEB, apt-get install, purge)"
-  if tests/install/deb.sh build >build/deb.out 2>&1; then
-    echo "deb.sh: passed"
-    passed=$((passed + 1))
-  else
-    cat build/deb.out
-    echo "deb.sh: FAILED"
-    failed=$((failed + 1))
-  fi
+  run_check deb.sh build/deb.out tests/install/deb.sh build
 fi
 if [ "${1:-}" != "--quick" ]; then
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
