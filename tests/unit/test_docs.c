@@ -24,6 +24,8 @@
 
 /* check - an assertion whose message is formatted (CUnit copies it). */
 static void check(int ok, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void check(int ok, const char *fmt, ...)
 {
     char msg[512];
     va_list ap;
