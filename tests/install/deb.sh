@@ -87,7 +87,9 @@ check "the package depends on libssl3 and libldns3 (dpkg-shlibdeps)" \
 mapfile -t FILES < <(dpkg-deb -c "$DEB" | awk '$1 !~ /^d/ { print $6 }' |
     sed 's|^\./|/|')
 INSTALLED=1
-if ! deb_apt install "$DEB" >"$TMP/apt-install.log" 2>&1; then
+# As the README says: apt-get install ./dance-provider_*.deb
+if ! (cd "$(dirname "$DEB")" && deb_apt install ./"$(basename "$DEB")") \
+    >"$TMP/apt-install.log" 2>&1; then
     tail -n 30 "$TMP/apt-install.log" >&2
     tls_die "apt-get install $DEB failed"
 fi
