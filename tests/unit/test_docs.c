@@ -4,13 +4,16 @@
  * Every key of the provider's own list (dance_config_keys, the table the
  * provider reads openssl.cnf with) has a row in README.md's key table and
  * an entry in the KEYS section of dance-provider(7); every command the
- * built `dance` tool lists in its --help has a section in dance(1); both
+ * built `dance` tool lists in its --help has a section in dance(1), and
+ * every option its --help names appears there; both
  * man pages render with groff without a warning; LICENSE is the Apache-2.0
  * text and every tracked source file carries its SPDX identifier.
  *
  * Paths come from the build: DANCE_SOURCE_DIR (the source tree) and
  * DANCE_TOOL (the built dance binary).
  */
+#include <ctype.h>
+#include <regex.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -187,42 +190,110 @@ static void test_keys_in_man(void)
     free(page);
 }
 
-/* test_commands_in_man - each command `dance --help` lists has a
- * subsection "dance COMMAND ..." in dance(1). */
-static void test_commands_in_man(void)
+#define MAX_COMMANDS 64
+
+/* list_commands - the command names `dance --help` lists (at most max);
+ * their number, or -1 when the tool cannot be run. */
+static int list_commands(char (*names)[64], int max)
 {
-    int status = 0, n = 0;
+    int status = 0, n = 0, in_list = 0;
     char *help = slurp_cmd("'" DANCE_TOOL "' --help", &status);
-    char *page = render("man/dance.1");
-    char *commands, *line, *save = NULL, prefix[128];
-    int in_list = 0;
+    char *line, *save = NULL;
 
-    CU_ASSERT_PTR_NOT_NULL_FATAL(help);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(page);
-    CU_ASSERT_EQUAL(status, 0);
-    commands = section(page, "COMMANDS");
-    check(commands != NULL, "dance(1) has no COMMANDS section");
-    for (line = strtok_r(help, "\n", &save); line != NULL && commands != NULL;
+    if (help == NULL || status != 0) {
+        free(help);
+        return -1;
+    }
+    for (line = strtok_r(help, "\n", &save); line != NULL && n < max;
          line = strtok_r(NULL, "\n", &save)) {
-        char name[64];
-
         if (strcmp(line, "commands:") == 0) {
             in_list = 1;
             continue;
         }
         if (!in_list)
             continue;
-        if (strncmp(line, "  ", 2) != 0 || sscanf(line, " %63s", name) != 1) {
+        if (strncmp(line, "  ", 2) != 0 || sscanf(line, " %63s", names[n]) != 1)
             in_list = 0; /* the list ends at the first other line */
-            continue;
-        }
-        n++;
-        snprintf(prefix, sizeof(prefix), "   dance %s", name);
-        check(has_line(commands, prefix),
-              "command '%s' (dance --help) has no section in dance(1)", name);
+        else
+            n++;
     }
-    check(n >= 5, "dance --help listed %d commands", n);
     free(help);
+    return n;
+}
+
+/* test_commands_in_man - each command `dance --help` lists has a
+ * subsection "dance COMMAND ..." in dance(1). */
+static void test_commands_in_man(void)
+{
+    char names[MAX_COMMANDS][64], prefix[128];
+    char *page = render("man/dance.1");
+    char *commands;
+    int n = list_commands(names, MAX_COMMANDS);
+
+    CU_ASSERT_PTR_NOT_NULL_FATAL(page);
+    check(n >= 5, "dance --help listed %d commands", n);
+    commands = section(page, "COMMANDS");
+    check(commands != NULL, "dance(1) has no COMMANDS section");
+    for (int i = 0; i < n && commands != NULL; i++) {
+        snprintf(prefix, sizeof(prefix), "   dance %.63s", names[i]);
+        check(has_line(commands, prefix),
+              "command '%s' (dance --help) has no section in dance(1)",
+              names[i]);
+    }
+    free(page);
+}
+
+/* has_word - text holds word, not as part of a longer option or word. */
+static int has_word(const char *text, const char *word)
+{
+    size_t wl = strlen(word);
+
+    for (const char *p = strstr(text, word); p != NULL;
+         p = strstr(p + 1, word)) {
+        char after = p[wl];
+
+        if ((p == text || !(isalnum((unsigned char)p[-1]) || p[-1] == '-')) &&
+            !(isalnum((unsigned char)after) || after == '-'))
+            return 1;
+    }
+    return 0;
+}
+
+/* test_options_in_man - every option a command's --help names (-x,
+ * --long-name) appears in dance(1). */
+static void test_options_in_man(void)
+{
+    char names[MAX_COMMANDS][64];
+    char *page = render("man/dance.1");
+    int n = list_commands(names, MAX_COMMANDS), options = 0;
+    regex_t re;
+
+    CU_ASSERT_PTR_NOT_NULL_FATAL(page);
+    CU_ASSERT_FATAL(regcomp(&re, "(^|[^-a-zA-Z0-9])(--?[a-zA-Z][a-zA-Z0-9-]*)",
+                            REG_EXTENDED) == 0);
+    for (int i = 0; i < n; i++) {
+        char cmd[1024], *help, *p;
+        regmatch_t m[3];
+        int status = 0;
+
+        snprintf(cmd, sizeof(cmd), "'%s' %.63s --help", DANCE_TOOL, names[i]);
+        help = slurp_cmd(cmd, &status);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(help);
+        check(status == 0, "dance %s --help exits with %d", names[i], status);
+        for (p = help; regexec(&re, p, 3, m, p == help ? 0 : REG_NOTBOL) == 0;
+             p += m[2].rm_eo) {
+            char opt[64];
+            int len = (int)(m[2].rm_eo - m[2].rm_so);
+
+            snprintf(opt, sizeof(opt), "%.*s", len, p + m[2].rm_so);
+            options++;
+            check(has_word(page, opt),
+                  "option %s of 'dance %s' is not in dance(1)", opt, names[i]);
+        }
+        free(help);
+    }
+    check(options > 50, "only %d options found in the commands' help", options);
+    regfree(&re);
     free(page);
 }
 
@@ -328,6 +399,7 @@ int dance_test_suite_docs(void)
         {"every key in README.md", test_keys_in_readme},
         {"every key in dance-provider(7)", test_keys_in_man},
         {"every command in dance(1)", test_commands_in_man},
+        {"every option of every command in dance(1)", test_options_in_man},
         {"man pages render without warnings", test_pages_render_clean},
         {"LICENSE and SPDX headers", test_spdx_headers},
         CU_TEST_INFO_NULL};
