@@ -139,6 +139,10 @@ check "no configuration names a module path" \
         grep -vx 'module = dance.so'"
 tls_require_provider server
 tls_require_provider client
+check "the provider's version parameter is the package version" \
+    bash -c "OPENSSL_CONF='$TMP/server.cnf' openssl list -providers -verbose |
+        grep -A2 '^  dance\$' |
+        grep -qx \"    version: \$(dpkg-deb -f '$DEB' Version)\""
 
 tls_server_start srv server
 

@@ -21,6 +21,7 @@
 
 #include "dance_config.h"
 #include "dance_test.h"
+#include "dance_version.h"
 
 #define SPDX_LINE "SPDX-License-Identifier: Apache-2.0"
 #define RENDER "groff -man -Tascii -P-c -P-b -P-u -P-o"
@@ -297,6 +298,36 @@ static void test_options_in_man(void)
     free(page);
 }
 
+/* test_version - `dance --version` and `dance help COMMAND` print the
+ * version project(VERSION) generated into dance_version.h. */
+static void test_version(void)
+{
+    char names[MAX_COMMANDS][64], cmd[1024], want[128];
+    int status = 0, n = list_commands(names, MAX_COMMANDS);
+    char *out = slurp_cmd("'" DANCE_TOOL "' --version", &status);
+
+    CU_ASSERT_PTR_NOT_NULL_FATAL(out);
+    check(status == 0 &&
+              strcmp(out, "dance (dance-provider) " DANCE_VERSION "\n") == 0,
+          "dance --version printed '%s' (status %d)", out, status);
+    free(out);
+    CU_ASSERT_FATAL(n > 0);
+    snprintf(cmd, sizeof(cmd), "'%s' help %.63s", DANCE_TOOL, names[0]);
+    snprintf(want, sizeof(want), "dance %.63s (dance-provider %s)", names[0],
+             DANCE_VERSION);
+    out = slurp_cmd(cmd, &status);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(out);
+    check(status == 0 && strncmp(out, want, strlen(want)) == 0 &&
+              strstr(out, "usage: dance ") != NULL,
+          "dance help %s printed '%.80s' (status %d)", names[0], out, status);
+    free(out);
+    out =
+        slurp_cmd("'" DANCE_TOOL "' help no-such-command 2>/dev/null", &status);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(out);
+    check(status != 0, "dance help no-such-command exits with 0");
+    free(out);
+}
+
 /* test_pages_render_clean - groff renders both pages with every warning
  * on (-ww) and says nothing. */
 static void test_pages_render_clean(void)
@@ -401,6 +432,7 @@ int dance_test_suite_docs(void)
         {"every command in dance(1)", test_commands_in_man},
         {"every option of every command in dance(1)", test_options_in_man},
         {"man pages render without warnings", test_pages_render_clean},
+        {"dance --version and dance help COMMAND", test_version},
         {"LICENSE and SPDX headers", test_spdx_headers},
         CU_TEST_INFO_NULL};
 
