@@ -34,6 +34,7 @@
 #include "dance_config.h"
 #include "dance_ext.h"
 #include "dance_log.h"
+#include "dance_msg.h"
 #include "dance_prov.h"
 #include "dance_store.h"
 #include "dance_version.h"
@@ -41,8 +42,13 @@
 #define DANCE_PROV_NAME "dance: DANE client authentication (DANCE)"
 #define ASYNC_THREADS 4
 
-/* Reason codes of the errors this provider raises. */
-enum { DANCE_R_BAD_CONFIG = 1, DANCE_R_INIT_FAILED };
+struct dance_core {
+    const OSSL_CORE_HANDLE *handle;
+    OSSL_FUNC_core_new_error_fn *new_error;
+    OSSL_FUNC_core_set_error_debug_fn *set_error_debug;
+    OSSL_FUNC_core_vset_error_fn *vset_error;
+    OSSL_FUNC_core_get_params_fn *get_params;
+};
 
 /* The process's settings as written (compared with later activations) and
  * what the SSL hooks run with, derived from them. */
@@ -55,6 +61,7 @@ struct dance_prov_ctx {
     const OSSL_CORE_HANDLE *handle;
     OSSL_LIB_CTX *libctx;
     prov_runtime *rt; /* process-wide, borrowed */
+    dance_core core;  /* to raise errors with (dance_prov_core) */
 };
 
 /* The runtime is one per process: every SSL_CTX of the process is hooked
@@ -64,16 +71,8 @@ static prov_runtime *runtime;
 
 /* ---- errors ------------------------------------------------------------- */
 
-typedef struct {
-    const OSSL_CORE_HANDLE *handle;
-    OSSL_FUNC_core_new_error_fn *new_error;
-    OSSL_FUNC_core_set_error_debug_fn *set_error_debug;
-    OSSL_FUNC_core_vset_error_fn *vset_error;
-    OSSL_FUNC_core_get_params_fn *get_params;
-} core_fns;
-
-/* set_error - core_vset_error with a format, for the text below. */
-static void set_error(const core_fns *core, int reason, const char *fmt, ...)
+/* core_vset - core_vset_error with a format (the message below). */
+static void core_vset(const dance_core *core, int reason, const char *fmt, ...)
 {
     va_list ap;
 
@@ -82,26 +81,23 @@ static void set_error(const core_fns *core, int reason, const char *fmt, ...)
     va_end(ap);
 }
 
-/* raise_error - put an error on the application's queue and in the log. */
-static void raise_error(const core_fns *core, int reason, const char *func,
-                        const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static void raise_error(const core_fns *core, int reason, const char *func,
-                        const char *fmt, ...)
+/* dance_core_raise - see dance_prov.h. */
+void dance_core_raise(const dance_core *core, int reason, const char *file,
+                      int line, const char *func, const char *fmt, ...)
 {
     char msg[600];
     va_list ap;
 
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
+    dance_vmsg(msg, sizeof(msg), fmt, ap);
     va_end(ap);
     dance_log(DANCE_LOG_ERROR, "%s", msg);
-    if (core->new_error == NULL || core->vset_error == NULL)
+    if (core == NULL || core->new_error == NULL || core->vset_error == NULL)
         return;
     core->new_error(core->handle);
     if (core->set_error_debug != NULL)
-        core->set_error_debug(core->handle, __FILE__, __LINE__, func);
-    set_error(core, reason, "%s", msg);
+        core->set_error_debug(core->handle, file, line, func);
+    core_vset(core, reason, "%s", msg);
 }
 
 /* ---- provider context and operations ------------------------------------ */
@@ -110,6 +106,12 @@ static void raise_error(const core_fns *core, int reason, const char *func,
 dance_res *dance_prov_get0_res(const dance_prov_ctx *ctx)
 {
     return ctx->rt->ext.res;
+}
+
+/* dance_prov_core - see dance_prov.h. */
+const dance_core *dance_prov_core(const dance_prov_ctx *ctx)
+{
+    return &ctx->core;
 }
 
 /* dance_prov_get0_libctx - see dance_prov.h. */
@@ -223,6 +225,8 @@ static const OSSL_ITEM *prov_reason_strings(void *provctx)
     static const OSSL_ITEM reasons[] = {
         {DANCE_R_BAD_CONFIG, "bad dance provider configuration"},
         {DANCE_R_INIT_FAILED, "dance provider initialisation failed"},
+        {DANCE_R_BAD_URI, "unusable dnssec: URI"},
+        {DANCE_R_NO_KEY, "no DNSSEC-validated key for a dnssec: URI"},
         {0, NULL}};
 
     (void)provctx;
@@ -275,8 +279,8 @@ static int known_key(const char *key)
  * that loads another file itself), there is nothing to check. Names the
  * settings' source in source: "[section] (provider NAME)", or "provider
  * NAME" when the section cannot be found. */
-static int check_section_keys(const core_fns *core, char *source, size_t srclen,
-                              char *err, size_t errlen)
+static int check_section_keys(const dance_core *core, char *source,
+                              size_t srclen, char *err, size_t errlen)
 {
     const char *prov_name = NULL, *init, *provs, *sect = NULL;
     OSSL_PARAM params[2];
@@ -341,7 +345,7 @@ static const char *value_of(const char *key, void *arg)
 
 /* read_config - every key of our openssl.cnf section, through the core;
  * source names the section (also when the configuration is refused). */
-static int read_config(const core_fns *core, dance_config *cfg, char *source,
+static int read_config(const dance_core *core, dance_config *cfg, char *source,
                        size_t srclen, char *err, size_t errlen)
 {
     OSSL_PARAM params[DANCE_CONFIG_MAX_KEYS];
@@ -520,7 +524,7 @@ OSSL_provider_init(const OSSL_CORE_HANDLE *handle, const OSSL_DISPATCH *in,
 int OSSL_provider_init(const OSSL_CORE_HANDLE *handle, const OSSL_DISPATCH *in,
                        const OSSL_DISPATCH **out, void **provctx)
 {
-    core_fns core = {.handle = handle};
+    dance_core core = {.handle = handle};
     const OSSL_DISPATCH *fn;
     dance_prov_ctx *ctx = NULL;
     dance_config cfg;
@@ -549,7 +553,7 @@ int OSSL_provider_init(const OSSL_CORE_HANDLE *handle, const OSSL_DISPATCH *in,
         char why[820];
 
         snprintf(why, sizeof(why), "%.200s: %.600s", source, err);
-        raise_error(&core, DANCE_R_BAD_CONFIG, __func__,
+        DANCE_RAISE(&core, DANCE_R_BAD_CONFIG,
                     "dance provider not activated, TLS disabled: %s", why);
         fail_closed(why);
         return 0;
@@ -557,16 +561,17 @@ int OSSL_provider_init(const OSSL_CORE_HANDLE *handle, const OSSL_DISPATCH *in,
     ctx = calloc(1, sizeof(*ctx));
     if (ctx == NULL) {
         dance_config_clear(&cfg);
-        raise_error(&core, DANCE_R_INIT_FAILED, __func__, "out of memory");
+        DANCE_RAISE(&core, DANCE_R_INIT_FAILED, "out of memory");
         return 0;
     }
     ctx->handle = handle;
+    ctx->core = core;
     ctx->rt = runtime_get(&cfg, &took_cfg, err, sizeof(err));
     if (!took_cfg)
         dance_config_clear(&cfg);
     if (ctx->rt == NULL) {
         free(ctx);
-        raise_error(&core, DANCE_R_INIT_FAILED, __func__,
+        DANCE_RAISE(&core, DANCE_R_INIT_FAILED,
                     "dance provider not activated, TLS disabled: %s", err);
         fail_closed(err);
         return 0;

@@ -17,13 +17,13 @@
 #include "dance_res.h"
 
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "dance_anchor.h"
+#include "dance_msg.h"
 #include "dance_net.h"
 #include "dance_validate.h"
 
@@ -233,18 +233,6 @@ void dance_res_atfork_child(dance_res *res)
 
 /* ---- small helpers ------------------------------------------------------ */
 
-/* fmt - printf into a WHY_LEN buffer. */
-static void fmt(char *why, const char *f, ...)
-    __attribute__((format(printf, 2, 3)));
-static void fmt(char *why, const char *f, ...)
-{
-    va_list ap;
-
-    va_start(ap, f);
-    vsnprintf(why, WHY_LEN, f, ap);
-    va_end(ap);
-}
-
 /* dname_str - presentation form (caller frees), "?" on failure. */
 static char *dname_str(const ldns_rdf *name)
 {
@@ -316,7 +304,7 @@ static ldns_pkt *ask(lookup_ctx *ctx, size_t first, size_t n,
     dance_net_status st;
 
     if (ctx->budget == 0) {
-        fmt(why, "query budget of %d exhausted", QUERY_BUDGET);
+        dance_msg(why, WHY_LEN, "query budget of %d exhausted", QUERY_BUDGET);
         return NULL;
     }
     ctx->budget--;
@@ -339,7 +327,7 @@ static ldns_pkt *ask(lookup_ctx *ctx, size_t first, size_t n,
             break;
     }
     if (last == NULL)
-        fmt(why, "no server answered");
+        dance_msg(why, WHY_LEN, "no server answered");
     return last;
 }
 
@@ -402,7 +390,7 @@ static dance_res_status spent(lookup_ctx *ctx, char *why)
 {
     if (!dance_val_ctx_exhausted(ctx->vc))
         return DANCE_RES_BOGUS;
-    fmt(why, "%s", BUDGET_WHY);
+    dance_msg(why, WHY_LEN, "%s", BUDGET_WHY);
     return DANCE_RES_INDETERMINATE;
 }
 
@@ -504,7 +492,7 @@ static dance_res_status prove_insecure(lookup_ctx *ctx, const ldns_rdf *qname,
     char *qs = dname_str(qname);
 
     if (anchor == NULL) {
-        fmt(why, "no trust anchor covers %s", qs);
+        dance_msg(why, WHY_LEN, "no trust anchor covers %s", qs);
         free(qs);
         return DANCE_RES_INSECURE;
     }
@@ -516,14 +504,16 @@ static dance_res_status prove_insecure(lookup_ctx *ctx, const ldns_rdf *qname,
         char *cs = c != NULL ? dname_str(c) : strdup("?");
 
         if (st == DANCE_RES_INSECURE) {
-            fmt(why, "unsigned delegation at %s (%s)", cs ? cs : "?",
-                dance_res_result_get0_why(ds));
+            dance_msg(why, WHY_LEN, "unsigned delegation at %s (%s)",
+                      cs ? cs : "?", dance_res_result_get0_why(ds));
         } else if (st == DANCE_RES_BOGUS || st == DANCE_RES_INDETERMINATE) {
-            fmt(why, "DS lookup for %s: %s", cs ? cs : "?",
-                ds != NULL ? dance_res_result_get0_why(ds) : "out of memory");
+            dance_msg(why, WHY_LEN, "DS lookup for %s: %s", cs ? cs : "?",
+                      ds != NULL ? dance_res_result_get0_why(ds)
+                                 : "out of memory");
         } else if (st == DANCE_RES_SECURE_NXDOMAIN) {
-            fmt(why, "unsigned reply about %s, but %s is proven not to exist",
-                qs, cs ? cs : "?");
+            dance_msg(why, WHY_LEN,
+                      "unsigned reply about %s, but %s is proven not to exist",
+                      qs, cs ? cs : "?");
             st = DANCE_RES_BOGUS;
         }
         free(cs);
@@ -534,7 +524,7 @@ static dance_res_status prove_insecure(lookup_ctx *ctx, const ldns_rdf *qname,
             return st;
         }
     }
-    fmt(why, "unsigned reply about %s inside a signed zone", qs);
+    dance_msg(why, WHY_LEN, "unsigned reply about %s inside a signed zone", qs);
     free(qs);
     return DANCE_RES_BOGUS;
 }
@@ -553,7 +543,7 @@ static dance_res_result *zone_keys(lookup_ctx *ctx, const ldns_rdf *zone)
         dance_res_status st;
 
         if (dance_anchors_closest(ctx->res->anchors, zone) == NULL) {
-            fmt(why, "no trust anchor covers %s", zs);
+            dance_msg(why, WHY_LEN, "no trust anchor covers %s", zs);
             r = fail(ctx, zone, LDNS_RR_TYPE_DNSKEY, DANCE_RES_INSECURE, why);
             goto done;
         }
@@ -564,13 +554,14 @@ static dance_res_result *zone_keys(lookup_ctx *ctx, const ldns_rdf *zone)
                 ds != NULL ? dance_res_result_get0_why(ds) : "out of memory";
 
             if (st == DANCE_RES_INSECURE) {
-                fmt(why, "%s is not signed: %s", zs, dwhy);
+                dance_msg(why, WHY_LEN, "%s is not signed: %s", zs, dwhy);
             } else if (dance_res_status_is_secure(st)) {
-                fmt(why, "signer %s is not a signed zone: no DS (%s)", zs,
-                    dance_res_status_str(st));
+                dance_msg(why, WHY_LEN,
+                          "signer %s is not a signed zone: no DS (%s)", zs,
+                          dance_res_status_str(st));
                 st = DANCE_RES_BOGUS;
             } else {
-                fmt(why, "DS of %s: %s", zs, dwhy);
+                dance_msg(why, WHY_LEN, "DS of %s: %s", zs, dwhy);
             }
             r = fail(ctx, zone, LDNS_RR_TYPE_DNSKEY, st, why);
             goto done;
@@ -598,7 +589,7 @@ static dance_res_result *zone_keys(lookup_ctx *ctx, const ldns_rdf *zone)
     if (ldns_rr_list_rr_count(dnskeys) == 0) {
         char *rc = rcode_str(pkt);
 
-        fmt(why, "no DNSKEY records for %s (rcode %s)", zs, rc);
+        dance_msg(why, WHY_LEN, "no DNSKEY records for %s (rcode %s)", zs, rc);
         free(rc);
         r = fail(ctx, zone, LDNS_RR_TYPE_DNSKEY,
                  ldns_pkt_get_rcode(pkt) == LDNS_RCODE_NOERROR ||
@@ -613,7 +604,7 @@ static dance_res_result *zone_keys(lookup_ctx *ctx, const ldns_rdf *zone)
     case DANCE_VAL_KEYS_SECURE:
         if (ds != NULL && dance_res_result_ttl(ds) < ttl)
             ttl = dance_res_result_ttl(ds);
-        fmt(why, "DNSKEY set of %s validated", zs);
+        dance_msg(why, WHY_LEN, "DNSKEY set of %s validated", zs);
         r = make_result(ctx, zone, LDNS_RR_TYPE_DNSKEY, DANCE_RES_SECURE, keys,
                         ttl, why);
         break;
@@ -697,15 +688,16 @@ static ldns_rr_list *signer_keys(lookup_ctx *ctx, const ldns_rdf *signer,
         keyset = dance_res_result_get1_rrset(keys);
         if (keyset == NULL) {
             *st = DANCE_RES_INDETERMINATE;
-            fmt(why, "out of memory");
+            dance_msg(why, WHY_LEN, "out of memory");
         }
     } else if (*st == DANCE_RES_INSECURE) {
-        fmt(why, "%s", dance_res_result_get0_why(keys));
+        dance_msg(why, WHY_LEN, "%s", dance_res_result_get0_why(keys));
     } else {
         char *ss = dname_str(signer);
 
-        fmt(why, "keys of %s: %s", ss != NULL ? ss : "?",
-            keys != NULL ? dance_res_result_get0_why(keys) : "out of memory");
+        dance_msg(why, WHY_LEN, "keys of %s: %s", ss != NULL ? ss : "?",
+                  keys != NULL ? dance_res_result_get0_why(keys)
+                               : "out of memory");
         free(ss);
     }
     dance_res_result_free(keys);
@@ -763,7 +755,7 @@ static dance_res_result *signed_positive(lookup_ctx *ctx, const ldns_pkt *pkt,
             }
             ttl = nttl;
         }
-        fmt(why, "signed by %s, chain of trust validated", ss);
+        dance_msg(why, WHY_LEN, "signed by %s, chain of trust validated", ss);
         r = make_result(ctx, qname, type, DANCE_RES_SECURE, set, ttl, why);
         set = NULL;
     }
@@ -804,12 +796,12 @@ static dance_res_result *signed_negative(lookup_ctx *ctx, const ldns_pkt *pkt,
     switch (dance_val_denial(qname, type, nxdomain, nsecs, signer, ctx->vc, why,
                              sizeof(why))) {
     case DANCE_DENIAL_NODATA:
-        fmt(why, "no such type, proven by %s", ss);
+        dance_msg(why, WHY_LEN, "no such type, proven by %s", ss);
         r = make_result(ctx, qname, type, DANCE_RES_SECURE_NODATA, NULL, ttl,
                         why);
         break;
     case DANCE_DENIAL_NXDOMAIN:
-        fmt(why, "no such name, proven by %s", ss);
+        dance_msg(why, WHY_LEN, "no such name, proven by %s", ss);
         r = make_result(ctx, qname, type, DANCE_RES_SECURE_NXDOMAIN, NULL, ttl,
                         why);
         break;
@@ -819,7 +811,7 @@ static dance_res_result *signed_negative(lookup_ctx *ctx, const ldns_pkt *pkt,
          * denial records ride along as the mark that the parent proved
          * it, so that a lookup of the DS itself reports what it is: a
          * secure absence (public_result). */
-        fmt(why, "no DS: %s proves a delegation without DS", ss);
+        dance_msg(why, WHY_LEN, "no DS: %s proves a delegation without DS", ss);
         r = make_result(ctx, qname, type, DANCE_RES_INSECURE, nsecs, ttl, why);
         nsecs = NULL;
         break;
@@ -922,13 +914,13 @@ static dance_res_result *dname_hop(lookup_ctx *ctx, const ldns_pkt *pkt,
         goto done;
     }
     if (ldns_rr_list_rr_count(dset) != 1) {
-        fmt(why, "more than one DNAME at %s", os);
+        dance_msg(why, WHY_LEN, "more than one DNAME at %s", os);
         r = fail(ctx, qname, type, DANCE_RES_BOGUS, why);
         goto done;
     }
     target = dname_substitute(qname, owner, ldns_rr_rdf(dname, 0));
     if (target == NULL) {
-        fmt(why, "DNAME at %s makes a name too long", os);
+        dance_msg(why, WHY_LEN, "DNAME at %s makes a name too long", os);
         r = fail(ctx, qname, type, DANCE_RES_BOGUS, why);
         goto done;
     }
@@ -937,8 +929,9 @@ static dance_res_result *dname_hop(lookup_ctx *ctx, const ldns_pkt *pkt,
 
         if (ldns_rr_rd_count(c) != 1 ||
             ldns_dname_compare(ldns_rr_rdf(c, 0), target) != 0) {
-            fmt(why, "CNAME at the name does not follow from the DNAME at %s",
-                os);
+            dance_msg(why, WHY_LEN,
+                      "CNAME at the name does not follow from the DNAME at %s",
+                      os);
             r = fail(ctx, qname, type, DANCE_RES_BOGUS, why);
             goto done;
         }
@@ -952,8 +945,8 @@ static dance_res_result *dname_hop(lookup_ctx *ctx, const ldns_pkt *pkt,
     dset = NULL;
     st = d != NULL ? dance_res_result_status(d) : DANCE_RES_INDETERMINATE;
     if (st != DANCE_RES_SECURE && st != DANCE_RES_INSECURE) {
-        fmt(why, "DNAME at %s: %s", os,
-            d != NULL ? dance_res_result_get0_why(d) : "out of memory");
+        dance_msg(why, WHY_LEN, "DNAME at %s: %s", os,
+                  d != NULL ? dance_res_result_get0_why(d) : "out of memory");
         r = fail(ctx, qname, type, st, why);
         goto done;
     }
@@ -971,8 +964,8 @@ static dance_res_result *dname_hop(lookup_ctx *ctx, const ldns_pkt *pkt,
     ldns_rr_push_rdf(cname, target);
     target = NULL;
     ldns_rr_list_push_rr(out, cname);
-    fmt(why, "via DNAME at %s (%s: %s)", os, dance_res_status_str(st),
-        dance_res_result_get0_why(d));
+    dance_msg(why, WHY_LEN, "via DNAME at %s (%s: %s)", os,
+              dance_res_status_str(st), dance_res_result_get0_why(d));
     r = make_result(ctx, qname, type, st, out, dance_res_result_ttl(d), why);
     out = NULL;
 done:
@@ -1003,7 +996,7 @@ static dance_res_result *validate_hop(lookup_ctx *ctx, const ldns_rdf *qname,
     if (rc != LDNS_RCODE_NOERROR && rc != LDNS_RCODE_NXDOMAIN) {
         char *s = rcode_str(pkt);
 
-        fmt(why, "server answered %s", s);
+        dance_msg(why, WHY_LEN, "server answered %s", s);
         free(s);
         r = fail(ctx, qname, type, DANCE_RES_INDETERMINATE, why);
         goto done;
@@ -1104,10 +1097,10 @@ static dance_res_result *trust_ad_hop(lookup_ctx *ctx, const ldns_rdf *qname,
         cd = query(ctx, qname, type, 1, why);
         if (cd != NULL && (ldns_pkt_get_rcode(cd) == LDNS_RCODE_NOERROR ||
                            ldns_pkt_get_rcode(cd) == LDNS_RCODE_NXDOMAIN)) {
-            fmt(why, "resolver failed DNSSEC validation%s", ede);
+            dance_msg(why, WHY_LEN, "resolver failed DNSSEC validation%s", ede);
             r = fail(ctx, qname, type, DANCE_RES_BOGUS, why);
         } else {
-            fmt(why, "resolver answered SERVFAIL%s", ede);
+            dance_msg(why, WHY_LEN, "resolver answered SERVFAIL%s", ede);
             r = fail(ctx, qname, type, DANCE_RES_INDETERMINATE, why);
         }
         goto done;
@@ -1115,7 +1108,7 @@ static dance_res_result *trust_ad_hop(lookup_ctx *ctx, const ldns_rdf *qname,
     if (rc != LDNS_RCODE_NOERROR && rc != LDNS_RCODE_NXDOMAIN) {
         char *s = rcode_str(pkt);
 
-        fmt(why, "resolver answered %s%s", s, ede);
+        dance_msg(why, WHY_LEN, "resolver answered %s%s", s, ede);
         free(s);
         r = fail(ctx, qname, type, DANCE_RES_INDETERMINATE, why);
         goto done;
@@ -1132,17 +1125,17 @@ static dance_res_result *trust_ad_hop(lookup_ctx *ctx, const ldns_rdf *qname,
         goto done;
     }
     if (ldns_rr_list_rr_count(set) > 0) {
-        fmt(why, "%s by the resolver (AD bit %s)",
-            ad ? "validated" : "not validated", ad ? "set" : "clear");
+        dance_msg(why, WHY_LEN, "%s by the resolver (AD bit %s)",
+                  ad ? "validated" : "not validated", ad ? "set" : "clear");
         r = make_result(ctx, qname, type,
                         ad ? DANCE_RES_SECURE : DANCE_RES_INSECURE, set,
                         min_ttl(set, UINT32_MAX), why);
         set = NULL;
         goto done;
     }
-    fmt(why, "%s, %s by the resolver (AD bit %s)",
-        rc == LDNS_RCODE_NXDOMAIN ? "no such name" : "no such type",
-        ad ? "validated" : "not validated", ad ? "set" : "clear");
+    dance_msg(why, WHY_LEN, "%s, %s by the resolver (AD bit %s)",
+              rc == LDNS_RCODE_NXDOMAIN ? "no such name" : "no such type",
+              ad ? "validated" : "not validated", ad ? "set" : "clear");
     r = make_result(ctx, qname, type,
                     !ad                         ? DANCE_RES_INSECURE
                     : rc == LDNS_RCODE_NXDOMAIN ? DANCE_RES_SECURE_NXDOMAIN
@@ -1413,7 +1406,7 @@ static dance_res_result *lookup(dance_res *res, const char *name, uint16_t type,
     if (ctx.vc == NULL)
         return NULL;
     if (ldns_str2rdf_dname(&qname, name) != LDNS_STATUS_OK) {
-        fmt(why, "'%s' is not a valid domain name", name);
+        dance_msg(why, WHY_LEN, "'%s' is not a valid domain name", name);
         dance_val_ctx_free(ctx.vc);
         return dance_res_result_new(name, type, DANCE_RES_INDETERMINATE, NULL,
                                     0, now, why);
@@ -1431,7 +1424,8 @@ static dance_res_result *lookup(dance_res *res, const char *name, uint16_t type,
         if (hops == MAX_CNAME_HOPS) {
             ldns_rdf_deep_free(target);
             dance_res_result_free(r);
-            fmt(why, "CNAME chain longer than %d%s", MAX_CNAME_HOPS, chain);
+            dance_msg(why, WHY_LEN, "CNAME chain longer than %d%s",
+                      MAX_CNAME_HOPS, chain);
             r = fail(&ctx, qname, type, DANCE_RES_INDETERMINATE, why);
             break;
         }

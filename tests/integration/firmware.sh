@@ -379,6 +379,14 @@ if [ "$HAVE_LOADER" = 1 ]; then
     expect "dnssec:main.ki.insecure.test refused" 1 'insecure' -- \
         "${OSSL[@]}" openssl pkey -pubin -noout \
         -in dnssec:main.ki.insecure.test
+    # The loader's errors carry the provider's own reason codes.
+    expect "refused key: the provider's reason 'no DNSSEC-validated key'" 1 \
+        'no DNSSEC-validated key for a dnssec: URI' -- \
+        "${OSSL[@]}" openssl pkey -pubin -noout \
+        -in dnssec:main.ki.insecure.test
+    expect "dnssec:bad..name: the provider's reason 'unusable dnssec: URI'" 1 \
+        "unusable dnssec: URI.*'bad\.\.name' is not a domain name" -- \
+        "${OSSL[@]}" openssl pkey -pubin -noout -in 'dnssec:bad..name'
 else
     echo "# skip - openssl with dnssec: keys: the provider module" \
         "'${PROVIDER:-none}' offers no dnssec: store loader"
