@@ -37,34 +37,15 @@ field() {
     tr ' ' '\n' <<<"$1" | sed -n "s/^$2=//p"
 }
 
-# conf FILE [KEY=VALUE...] - an openssl.cnf; with settings, dance is loaded.
-conf() {
-    local f=$1 kv
-    shift
-    {
-        echo "openssl_conf = openssl_init"
-        echo "[openssl_init]"
-        echo "providers = provider_sect"
-        echo "[provider_sect]"
-        echo "default = default_sect"
-        [ $# -gt 0 ] && echo "dance = dance_sect"
-        echo "[default_sect]"
-        echo "activate = 1"
-        if [ $# -gt 0 ]; then
-            echo "[dance_sect]"
-            echo "module = $MODULE"
-            echo "activate = 1"
-            for kv in "$@"; do echo "${kv%%=*} = ${kv#*=}"; done
-        fi
-    } >"$f"
-}
+# shellcheck source=tests/cnf/cnf.sh
+. "$(dirname "$0")/../tests/cnf/cnf.sh"
 
 "$BENCH" pki "$TMP" 40
 "$DNSWORLD" start "$TMP/world" "$FAULTPROXY" "$TMP/tlsa.rr" >/dev/null 2>&1
 # shellcheck disable=SC1091
 . "$TMP/world/env"
 
-conf "$TMP/base.cnf"
+dance_cnf "$TMP/base.cnf" -
 out=$(OPENSSL_CONF=$TMP/base.cnf "$BENCH" run --pki "$TMP" --label base \
     --n 20 --ids 0:4 --expect-dance no)
 check "baseline: 20 of 20 handshakes" '[ "$(field "$out" ok)" = 20 ]'
@@ -72,7 +53,8 @@ check "baseline: 20 of 20 handshakes" '[ "$(field "$out" ok)" = 20 ]'
 for mode in validate trust-ad; do
     ns=$DW_NSD
     [ $mode = trust-ad ] && ns=$DW_UNBOUND
-    conf "$TMP/$mode.cnf" client_auth=require "allow=*.example.test" dnssec=$mode "nameservers=$ns" \
+    dance_cnf "$TMP/$mode.cnf" "$MODULE" client_auth=require \
+        "allow=*.example.test" dnssec=$mode "nameservers=$ns" \
         trust_anchor="$DW_ANCHOR" log_level=warn
     for tls in 1.2 1.3; do
         out=$(OPENSSL_CONF=$TMP/$mode.cnf "$BENCH" run --pki "$TMP" \
@@ -91,8 +73,9 @@ for mode in validate trust-ad; do
 done
 # DANE decides: with `allow` naming someone else, the same clients are
 # refused (no lookup is made for them).
-conf "$TMP/deny.cnf" client_auth=require dnssec=validate "nameservers=$DW_NSD" \
-    trust_anchor="$DW_ANCHOR" allow=nobody.example.test log_level=error
+dance_cnf "$TMP/deny.cnf" "$MODULE" client_auth=require dnssec=validate \
+    "nameservers=$DW_NSD" trust_anchor="$DW_ANCHOR" allow=nobody.example.test \
+    log_level=error
 if OPENSSL_CONF=$TMP/deny.cnf "$BENCH" run --pki "$TMP" --label deny \
     --n 3 --ids 0:1 --expect-dance yes >"$TMP/deny.out" 2>/dev/null; then
     check "name outside allow is refused" false

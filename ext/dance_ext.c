@@ -53,6 +53,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
+#include "dance_ext_stats.h"
 #include "dance_ident.h"
 #include "dance_log.h"
 #include "dance_name.h"
@@ -323,15 +324,20 @@ static void peer_addr(const SSL *s, char *out, size_t len)
 
 /* log_verdict - one line for a decision: role, peer, name, TLSA owner,
  * outcome, then the matched record or the reason, and until when the
- * answer it rests on is valid (expires 0: no answer). */
+ * answer it rests on is valid (expires 0: no answer). A final decision
+ * (d not DANCE_DECISION_NONE) is counted here, with reason r, whatever
+ * the log level: the one place every verdict passes. */
 static void log_verdict(dance_log_level level, const SSL *s, const char *role,
                         const char *name, const char *owner,
-                        const char *outcome, const char *why, time_t expires)
+                        const char *outcome, const char *why, time_t expires,
+                        dance_decision d, dance_reason r)
 {
     char peer[INET6_ADDRSTRLEN + 16], until[80] = "";
     const dance_conn *conn = conn_get(s);
     struct tm tm;
 
+    dance_ext_stats_count(
+        SSL_is_server(s) ? DANCE_STATS_CLIENTS : DANCE_STATS_SERVERS, d, r);
     if (!dance_log_enabled(level))
         return;
     peer_addr(s, peer, sizeof(peer));
@@ -544,8 +550,13 @@ static int bad_name(SSL *s, dance_conn *conn, const char *why, int *al)
 {
     conn->state = NAME_BAD;
     conn->bad_why = why;
+    /* Final under require; under optional server_verify decides later. */
     log_verdict(DANCE_LOG_WARN, s, "server", NULL, NULL, "malformed ClientName",
-                why, 0);
+                why, 0,
+                conn->rt->policy.client_auth == DANCE_CLIENT_AUTH_REQUIRE
+                    ? DANCE_DECISION_REFUSED
+                    : DANCE_DECISION_NONE,
+                DANCE_REASON_BAD_NAME);
     if (conn->rt->policy.client_auth == DANCE_CLIENT_AUTH_REQUIRE) {
         *al = SSL_AD_HANDSHAKE_FAILURE;
         return 0;
@@ -616,7 +627,8 @@ static int ext_parse(SSL *s, unsigned int type, unsigned int context,
             /* A zero-length ClientName here is a protocol violation that
              * the draft makes fatal whatever the policy. */
             log_verdict(DANCE_LOG_WARN, s, "server", NULL, NULL, "refused",
-                        "zero-length ClientName in Certificate", 0);
+                        "zero-length ClientName in Certificate", 0,
+                        DANCE_DECISION_REFUSED, DANCE_REASON_BAD_NAME);
             *al = SSL_AD_HANDSHAKE_FAILURE;
             return 0;
         }
@@ -1032,7 +1044,8 @@ static int server_verify(SSL *s, dance_conn *conn, X509_STORE_CTX *xs)
     char matched[40] = "";
     const char *why = NULL, *nwhy = NULL;
     STACK_OF(X509) *chain = NULL;
-    int err = X509_V_ERR_APPLICATION_VERIFICATION, status = -1;
+    int err = X509_V_ERR_APPLICATION_VERIFICATION, status = -1, dane;
+    dance_reason reason = DANCE_REASON_INTERNAL;
     time_t expires = 0;
 
     if (pol->client_auth == DANCE_CLIENT_AUTH_OFF)
@@ -1044,38 +1057,55 @@ static int server_verify(SSL *s, dance_conn *conn, X509_STORE_CTX *xs)
         if (!require)
             return app_verify(conn, xs); /* not a DANE client */
         why = "client did not send dane_clientid";
+        /* The draft profile has no place for it in TLS 1.2. */
+        reason = pol->profile == DANCE_PROFILE_CLIENT_AUTH_13 &&
+                         SSL_version(s) < TLS1_3_VERSION
+                     ? DANCE_REASON_TLS12
+                     : DANCE_REASON_NO_EXTENSION;
     } else if (conn->state == NAME_BAD) {
         why = conn->bad_why;
+        reason = DANCE_REASON_BAD_NAME;
     } else if (conn->state == NAME_GIVEN) {
         snprintf(name, sizeof(name), "%s", conn->name);
     } else if (!first_dns_san(X509_STORE_CTX_get0_cert(xs), name)) {
         why = "no ClientName and no usable dNSName in the certificate";
+        reason = DANCE_REASON_NO_NAME;
     }
-    if (why == NULL && !client_gate(pol, name, owner, &nwhy))
+    if (why == NULL && !client_gate(pol, name, owner, &nwhy)) {
         why = nwhy;
+        reason = dance_ident_client_name_check(name, &nwhy)
+                     ? DANCE_REASON_NOT_ALLOWED
+                     : DANCE_REASON_BAD_NAME;
+    }
     if (why == NULL) {
         /* DANE's verified chain goes to xs only once the identity check
          * passed too: until then the application's own verification
          * (optional) can still run on xs. */
-        if (dane_check(s, conn, xs, name, owner, &why, buf, sizeof(buf), &err,
-                       matched, sizeof(matched), &status, &expires, &chain) &&
-            identity_ok(pol, X509_STORE_CTX_get0_cert(xs), name, &why, buf,
-                        sizeof(buf))) {
+        dane =
+            dane_check(s, conn, xs, name, owner, &why, buf, sizeof(buf), &err,
+                       matched, sizeof(matched), &status, &expires, &chain);
+        if (dane && identity_ok(pol, X509_STORE_CTX_get0_cert(xs), name, &why,
+                                buf, sizeof(buf))) {
             X509_STORE_CTX_set0_verified_chain(xs, chain);
             chain = NULL;
             conn->dane_ok = 1;
             snprintf(conn->name, sizeof(conn->name), "%s", name);
             session_bind(s, name, expires);
             log_verdict(DANCE_LOG_INFO, s, "server", name, owner,
-                        "authenticated by DANE", matched, expires);
+                        "authenticated by DANE", matched, expires,
+                        DANCE_DECISION_ACCEPTED, DANCE_REASON_DANE);
             X509_STORE_CTX_set_error(xs, X509_V_OK);
             return 1;
         }
         sk_X509_pop_free(chain, X509_free);
+        reason = dane ? DANCE_REASON_IDENTITY
+                      : dance_ext_reason_of_status(
+                            status, dance_res_job_timed_out(conn->job));
     }
     if (require) {
         log_verdict(DANCE_LOG_WARN, s, "server", name, owner,
-                    "refused (client_auth = require)", why, expires);
+                    "refused (client_auth = require)", why, expires,
+                    DANCE_DECISION_REFUSED, reason);
         /* One alert for every DANE failure: handshake_failure. */
         (void)err;
         X509_STORE_CTX_set_error(xs, X509_V_ERR_APPLICATION_VERIFICATION);
@@ -1086,7 +1116,7 @@ static int server_verify(SSL *s, dance_conn *conn, X509_STORE_CTX *xs)
     log_verdict(DANCE_LOG_WARN, s, "server", name, owner,
                 "not authenticated by DANE (client_auth = optional: the "
                 "application's own verification decides)",
-                why, expires);
+                why, expires, DANCE_DECISION_FALLBACK, reason);
     return app_verify(conn, xs);
 }
 
@@ -1113,7 +1143,7 @@ static int client_verify(SSL *s, dance_conn *conn, X509_STORE_CTX *xs)
             log_verdict(DANCE_LOG_INFO, s, "client", conn->host, NULL,
                         "no DANE, PKIX as configured",
                         "no SNI host name or no socket to learn the port from",
-                        0);
+                        0, DANCE_DECISION_FALLBACK, DANCE_REASON_NO_SNI);
             return app_verify(conn, xs);
         }
         why = "no SNI host name or no socket to learn the port from";
@@ -1136,7 +1166,9 @@ static int client_verify(SSL *s, dance_conn *conn, X509_STORE_CTX *xs)
         (status == DANCE_RES_SECURE_NODATA ||
          status == DANCE_RES_SECURE_NXDOMAIN || status == DANCE_RES_INSECURE)) {
         log_verdict(DANCE_LOG_INFO, s, "client", conn->host, conn->owner,
-                    "no DANE, PKIX as configured", why, expires);
+                    "no DANE, PKIX as configured", why, expires,
+                    DANCE_DECISION_FALLBACK,
+                    dance_ext_reason_of_status(status, 0));
         dance_res_result_free(r);
         return app_verify(conn, xs);
     }
@@ -1144,7 +1176,8 @@ static int client_verify(SSL *s, dance_conn *conn, X509_STORE_CTX *xs)
         dane_check(s, conn, xs, conn->host, conn->owner, &why, buf, sizeof(buf),
                    &err, matched, sizeof(matched), &status, &expires, NULL)) {
         log_verdict(DANCE_LOG_INFO, s, "client", conn->host, conn->owner,
-                    "server authenticated by DANE", matched, expires);
+                    "server authenticated by DANE", matched, expires,
+                    DANCE_DECISION_ACCEPTED, DANCE_REASON_DANE);
         dance_res_result_free(r);
         return 1;
     }
@@ -1152,7 +1185,11 @@ static int client_verify(SSL *s, dance_conn *conn, X509_STORE_CTX *xs)
                 require ? "server refused (server_dane = require)"
                         : "server refused (server_dane = opportunistic: "
                           "no proof that DANE is absent)",
-                why, expires);
+                why, expires, DANCE_DECISION_REFUSED,
+                conn->job == NULL
+                    ? DANCE_REASON_NO_SNI
+                    : dance_ext_reason_of_status(
+                          status, dance_res_job_timed_out(conn->job)));
     dance_res_result_free(r);
     X509_STORE_CTX_set_error(xs, err);
     return 0;
@@ -1174,7 +1211,8 @@ static int verify_cb(X509_STORE_CTX *xs, void *arg)
         if (s != NULL && SSL_is_server(s) && rt != NULL &&
             rt->policy.client_auth == DANCE_CLIENT_AUTH_REQUIRE) {
             log_verdict(DANCE_LOG_ERROR, s, "server", NULL, NULL, "refused",
-                        "an SSL without the module's state", 0);
+                        "an SSL without the module's state", 0,
+                        DANCE_DECISION_REFUSED, DANCE_REASON_INTERNAL);
             X509_STORE_CTX_set_error(xs, X509_V_ERR_APPLICATION_VERIFICATION);
             return 0;
         }
@@ -1192,7 +1230,8 @@ static void fail_closed(SSL *s, dance_conn *conn, const char *why)
 {
     if (conn->refuse == NULL)
         log_verdict(DANCE_LOG_ERROR, s, "server", NULL, NULL,
-                    "every handshake refused (client_auth = require)", why, 0);
+                    "every handshake refused (client_auth = require)", why, 0,
+                    DANCE_DECISION_NONE, DANCE_REASON_INTERNAL);
     conn->refuse = why;
 }
 
@@ -1229,7 +1268,7 @@ static void check_resumed(SSL *s, dance_conn *conn)
     snprintf(conn->name, sizeof(conn->name), "%s", bname);
     log_verdict(DANCE_LOG_INFO, s, "server", bname, NULL,
                 "authenticated by DANE (resumed session)", "bound name",
-                expires);
+                expires, DANCE_DECISION_ACCEPTED, DANCE_REASON_RESUMED);
 }
 
 /* enforce - server: the application's callbacks for this ClientHello
@@ -1280,8 +1319,13 @@ static void kill_conn(SSL *s, dance_conn *conn, const char *why)
 {
     SSL_SESSION *sess = SSL_get0_session(s);
 
-    log_verdict(DANCE_LOG_ERROR, s, "server", conn->name, conn->owner,
-                "connection closed after the handshake", why, 0);
+    /* A resumed session that may not stand, or a handshake the module
+     * could not enforce. */
+    log_verdict(
+        DANCE_LOG_ERROR, s, "server", conn->name, conn->owner,
+        "connection closed after the handshake", why, 0, DANCE_DECISION_REFUSED,
+        conn->refuse == NULL && SSL_session_reused(s) ? DANCE_REASON_RESUMPTION
+                                                      : DANCE_REASON_INTERNAL);
     SSL_set_verify_result(s, X509_V_ERR_APPLICATION_VERIFICATION);
     SSL_set_shutdown(s, SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
     if (sess != NULL) {
@@ -1368,7 +1412,8 @@ static SSL_TICKET_RETURN ticket_dec_cb(SSL *s, SSL_SESSION *sess,
         return status == SSL_TICKET_SUCCESS ? SSL_TICKET_RETURN_USE
                                             : SSL_TICKET_RETURN_USE_RENEW;
     log_verdict(DANCE_LOG_WARN, s, "server", announced, bname,
-                "session not resumed, full handshake", why, expires);
+                "session not resumed, full handshake", why, expires,
+                DANCE_DECISION_NONE, DANCE_REASON_RESUMPTION);
     return SSL_TICKET_RETURN_IGNORE_RENEW;
 }
 

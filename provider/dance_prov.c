@@ -30,12 +30,14 @@
 #include <openssl/err.h>
 #include <openssl/params.h>
 
+#include "dance_activate.h"
 #include "dance_async.h"
 #include "dance_config.h"
 #include "dance_ext.h"
 #include "dance_log.h"
 #include "dance_msg.h"
 #include "dance_prov.h"
+#include "dance_stats.h"
 #include "dance_store.h"
 #include "dance_version.h"
 
@@ -255,22 +257,6 @@ static const OSSL_DISPATCH prov_dispatch[] = {
 
 /* ---- activation --------------------------------------------------------- */
 
-/* known_key - a key of ours, or one libcrypto reads from any provider
- * section. */
-static int known_key(const char *key)
-{
-    static const char *const core_keys[] = {"module", "activate", "identity",
-                                            "soft_load", NULL};
-
-    for (size_t i = 0; core_keys[i] != NULL; i++)
-        if (strcmp(key, core_keys[i]) == 0)
-            return 1;
-    for (size_t i = 0; dance_config_keys[i] != NULL; i++)
-        if (strcmp(key, dance_config_keys[i]) == 0)
-            return 1;
-    return 0;
-}
-
 /* check_section_keys - refuse keys of our section that nobody reads: a
  * misspelt "clientauth = require" must not leave require mode off. The
  * core only hands a provider the keys it asks for, so the section is read
@@ -282,11 +268,10 @@ static int known_key(const char *key)
 static int check_section_keys(const dance_core *core, char *source,
                               size_t srclen, char *err, size_t errlen)
 {
-    const char *prov_name = NULL, *init, *provs, *sect = NULL;
+    const char *prov_name = NULL, *sect = NULL, *unknown;
     OSSL_PARAM params[2];
     char *path = NULL;
     CONF *conf = NULL;
-    STACK_OF(CONF_VALUE) * values;
     int ok = 1;
 
     snprintf(source, srclen, "provider dance");
@@ -302,23 +287,12 @@ static int check_section_keys(const dance_core *core, char *source,
     ERR_set_mark();
     conf = NCONF_new(NULL);
     if (path == NULL || conf == NULL || NCONF_load(conf, path, NULL) <= 0 ||
-        (init = NCONF_get_string(conf, NULL, "openssl_conf")) == NULL ||
-        (provs = NCONF_get_string(conf, init, "providers")) == NULL ||
-        (sect = NCONF_get_string(conf, provs, prov_name)) == NULL ||
-        (values = NCONF_get_section(conf, sect)) == NULL)
+        (sect = dance_activate_find_section(conf, prov_name)) == NULL)
         goto done;
     snprintf(source, srclen, "[%s] (provider %s)", sect, prov_name);
-    for (int i = 0; i < sk_CONF_VALUE_num(values); i++) {
-        const CONF_VALUE *v = sk_CONF_VALUE_value(values, i);
-
-        if (!known_key(v->name)) {
-            snprintf(err, errlen,
-                     "unknown key '%s' in [%s] of %s (a misspelling would "
-                     "silently drop a setting)",
-                     v->name, sect, path);
-            ok = 0;
-            break;
-        }
+    if ((unknown = dance_activate_unknown_key(conf, sect)) != NULL) {
+        dance_activate_unknown_key_error(unknown, sect, path, err, errlen);
+        ok = 0;
     }
 done:
     ERR_pop_to_mark();
@@ -327,7 +301,8 @@ done:
     return ok;
 }
 
-/* Values of our keys as the core returned them (borrowed, init only). */
+/* Values of our keys as the core returned them (borrowed, init only),
+ * indexed like dance_config_table. */
 typedef struct {
     const char *values[DANCE_CONFIG_MAX_KEYS];
 } config_values;
@@ -336,11 +311,9 @@ typedef struct {
 static const char *value_of(const char *key, void *arg)
 {
     const config_values *v = arg;
+    const dance_config_key *k = dance_config_key_find(key);
 
-    for (size_t i = 0; dance_config_keys[i] != NULL; i++)
-        if (strcmp(dance_config_keys[i], key) == 0)
-            return v->values[i];
-    return NULL;
+    return k != NULL ? v->values[k - dance_config_table] : NULL;
 }
 
 /* read_config - every key of our openssl.cnf section, through the core;
@@ -354,9 +327,10 @@ static int read_config(const dance_core *core, dance_config *cfg, char *source,
 
     snprintf(source, srclen, "provider dance");
     memset(&v, 0, sizeof(v));
-    for (; dance_config_keys[n] != NULL && n + 1 < DANCE_CONFIG_MAX_KEYS; n++)
-        params[n] = OSSL_PARAM_construct_utf8_ptr(dance_config_keys[n],
-                                                  (char **)&v.values[n], 0);
+    for (; dance_config_table[n].name != NULL && n + 1 < DANCE_CONFIG_MAX_KEYS;
+         n++)
+        params[n] = OSSL_PARAM_construct_utf8_ptr(
+            (char *)dance_config_table[n].name, (char **)&v.values[n], 0);
     params[n] = OSSL_PARAM_construct_end();
     if (core->get_params == NULL || !core->get_params(core->handle, params)) {
         snprintf(err, errlen, "cannot read the provider's configuration");
@@ -366,11 +340,7 @@ static int read_config(const dance_core *core, dance_config *cfg, char *source,
         return 0;
     if (!dance_config_load(cfg, value_of, &v, err, errlen))
         return 0;
-    if (!dance_ext_type_usable(cfg->extension_type)) {
-        snprintf(err, errlen,
-                 "extension_type = %u is an extension libssl handles itself "
-                 "(choose another, e.g. 65293)",
-                 cfg->extension_type);
+    if (!dance_activate_check_settings(cfg, err, errlen)) {
         dance_config_clear(cfg);
         return 0;
     }
@@ -392,14 +362,25 @@ static void keep_resident(void)
         (void)dlopen(info.dli_fname, RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE);
 }
 
+/* start_stats - the stats file, if the configuration asks for one. The
+ * counters are not a security setting: a failure is logged, and the
+ * module runs on. */
+static void start_stats(const prov_runtime *rt)
+{
+    char err[300];
+
+    if (rt->cfg.stats_file != NULL &&
+        !dance_stats_start(rt->cfg.stats_file, rt->ext.res, rt->ext.async, err,
+                           sizeof(err)))
+        dance_log(DANCE_LOG_WARN, "no stats file: %s", err);
+}
+
 /* runtime_get - the process's runtime, built from cfg on first use (cfg
  * is then owned by it; otherwise the caller keeps and clears it). */
 static prov_runtime *runtime_get(dance_config *cfg, int *took_cfg, char *err,
                                  size_t errlen)
 {
     prov_runtime *rt = NULL;
-    dance_res_config rc;
-    char msg[400];
 
     *took_cfg = 0;
     pthread_mutex_lock(&runtime_lock);
@@ -409,26 +390,9 @@ static prov_runtime *runtime_get(dance_config *cfg, int *took_cfg, char *err,
     }
     if (runtime != NULL) {
         /* A later activation (the module in two sections, another library
-         * context, or after an unload): the first activation's settings
-         * apply process-wide, and SSL_CTXs may use them already. That is
-         * only right if they give this activation everything it asks for;
-         * otherwise refuse, naming both sources (fail closed). */
-        const char *key = dance_config_conflict(&runtime->cfg, cfg);
-
-        if (key != NULL) {
-            char was[200], asked[200];
-
-            snprintf(err, errlen,
-                     "%s sets %s = %s, but %s, activated first in this "
-                     "process, has %s = %s; the module is one per process: "
-                     "put the settings of both in one section",
-                     cfg->source != NULL ? cfg->source : "?", key,
-                     dance_config_value(cfg, key, asked, sizeof(asked)),
-                     runtime->cfg.source != NULL ? runtime->cfg.source : "?",
-                     key,
-                     dance_config_value(&runtime->cfg, key, was, sizeof(was)));
+         * context, or after an unload). */
+        if (!dance_activate_second(&runtime->cfg, cfg, err, errlen))
             goto done;
-        }
         rt = runtime;
         if (!dance_ext_install(&rt->ext, err, errlen))
             rt = NULL;
@@ -443,10 +407,7 @@ static prov_runtime *runtime_get(dance_config *cfg, int *took_cfg, char *err,
     }
     rt->cfg = *cfg;
     dance_config_policy(&rt->cfg, &rt->ext.policy);
-    dance_config_resolver(&rt->cfg, &rc);
-    rt->ext.res = dance_res_new(&rc, msg, sizeof(msg));
-    if (rt->ext.res == NULL)
-        snprintf(err, errlen, "dnssec, trust_anchor or nameservers: %s", msg);
+    rt->ext.res = dance_activate_resolver(&rt->cfg, err, errlen);
     rt->ext.async = rt->ext.res != NULL
                         ? dance_async_new(rt->ext.res, ASYNC_THREADS)
                         : NULL;
@@ -468,16 +429,12 @@ static prov_runtime *runtime_get(dance_config *cfg, int *took_cfg, char *err,
     *took_cfg = 1;
     runtime = rt;
     keep_resident();
+    start_stats(rt);
     {
-        char a[20], b[20], c[20];
+        char summary[300];
 
-        dance_log(DANCE_LOG_INFO,
-                  "active: client_auth=%s server_dane=%s profile=%s "
-                  "dnssec=%s extension_type=%u (from %s)",
-                  dance_config_value(&rt->cfg, "client_auth", a, sizeof(a)),
-                  dance_config_value(&rt->cfg, "server_dane", b, sizeof(b)),
-                  dance_config_value(&rt->cfg, "profile", c, sizeof(c)),
-                  dance_res_mode_str(rt->cfg.dnssec), rt->cfg.extension_type,
+        dance_log(DANCE_LOG_INFO, "active: %s (from %s)",
+                  dance_config_summary(&rt->cfg, summary, sizeof(summary)),
                   rt->cfg.source != NULL ? rt->cfg.source : "?");
     }
 done:

@@ -74,6 +74,7 @@ struct dance_res_job {
     uint64_t deadline_ms;     /* this asker waits no longer than this */
     dance_res_result *result; /* the answer given at start, if lk == NULL */
     int from_cache;           /* that answer came from the cache */
+    int timed_out;            /* join gave up at the deadline */
 };
 
 typedef struct {
@@ -717,6 +718,12 @@ int dance_res_job_from_cache(const dance_res_job *job)
     return job != NULL && job->from_cache;
 }
 
+/* dance_res_job_timed_out - see header. */
+int dance_res_job_timed_out(const dance_res_job *job)
+{
+    return job != NULL && job->timed_out;
+}
+
 /* dance_res_job_join - see header. */
 dance_res_result *dance_res_job_join(dance_res_job *job)
 {
@@ -757,10 +764,12 @@ dance_res_result *dance_res_job_join(dance_res_job *job)
                  "lookup was in flight in the parent process at fork()");
     else if (done)
         return NULL; /* out of memory */
-    else
+    else {
+        job->timed_out = 1;
         snprintf(why, sizeof(why),
                  "no answer within the lookup deadline (%u ms)",
                  dance_res_deadline_ms(pool->res));
+    }
     return dance_res_result_new(lk->name, lk->type, DANCE_RES_INDETERMINATE,
                                 NULL, 0, lk->now, why);
 }

@@ -93,6 +93,13 @@ dance_res_result *dance_res_job_join(dance_res_job *job);
  */
 int dance_res_job_from_cache(const dance_res_job *job);
 
+/*
+ * dance_res_job_timed_out - did a dance_res_job_join of job give up at the
+ * deadline (its answer: indeterminate, no answer in time)? 1 or 0; NULL
+ * gives 0.
+ */
+int dance_res_job_timed_out(const dance_res_job *job);
+
 typedef struct {
     uint64_t immediate;   /* starts answered from the cache at once */
     uint64_t queued;      /* starts that needed a lookup (a handshake waits) */

@@ -50,6 +50,7 @@ struct dance_res {
     inflight *flights;
     atomic_uint_fast64_t lookups, udp_queries, tcp_queries, shared_waits,
         refreshes, sig_checks, nsec3_hashes, budget_exhausted;
+    atomic_uint_fast64_t outcomes[DANCE_RES_OUTCOMES];
 };
 
 /* One query being answered; others asking the same wait for it. */
@@ -70,31 +71,39 @@ typedef struct {
     uint64_t deadline;
     unsigned budget;
     int fresh;         /* the next hop skips the cache (a refresh) */
+    int timed_out;     /* the last question went unanswered */
     dance_val_ctx *vc; /* time, skew, signature and NSEC3 work bounds */
 } lookup_ctx;
 
 static dance_res_result *hop(lookup_ctx *ctx, const ldns_rdf *qname,
                              ldns_rr_type type);
 
+const char *const dance_res_mode_names[] = {"validate", "trust-ad", NULL};
+
+_Static_assert(DANCE_RES_DEFAULT_CACHE_MAX_BYTES ==
+                   DANCE_CACHE_DEFAULT_MAX_BYTES,
+               "the resolver's and the cache's default bound differ");
+
 /* dance_res_mode_str - "validate" or "trust-ad". */
 const char *dance_res_mode_str(dance_res_mode mode)
 {
-    return mode == DANCE_RES_MODE_TRUST_AD ? "trust-ad" : "validate";
+    return mode == DANCE_RES_MODE_TRUST_AD ? dance_res_mode_names[1]
+                                           : dance_res_mode_names[0];
 }
 
 /* dance_res_config_init - documented defaults. */
 void dance_res_config_init(dance_res_config *cfg)
 {
     memset(cfg, 0, sizeof(*cfg));
-    cfg->mode = DANCE_RES_MODE_VALIDATE;
-    cfg->trust_anchor = "/usr/share/dns/root.key";
-    cfg->resolv_conf = "/etc/resolv.conf";
+    cfg->mode = DANCE_RES_DEFAULT_MODE;
+    cfg->trust_anchor = DANCE_RES_DEFAULT_TRUST_ANCHOR;
+    cfg->resolv_conf = DANCE_RES_DEFAULT_RESOLV_CONF;
     cfg->timeout_ms = 2000;
     cfg->attempts = 2;
     cfg->deadline_ms = 5000;
-    cfg->cache_max_entries = 10000;
-    cfg->cache_max_bytes = DANCE_CACHE_DEFAULT_MAX_BYTES;
-    cfg->cache_max_ttl = 3600;
+    cfg->cache_max_entries = DANCE_RES_DEFAULT_CACHE_MAX_ENTRIES;
+    cfg->cache_max_bytes = DANCE_RES_DEFAULT_CACHE_MAX_BYTES;
+    cfg->cache_max_ttl = DANCE_RES_DEFAULT_CACHE_MAX_TTL;
     cfg->bogus_ttl = 60;
     cfg->indeterminate_ttl = 0;
     cfg->negative_ttl = 3600;
@@ -134,7 +143,8 @@ dance_res *dance_res_new(const dance_res_config *cfg, char *err, size_t errlen)
                                      &res->nservers, err, errlen);
     else
         ok = dance_net_servers_from_resolv_conf(
-            cfg->resolv_conf != NULL ? cfg->resolv_conf : "/etc/resolv.conf",
+            cfg->resolv_conf != NULL ? cfg->resolv_conf
+                                     : DANCE_RES_DEFAULT_RESOLV_CONF,
             res->servers, &res->nservers, err, errlen);
     if (!ok)
         goto err;
@@ -201,6 +211,16 @@ void dance_res_get_stats(dance_res *res, dance_res_stats *out)
     out->sig_checks = atomic_load(&res->sig_checks);
     out->nsec3_hashes = atomic_load(&res->nsec3_hashes);
     out->budget_exhausted = atomic_load(&res->budget_exhausted);
+    for (int i = 0; i < DANCE_RES_OUTCOMES; i++)
+        out->outcomes[i] = atomic_load(&res->outcomes[i]);
+}
+
+/* dance_res_outcome_str - see header. */
+const char *dance_res_outcome_str(int outcome)
+{
+    return outcome == DANCE_RES_OUTCOME_TIMEOUT
+               ? "timeout"
+               : dance_res_status_str((dance_res_status)outcome);
 }
 
 /* dance_res_deadline_ms - see header. */
@@ -313,6 +333,7 @@ static ldns_pkt *ask(lookup_ctx *ctx, size_t first, size_t n,
                              ctx->deadline, &pkt, &c, why, WHY_LEN);
         atomic_fetch_add(&ctx->res->udp_queries, c.udp_queries);
         atomic_fetch_add(&ctx->res->tcp_queries, c.tcp_queries);
+        ctx->timed_out = st == DANCE_NET_TIMEOUT;
         return st == DANCE_NET_OK ? pkt : NULL;
     }
     for (size_t i = first; i < first + n; i++) {
@@ -328,6 +349,7 @@ static ldns_pkt *ask(lookup_ctx *ctx, size_t first, size_t n,
     }
     if (last == NULL)
         dance_msg(why, WHY_LEN, "no server answered");
+    ctx->timed_out = last == NULL; /* exchange: no answer is a timeout */
     return last;
 }
 
@@ -1369,10 +1391,18 @@ static dance_res_result *public_result(lookup_ctx *ctx, dance_res_result *r)
     return out;
 }
 
-/* finish - end of a lookup: count its validation work, free its context,
- * pass r through. */
+/* finish - end of a lookup: count its validation work and outcome, free
+ * its context, pass r through. */
 static dance_res_result *finish(lookup_ctx *ctx, dance_res_result *r)
 {
+    if (r != NULL) {
+        int st = (int)dance_res_result_status(r);
+
+        if (st == DANCE_RES_INDETERMINATE && ctx->timed_out)
+            st = DANCE_RES_OUTCOME_TIMEOUT;
+        if (st >= 0 && st < DANCE_RES_OUTCOMES)
+            atomic_fetch_add(&ctx->res->outcomes[st], 1);
+    }
     atomic_fetch_add(&ctx->res->sig_checks, dance_val_ctx_sig_checks(ctx->vc));
     atomic_fetch_add(&ctx->res->nsec3_hashes,
                      dance_val_ctx_nsec3_hashes(ctx->vc));

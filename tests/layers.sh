@@ -14,7 +14,7 @@ declare -A may=(
     [ext]="common resolver ext"
     [fw]="common resolver fw"
     [provider]="common resolver ext fw provider"
-    [tools]="common resolver ext fw tools"
+    [tools]="common resolver ext fw provider tools"
 )
 
 # home - the layer folder that holds header $1, or nothing.

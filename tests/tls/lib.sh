@@ -6,7 +6,7 @@
 #   tls_init BUILD_DIR            # paths, temp dir, EXIT trap, tool checks
 #   tls_world_start N             # N server ports, PKI, DNS world with the
 #                                 # PKI's TLSA records; sources its env
-#   tls_conf NAME key=value...    # write $TMP/NAME.cnf (provider section)
+#   tls_conf NAME key=value...    # write $TMP/NAME.cnf (tests/cnf/cnf.sh)
 #   tls_require_provider NAME     # stop unless the module loads from it
 #   tls_server_start SRV CONF [s_server options...]
 #   tls_case "what" WANT SRV CONF [s_client options...]
@@ -38,6 +38,8 @@
 # scanned for sanitizer reports; openssl s_server/s_client run with
 # detect_leaks=1, other programs (curl, nginx, python) with detect_leaks=0.
 # shellcheck shell=bash
+# shellcheck source=tests/cnf/cnf.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../cnf/cnf.sh"
 
 TLS_PASSED=0
 TLS_FAILED=0
@@ -107,7 +109,8 @@ tls_port_slice() {
     interop) echo 0 ;; failures) echo 1 ;; server_dane) echo 2 ;;
     apps) echo 3 ;; stress) echo 4 ;; snippets) echo 5 ;; policy) echo 6 ;;
     appsrv) echo 7 ;; matrix_nginx) echo 8 ;; matrix_apache) echo 9 ;;
-    matrix_web) echo 10 ;; matrix_misc) echo 11 ;;
+    matrix_web) echo 10 ;; matrix_misc) echo 11 ;; check_config) echo 15 ;;
+    stats) echo 14 ;;
     deb) echo 20 ;; # tests/install/deb.sh
     *) echo 12 ;;
     esac
@@ -159,16 +162,17 @@ tls_world_start() {
     CLOSED_PORT=$(tls_free_port)
 }
 
-# tls_conf NAME [key=value...] - write $TMP/NAME.cnf from template.cnf: the
-# module, then the defaults below, each replaced by a key=value argument
-# with the same key ("key=" drops the key).  Defaults: log_level = info,
-# log_file = $TMP/NAME.log, dnssec = validate, nameservers = $DW_NSD,
-# trust_anchor = $DW_ANCHOR, timeout_ms = 1000; with client_auth =
-# optional or require and no allow given, allow = *.test (the module
-# requires an allow list whenever client authentication is on; the test
-# world's names all end in .test).  Prints nothing.
+# tls_conf NAME [key=value...] - write $TMP/NAME.cnf with dance_cnf
+# (tests/cnf/cnf.sh): the module, then the defaults below, each replaced
+# by a key=value argument with the same key ("key=" drops the key).
+# Defaults: log_level = info, log_file = $TMP/NAME.log, dnssec = validate,
+# nameservers = $DW_NSD, trust_anchor = $DW_ANCHOR, timeout_ms = 1000;
+# with client_auth = optional or require and no allow given, allow = *.test
+# (the module requires an allow list whenever client authentication is on;
+# the test world's names all end in .test).  Prints nothing.
 tls_conf() {
-    local name=$1 kv key settings="" k
+    local name=$1 kv key k
+    local -a settings=()
     shift
     local -A set=(
         [log_level]=info [log_file]=$TMP/$name.log [dnssec]=validate
@@ -194,12 +198,10 @@ tls_conf() {
         ;;
     esac
     for k in "${order[@]}"; do
-        [ -n "${set[$k]}" ] && settings+="$k = ${set[$k]}"$'\n'
+        [ -n "${set[$k]}" ] && settings+=("$k=${set[$k]}")
     done
-    awk -v module="$MODULE" -v settings="$settings" '
-        { gsub(/@MODULE@/, module) }
-        /@SETTINGS@/ { printf "%s", settings; next }
-        { print }' "$TLS_DIR/template.cnf" >"$TMP/$name.cnf"
+    dance_cnf "$TMP/$name.cnf" "$MODULE" "${settings[@]}" ||
+        tls_die "tls_conf: cannot write $name.cnf"
 }
 
 # tls_env CONF [leaks] - the environment (as NAME=VALUE words for env) for

@@ -20,7 +20,8 @@
     X(validate)                                                                \
     X(net)                                                                     \
     X(anchor)                                                                  \
-    X(name) X(config) X(async) X(fw) X(replay) X(log) X(ident) X(ext) X(docs)
+    X(name)                                                                    \
+    X(config) X(async) X(fw) X(replay) X(log) X(ident) X(ext) X(docs) X(stats)
 
 /*
  * dance_test_suite_<name> - add suite <name> to the CUnit registry.

@@ -1,7 +1,7 @@
 /*
  * test_docs.c - suite "docs": the documentation matches the code.
  *
- * Every key of the provider's own list (dance_config_keys, the table the
+ * Every key of the provider's own list (dance_config_table, the table the
  * provider reads openssl.cnf with) has a row in README.md's key table and
  * an entry in the KEYS section of dance-provider(7); every command the
  * built `dance` tool lists in its --help has a section in dance(1), and
@@ -160,11 +160,11 @@ static void test_keys_in_readme(void)
     size_t k;
 
     CU_ASSERT_PTR_NOT_NULL_FATAL(readme);
-    for (k = 0; dance_config_keys[k] != NULL; k++) {
-        snprintf(row, sizeof(row), "| `%s` |", dance_config_keys[k]);
+    for (k = 0; dance_config_table[k].name != NULL; k++) {
+        snprintf(row, sizeof(row), "| `%s` |", dance_config_table[k].name);
         check(strstr(readme, row) != NULL,
               "key %s has no row in README.md's key table",
-              dance_config_keys[k]);
+              dance_config_table[k].name);
     }
     CU_ASSERT(k > 10); /* the list is the real one, not empty */
     free(readme);
@@ -182,11 +182,12 @@ static void test_keys_in_man(void)
     keys = section(page, "KEYS");
     check(keys != NULL, "dance-provider(7) has no KEYS section");
     if (keys != NULL)
-        for (k = 0; dance_config_keys[k] != NULL; k++) {
-            snprintf(prefix, sizeof(prefix), "       %s", dance_config_keys[k]);
+        for (k = 0; dance_config_table[k].name != NULL; k++) {
+            snprintf(prefix, sizeof(prefix), "       %s",
+                     dance_config_table[k].name);
             check(has_line(keys, prefix),
                   "key %s has no entry in dance-provider(7) KEYS",
-                  dance_config_keys[k]);
+                  dance_config_table[k].name);
         }
     free(page);
 }
