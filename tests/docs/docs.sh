@@ -9,7 +9,7 @@
 #     bench/..., ...) and every `name.md` in backquotes points at a file or
 #     directory that exists inside the repository (no link out of it, no
 #     file that was moved);
-#  2. every openssl.cnf key the provider reads (dance_config_keys in
+#  2. every openssl.cnf key the provider reads (dance_config_table in
 #     provider/dance_config.c) has a row in the key tables of README.md and
 #     openssl.cnf.d/README.md, and every row of those tables is such a key.
 set -euo pipefail
@@ -74,8 +74,9 @@ for md in "${mds[@]}"; do
 done
 
 # --- 2. configuration keys ------------------------------------------------------
-mapfile -t keys < <(sed -n '/dance_config_keys\[\] *=/,/NULL/p' \
-    provider/dance_config.c | grep -oE '"[a-z_0-9]+"' | tr -d '"' | sort -u)
+mapfile -t keys < <(sed -n '/dance_config_table\[\] *=/,/^};/p' \
+    provider/dance_config.c | grep -oE '^    \{"[a-z_0-9]+"' |
+    grep -oE '[a-z_0-9]+' | sort -u)
 [ "${#keys[@]}" -ge 10 ] ||
     fail "cannot read the keys from provider/dance_config.c (found ${#keys[@]})"
 for doc in README.md openssl.cnf.d/README.md; do
