@@ -47,6 +47,11 @@ run_check() { # run_check NAME LOG CMD...: run CMD (output in LOG), count it
   fi
 }
 
+build_only() { # build_only DIR CC TYPE: configure and compile, no tests
+  CC=$2 cmake -S . -B "$1" -DCMAKE_BUILD_TYPE="$3" -DDANCE_WERROR=ON &&
+    cmake --build "$1" -j"$(nproc)"
+}
+
 demo_check() { # the demo runs to its result line (output in build/demo.out)
   ./demo.sh && grep -q "result: mutual DANE authentication works" build/demo.out
 }
@@ -79,16 +84,7 @@ if [ "${1:-}" != "--quick" ]; then
     IFS=: read -r dir cc type <<<"$variant"
     echo "== build only: $dir (CC=$cc, $type)"
     mkdir -p "$dir"
-    if CC=$cc cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE="$type" \
-        -DDANCE_WERROR=ON >"$dir/build.out" 2>&1 &&
-      cmake --build "$dir" -j"$(nproc)" >>"$dir/build.out" 2>&1; then
-      echo "$dir: built"
-      passed=$((passed + 1))
-    else
-      cat "$dir/build.out"
-      echo "$dir: FAILED"
-      failed=$((failed + 1))
-    fi
+    run_check "$dir" "$dir/build.out" build_only "$dir" "$cc" "$type"
   done
 fi
 echo "$passed passed, $failed failed"
