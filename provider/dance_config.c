@@ -278,11 +278,13 @@ static int parse_service(const dance_config_key *key, dance_config *cfg,
 static int parse_nameservers(const dance_config_key *key, dance_config *cfg,
                              const char *v, char *err, size_t errlen)
 {
-    dance_net_server servers[DANCE_NET_MAX_SERVERS];
-    size_t count;
     char why[200];
 
-    if (!dance_net_parse_servers(v, servers, &count, why, sizeof(why))) {
+    /* Parsed once, here: the resolver takes the list (dance_config_resolver).
+     */
+    if (!dance_net_parse_servers(v, cfg->servers, &cfg->nservers, why,
+                                 sizeof(why))) {
+        cfg->nservers = 0;
         snprintf(err, errlen, "nameservers = '%s' is not valid: %s", v, why);
         return 0;
     }
@@ -669,7 +671,8 @@ void dance_config_resolver(const dance_config *cfg, dance_res_config *out)
     dance_res_config_init(out);
     out->mode = cfg->dnssec;
     out->trust_anchor = cfg->trust_anchor;
-    out->nameservers = cfg->nameservers;
+    out->servers = cfg->nservers > 0 ? cfg->servers : NULL;
+    out->nservers = cfg->nservers;
     /* timeout_ms bounds a whole lookup, chain and retries included: a
      * handshake never waits longer than that for DNS. */
     out->deadline_ms = cfg->timeout_ms;

@@ -38,7 +38,9 @@ typedef struct {
     /* resolver */
     dance_res_mode dnssec;
     char *trust_anchor;
-    char *nameservers; /* NULL: /etc/resolv.conf */
+    char *nameservers; /* as written, NULL: /etc/resolv.conf */
+    dance_net_server servers[DANCE_NET_MAX_SERVERS]; /* nameservers, parsed */
+    size_t nservers;
     unsigned timeout_ms;
     size_t cache_max_entries;
     size_t cache_max_bytes; /* cost bound of the cache, bytes */

@@ -138,6 +138,15 @@ dance_res *dance_res_new(const dance_res_config *cfg, char *err, size_t errlen)
             snprintf(err, errlen, "exchange needs 1 to %d servers",
                      DANCE_NET_MAX_SERVERS);
         res->nservers = cfg->exchange_servers;
+    } else if (cfg->servers != NULL) {
+        ok = cfg->nservers >= 1 && cfg->nservers <= DANCE_NET_MAX_SERVERS;
+        if (!ok)
+            snprintf(err, errlen, "1 to %d nameservers are needed",
+                     DANCE_NET_MAX_SERVERS);
+        else
+            memcpy(res->servers, cfg->servers,
+                   cfg->nservers * sizeof(*cfg->servers));
+        res->nservers = ok ? cfg->nservers : 0;
     } else if (cfg->nameservers != NULL)
         ok = dance_net_parse_servers(cfg->nameservers, res->servers,
                                      &res->nservers, err, errlen);
@@ -172,7 +181,8 @@ dance_res *dance_res_new(const dance_res_config *cfg, char *err, size_t errlen)
         if (res->anchors == NULL)
             goto err;
     }
-    res->cfg.nameservers = NULL; /* parsed; do not keep caller pointers */
+    res->cfg.servers = NULL; /* copied or parsed; no caller pointers kept */
+    res->cfg.nameservers = NULL;
     res->cfg.resolv_conf = NULL;
     res->cfg.trust_anchor = NULL;
     res->cache = dance_cache_new(cfg->cache_max_entries);

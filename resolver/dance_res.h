@@ -22,6 +22,7 @@
 #include <time.h>
 
 #include "dance_cache.h"
+#include "dance_net.h"
 #include "dance_result.h"
 
 typedef enum {
@@ -50,7 +51,10 @@ typedef int (*dance_res_exchange_fn)(void *arg, size_t server,
 
 typedef struct {
     dance_res_mode mode;
-    const char *trust_anchor;   /* validate mode; DS/DNSKEY file */
+    const char *trust_anchor;        /* validate mode; DS/DNSKEY file */
+    const dance_net_server *servers; /* parsed already (nservers of them);
+                                        NULL: nameservers */
+    size_t nservers;
     const char *nameservers;    /* "IP[@PORT], ..."; NULL: resolv_conf */
     const char *resolv_conf;    /* used when nameservers is NULL */
     unsigned timeout_ms;        /* one UDP/TCP exchange */

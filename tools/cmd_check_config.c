@@ -290,16 +290,18 @@ static void load_section(const CONF *conf, const char *path, section *s,
 static void probe_servers(const dance_config *cfg, const ldns_rdf *zone,
                           ldns_rr_type type)
 {
-    dance_net_server servers[DANCE_NET_MAX_SERVERS];
+    dance_net_server from_file[DANCE_NET_MAX_SERVERS];
+    const dance_net_server *servers = cfg->servers;
     dance_net_params params = {PROBE_TIMEOUT_MS, 1, 1, 0};
     char err[300], addr[80], *zs = ldns_rdf2str(zone);
-    size_t n = 0;
-    int ok =
-        cfg->nameservers != NULL
-            ? dance_net_parse_servers(cfg->nameservers, servers, &n, err,
-                                      sizeof(err))
-            : dance_net_servers_from_resolv_conf(DANCE_RES_DEFAULT_RESOLV_CONF,
-                                                 servers, &n, err, sizeof(err));
+    size_t n = cfg->nservers;
+    int ok = 1;
+
+    if (n == 0) { /* nameservers unset: those of resolv.conf */
+        ok = dance_net_servers_from_resolv_conf(
+            DANCE_RES_DEFAULT_RESOLV_CONF, from_file, &n, err, sizeof(err));
+        servers = from_file;
+    }
 
     if (!ok) {
         printf("  nameservers: %s\n", err);

@@ -59,7 +59,7 @@ for md in "${mds[@]}"; do
         *'*'* | *'{'* | *'<'* | *'$'*) continue ;; # patterns, placeholders
         esac
         [ -e "$SRC/$target" ] || fail "$md: \`$target\` names no file"
-    done < <(grep -oE '`(docs|tests|bench|provider|ext|resolver|tools|scripts|openssl\.cnf\.d)/[A-Za-z0-9_./{}*<>$-]*[A-Za-z0-9_]`' "$md" |
+    done < <(grep -oE '`(docs|tests|bench|common|fw|provider|ext|resolver|tools|scripts|openssl\.cnf\.d)/[A-Za-z0-9_./{}*<>$-]*[A-Za-z0-9_]`' "$md" |
         tr -d '`' | sort -u)
     # `something.md` in backquotes: a document named as a path, relative
     # to this file or to the repository; it must be inside and exist.
@@ -74,9 +74,8 @@ for md in "${mds[@]}"; do
 done
 
 # --- 2. configuration keys ------------------------------------------------------
-mapfile -t keys < <(sed -n '/dance_config_table\[\] *=/,/^};/p' \
-    provider/dance_config.c | grep -oE '^    \{"[a-z_0-9]+"' |
-    grep -oE '[a-z_0-9]+' | sort -u)
+mapfile -t keys < <(grep -oE '^ *\{"[a-z_0-9]+", DANCE_KEY_' \
+    provider/dance_config.c | grep -oE '"[a-z_0-9]+"' | tr -d '"' | sort -u)
 [ "${#keys[@]}" -ge 10 ] ||
     fail "cannot read the keys from provider/dance_config.c (found ${#keys[@]})"
 for doc in README.md openssl.cnf.d/README.md; do
