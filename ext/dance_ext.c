@@ -100,6 +100,9 @@ typedef struct {
     int in_dane;   /* inside our own verification */
     int dane_ok;   /* the client is authenticated by DANE */
     int resume_checked;
+    /* static text: why DANE cannot authenticate anyone in this handshake
+     * (client-auth profile below TLS 1.3), or NULL */
+    const char *no_dane;
     const char *kill; /* static text: make the connection unusable */
     name_state state;
     const char *bad_why; /* static text, for NAME_BAD */
@@ -253,6 +256,7 @@ static void conn_reset(SSL *s, dance_conn *conn)
     conn->our_mode = -1;
     conn->requested = conn->signalled = conn->in_dane = conn->dane_ok = 0;
     conn->resume_checked = 0;
+    conn->no_dane = NULL;
     conn->kill = NULL;
     conn->state = NAME_NONE;
     conn->bad_why = NULL;
@@ -508,7 +512,9 @@ static int ext_add(SSL *s, unsigned int type, unsigned int context,
             return 1; /* the bare signal: name from the certificate */
         break;
     case SSL_EXT_TLS1_2_SERVER_HELLO:
-        return rt->policy.client_auth != DANCE_CLIENT_AUTH_OFF; /* empty */
+        /* Legacy only: the draft has no TLS 1.2 extension (empty). */
+        return rt->policy.client_auth != DANCE_CLIENT_AUTH_OFF &&
+               rt->policy.profile == DANCE_PROFILE_HELLO;
     case SSL_EXT_TLS1_3_CERTIFICATE_REQUEST:
         if (!conn->requested)
             return 0;
@@ -602,6 +608,15 @@ static int ext_parse(SSL *s, unsigned int type, unsigned int context,
     case SSL_EXT_CLIENT_HELLO:
         if (rt->policy.client_auth == DANCE_CLIENT_AUTH_OFF)
             return 1;
+        if (rt->policy.profile != DANCE_PROFILE_HELLO) {
+            /* The draft's ClientName travels only in the client's
+             * Certificate: a name here (a legacy client's) neither
+             * signals nor names anyone, and starts no lookup. */
+            dance_log(DANCE_LOG_DEBUG, "server: dane_clientid in a "
+                                       "ClientHello ignored (profile = "
+                                       "client-auth)");
+            return 1;
+        }
         /* The verify mode is raised in enforce(), after the
          * application's own ClientHello, SNI and certificate callbacks. */
         conn->signalled = 1;
@@ -1053,6 +1068,12 @@ static int server_verify(SSL *s, dance_conn *conn, X509_STORE_CTX *xs)
     conn->dane_ok = 0;
     if (conn->refuse != NULL) {
         why = conn->refuse;
+    } else if (conn->no_dane != NULL) {
+        /* below_tls13 logged the verdict already */
+        if (!require)
+            return app_verify(conn, xs);
+        X509_STORE_CTX_set_error(xs, X509_V_ERR_APPLICATION_VERIFICATION);
+        return 0;
     } else if (!conn->signalled) {
         if (!require)
             return app_verify(conn, xs); /* not a DANE client */
@@ -1235,6 +1256,41 @@ static void fail_closed(SSL *s, dance_conn *conn, const char *why)
     conn->refuse = why;
 }
 
+/* below_tls13 - server, client-auth profile: once the version is
+ * negotiated, a handshake below TLS 1.3 (or DTLS, which the extension
+ * does not cover) has no place for the ClientName, so DANE authenticates
+ * nobody in it (conn->no_dane). Under require it is refused (the draft:
+ * such a server MUST NOT negotiate below TLS 1.3), and the log says why
+ * and what to do; under optional the application's own verification
+ * decides, as for any client that did not ask for DANE. */
+static void below_tls13(SSL *s, dance_conn *conn)
+{
+    const dance_policy *pol = &conn->rt->policy;
+    int v = SSL_version(s);
+
+    if (pol->profile == DANCE_PROFILE_HELLO || conn->no_dane != NULL ||
+        v == TLS_ANY_VERSION || v == DTLS_ANY_VERSION ||
+        (!SSL_is_dtls(s) && v >= TLS1_3_VERSION))
+        return;
+    conn->no_dane = "the client negotiated TLS 1.2 or older, and the "
+                    "client-auth profile carries the ClientName only in TLS "
+                    "1.3 (the client must use TLS 1.3; profile = hello on "
+                    "both sides is the legacy -00 protocol that also runs "
+                    "over TLS 1.2)";
+    if (pol->client_auth == DANCE_CLIENT_AUTH_REQUIRE) {
+        conn->kill = conn->no_dane;
+        log_verdict(DANCE_LOG_WARN, s, "server", NULL, NULL,
+                    "refused (client_auth = require)", conn->no_dane, 0,
+                    DANCE_DECISION_REFUSED, DANCE_REASON_TLS12);
+    } else {
+        log_verdict(DANCE_LOG_INFO, s, "server", NULL, NULL,
+                    "not authenticated by DANE (client_auth = optional: the "
+                    "application's own verification decides)",
+                    conn->no_dane, 0, DANCE_DECISION_FALLBACK,
+                    DANCE_REASON_TLS12);
+    }
+}
+
 /* check_resumed - server: a session resumes. A session bound to a
  * ClientName (session_bind) stands only for that name and until its TLSA
  * answer expires; under require, nothing else resumes. The ticket callback
@@ -1257,6 +1313,8 @@ static void check_resumed(SSL *s, dance_conn *conn)
     }
     if (b < 0)
         why = "the session's DANE binding does not parse";
+    else if (conn->no_dane != NULL)
+        why = conn->no_dane; /* a DANE session, in a version without it */
     else
         resume_ok(pol, bname, expires,
                   conn->state == NAME_GIVEN ? conn->name : NULL, &why);
@@ -1291,11 +1349,15 @@ static void enforce(SSL *s, dance_conn *conn)
                     "the SSL_CTX in use (after SSL_set_SSL_CTX?) was created "
                     "before the module was loaded: it has none of the "
                     "module's hooks");
+    below_tls13(s, conn);
     if (SSL_session_reused(s) && !conn->resume_checked)
         check_resumed(s, conn);
+    /* client-auth: every TLS 1.3 client is asked (CertificateRequest with
+     * a zero-length ClientName); below TLS 1.3 nobody is, for DANE. */
     if (conn->signalled || require ||
         pol->request_cert == DANCE_REQUEST_ALWAYS ||
-        pol->profile == DANCE_PROFILE_CLIENT_AUTH_13)
+        (pol->profile == DANCE_PROFILE_CLIENT_AUTH_13 &&
+         SSL_version(s) == TLS1_3_VERSION && !SSL_is_dtls(s)))
         conn->requested = 1;
     want = conn->app_mode;
     if (require)

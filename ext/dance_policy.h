@@ -34,9 +34,12 @@ typedef enum {
 } dance_server_dane;
 
 typedef enum {
-    DANCE_PROFILE_HELLO = 0,     /* name in ClientHello (and TLS 1.3 Cert) */
-    DANCE_PROFILE_CLIENT_AUTH_13 /* draft-ietf-dance-client-auth: "client-auth"
-                                    (or its alias "client-auth-13") */
+    DANCE_PROFILE_HELLO = 0,     /* legacy (-00): name in ClientHello (and
+                                    TLS 1.3 Cert), TLS 1.2 too */
+    DANCE_PROFILE_CLIENT_AUTH_13 /* the default, draft-ietf-dance-client-auth:
+                                    "client-auth" (alias "client-auth-13");
+                                    TLS 1.3 CertificateRequest and
+                                    Certificate only */
 } dance_profile;
 
 /* identity_check: may the certificate name anyone but the ClientName? */

@@ -434,7 +434,8 @@ const dance_config_key dance_config_table[] = {
      "whether the client checks servers by their TLSA records (RFC 7671)",
      FIELD(server_dane), ENUM(sdane_names, NULL)},
     {"profile", DANCE_KEY_ENUM, DANCE_ROLE_BOTH, DANCE_KEY_SUMMARY,
-     "hello, client-auth (alias client-auth-13)", DANCE_PROFILE_HELLO, NULL,
+     "client-auth (alias client-auth-13), hello",
+     DANCE_PROFILE_CLIENT_AUTH_13 /* the draft's (issue 10) */, NULL,
      NULL, "client-auth",
      "the wire profile of dane_clientid: hello (legacy, ClientHello) or "
      "client-auth (draft-ietf-dance-client-auth)",

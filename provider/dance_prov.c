@@ -42,7 +42,6 @@
 #include "dance_version.h"
 
 #define DANCE_PROV_NAME "dance: DANE client authentication (DANCE)"
-#define ASYNC_THREADS 4
 
 struct dance_core {
     const OSSL_CORE_HANDLE *handle;
@@ -408,9 +407,10 @@ static prov_runtime *runtime_get(dance_config *cfg, int *took_cfg, char *err,
     rt->cfg = *cfg;
     dance_config_policy(&rt->cfg, &rt->ext.policy);
     rt->ext.res = dance_activate_resolver(&rt->cfg, err, errlen);
-    rt->ext.async = rt->ext.res != NULL
-                        ? dance_async_new(rt->ext.res, ASYNC_THREADS)
-                        : NULL;
+    rt->ext.async =
+        rt->ext.res != NULL
+            ? dance_async_new(rt->ext.res, DANCE_ASYNC_DEFAULT_THREADS)
+            : NULL;
     if (rt->ext.async == NULL) {
         if (rt->ext.res != NULL)
             snprintf(err, errlen, "out of memory");

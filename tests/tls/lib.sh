@@ -110,7 +110,7 @@ tls_port_slice() {
     apps) echo 3 ;; stress) echo 4 ;; snippets) echo 5 ;; policy) echo 6 ;;
     appsrv) echo 7 ;; matrix_nginx) echo 8 ;; matrix_apache) echo 9 ;;
     matrix_web) echo 10 ;; matrix_misc) echo 11 ;; check_config) echo 15 ;;
-    stats) echo 14 ;;
+    stats) echo 14 ;; profile) echo 16 ;; formats) echo 17 ;;
     deb) echo 20 ;; # tests/install/deb.sh
     *) echo 12 ;;
     esac
@@ -139,7 +139,9 @@ tls_free_port() {
 }
 
 # tls_world_start N - pick N distinct free ports (SERVER_PORTS), make the
-# PKI with TLSA records for them, start the DNS world, source its env.
+# PKI with TLSA records for them (and, if the script defines a function
+# tls_world_extra, run it: it may add files to $PKI and lines to
+# $PKI/extra.rr), start the DNS world, source its env.
 tls_world_start() {
     local n=$1 p i
     SERVER_PORTS=()
@@ -153,6 +155,10 @@ tls_world_start() {
     [ "${#SERVER_PORTS[@]}" -eq "$n" ] || tls_die "cannot find $n free ports"
     "$TLS_DIR/pki.sh" "$PKI" "$DANCE" "${SERVER_PORTS[@]}" ||
         tls_die "pki.sh failed"
+    # A script may add keys, certificates and records of its own.
+    if declare -F tls_world_extra >/dev/null; then
+        tls_world_extra || tls_die "tls_world_extra failed"
+    fi
     "$DNSWORLD" start "$WORLD" "$FAULTPROXY" "$PKI/extra.rr" \
         >"$TMP/dnsworld.log" 2>&1 ||
         { cat "$TMP/dnsworld.log" >&2; tls_die "the DNS world did not start"; }
@@ -169,7 +175,9 @@ tls_world_start() {
 # nameservers = $DW_NSD, trust_anchor = $DW_ANCHOR, timeout_ms = 1000;
 # with client_auth = optional or require and no allow given, allow = *.test
 # (the module requires an allow list whenever client authentication is on;
-# the test world's names all end in .test).  Prints nothing.
+# the test world's names all end in .test); with TLS_PROFILE set (a script
+# that tests the legacy profile says TLS_PROFILE=hello once) and no profile
+# given, profile = $TLS_PROFILE.  Prints nothing.
 tls_conf() {
     local name=$1 kv key k
     local -a settings=()
@@ -189,6 +197,10 @@ tls_conf() {
         esac
         set[$key]=${kv#*=}
     done
+    if [ -n "${TLS_PROFILE:-}" ] && [ -z "${set[profile]+x}" ]; then
+        order+=(profile)
+        set[profile]=$TLS_PROFILE
+    fi
     case "${set[client_auth]:-}" in
     optional | require)
         if [ -z "${set[allow]+x}" ]; then
@@ -584,22 +596,30 @@ tls_case() {
         "$CASE_SLINE" "$CASE_LLINE" "${TLS_EXTRA_CHECK:-}"
 }
 
-# tls_raw_case CASE WANT SRV [rawclient options...] - like tls_case, with
+# tls_run_raw SRV [rawclient options...] - like tls_run_client, with
 # tests/tls/rawclient (no provider) as the client.
-tls_raw_case() {
-    local name=$1 want=$2 srv=$3 sline lline id
-    shift 3
+tls_run_raw() {
+    local srv=$1 id
+    shift
     id=$((TLS_PASSED + TLS_FAILED + 1))
     CASE_OUT=$TMP/case$id.out
     CASE_ERR=$TMP/case$id.err
-    sline=$(tls_lines "${TLS_SERVER_LOG[$srv]}")
-    lline=$(tls_lines "${TLS_SERVER_CONF[$srv]}.log")
+    CASE_SLINE=$(tls_lines "${TLS_SERVER_LOG[$srv]}")
+    CASE_LLINE=$(tls_lines "${TLS_SERVER_CONF[$srv]}.log")
     OPENSSL_CONF=/dev/null timeout 20 "$RAWCLIENT" \
         -p "${TLS_SERVER_PORT[$srv]}" -s "$TLS_SNI" "$@" \
         >"$CASE_OUT" 2>"$CASE_ERR" || true
     tls_verdict "$CASE_OUT"
-    tls_report "$name" "$want" "$srv" "$CASE_OUT" "$CASE_ERR" "$sline" \
-        "$lline"
+}
+
+# tls_raw_case CASE WANT SRV [rawclient options...] - like tls_case, with
+# tests/tls/rawclient (no provider) as the client.
+tls_raw_case() {
+    local name=$1 want=$2 srv=$3
+    shift 3
+    tls_run_raw "$srv" "$@"
+    tls_report "$name" "$want" "$srv" "$CASE_OUT" "$CASE_ERR" \
+        "$CASE_SLINE" "$CASE_LLINE"
 }
 
 # tls_server_clean SRV - the server SRV must have logged no sanitizer

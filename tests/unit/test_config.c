@@ -43,7 +43,7 @@ static void test_defaults(void)
         CU_ASSERT_PTR_NULL(cfg.given[k]);
     CU_ASSERT_PTR_NULL(cfg.client_service);
     CU_ASSERT_EQUAL(cfg.server_dane, DANCE_SERVER_DANE_OFF);
-    CU_ASSERT_EQUAL(cfg.profile, DANCE_PROFILE_HELLO);
+    CU_ASSERT_EQUAL(cfg.profile, DANCE_PROFILE_CLIENT_AUTH_13); /* issue 10 */
     CU_ASSERT_EQUAL(cfg.hello_name, 1);
     CU_ASSERT_EQUAL(cfg.extension_type, 65293);
     CU_ASSERT_EQUAL(cfg.dnssec, DANCE_RES_MODE_VALIDATE);
