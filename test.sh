@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # test.sh - build and run every test: once as a normal build, once under
 # AddressSanitizer + UndefinedBehaviorSanitizer, plus the format check.
 #   ./test.sh          everything (what CI runs)

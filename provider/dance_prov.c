@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * dance_prov.c - the dance provider: OSSL_provider_init, its dispatch table,
  * and the process-wide runtime it sets up from its openssl.cnf section.

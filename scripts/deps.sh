@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # deps.sh - install the Debian 12 packages dance-provider needs to build,
 # run its demo and run its tests. Does nothing when they are all present.
 set -euo pipefail

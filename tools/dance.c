@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * dance.c - the `dance` command-line tool: dispatch to subcommands.
  */

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # deb.sh - the Debian package as an operator meets it: build it with
 # `cpack -G DEB`, install it with apt-get, switch the module on by
 # including an installed snippet from a copy of the stock openssl.cnf (the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # lib.sh - the TLS interop test harness; sourced by tests/tls/*.sh.
 #
 # A test script does:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * dance_test.h - shared declarations for the dance_unit CUnit runner.
  *

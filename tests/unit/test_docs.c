@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_docs.c - suite "docs": the documentation matches the code.
  *
