@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # demo.sh - the main job: a mutual DANE handshake between unmodified
 # `openssl s_client` and `openssl s_server`, with no CA anywhere: each side
 # authenticates the other by the TLSA record its owner published in

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # test.sh - build and run every test: once as a normal build, once under
 # AddressSanitizer + UndefinedBehaviorSanitizer, plus the format check.
 #   ./test.sh          everything (what CI runs)
@@ -35,17 +36,36 @@ run_build() { # run_build DIR [CMAKE ARGS...]
   ctest_in "$dir" -j2
 }
 
+run_check() { # run_check NAME LOG CMD...: run CMD (output in LOG), count it
+  local name=$1 log=$2; shift 2
+  if "$@" >"$log" 2>&1; then
+    echo "$name: passed"
+    passed=$((passed + 1))
+  else
+    cat "$log"
+    echo "$name: FAILED"
+    failed=$((failed + 1))
+  fi
+}
+
+build_only() { # build_only DIR CC TYPE: configure and compile, no tests
+  CC=$2 cmake -S . -B "$1" -DCMAKE_BUILD_TYPE="$3" -DDANCE_WERROR=ON &&
+    cmake --build "$1" -j"$(nproc)"
+}
+
+demo_check() { # the demo runs to its result line (output in build/demo.out)
+  ./demo.sh && grep -q "result: mutual DANE authentication works" build/demo.out
+}
+
 run_build build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDANCE_WERROR=ON
 # The README's first command, as a user runs it (it reuses build/).
 echo "== demo.sh (the main job)"
-if ./demo.sh >build/demo.out 2>&1 &&
-    grep -q "result: mutual DANE authentication works" build/demo.out; then
-  echo "demo.sh: passed"
-  passed=$((passed + 1))
-else
-  cat build/demo.out
-  echo "demo.sh: FAILED"
-  failed=$((failed + 1))
+run_check demo.sh build/demo.out demo_check
+# issue 11: the Debian package built, installed, used and purged; it
+# changes the system, so only when asked (CI sets DANCE_TEST_INSTALL=1).
+if [ "${DANCE_TEST_INSTALL:-0}" = 1 ]; then
+  echo "== tests/install/deb.sh (cpack -G DEB, apt-get install, purge)"
+  run_check deb.sh build/deb.out tests/install/deb.sh build
 fi
 if [ "${1:-}" != "--quick" ]; then
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
@@ -65,16 +85,7 @@ if [ "${1:-}" != "--quick" ]; then
     IFS=: read -r dir cc type <<<"$variant"
     echo "== build only: $dir (CC=$cc, $type)"
     mkdir -p "$dir"
-    if CC=$cc cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE="$type" \
-        -DDANCE_WERROR=ON >"$dir/build.out" 2>&1 &&
-      cmake --build "$dir" -j"$(nproc)" >>"$dir/build.out" 2>&1; then
-      echo "$dir: built"
-      passed=$((passed + 1))
-    else
-      cat "$dir/build.out"
-      echo "$dir: FAILED"
-      failed=$((failed + 1))
-    fi
+    run_check "$dir" "$dir/build.out" build_only "$dir" "$cc" "$type"
   done
 fi
 echo "$passed passed, $failed failed"

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """cgdiff.py - where a warm DANE handshake spends its instructions,
 against the CA baseline, from the callgrind files bench/run keeps.
 

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # fleet.sh - how long generating and publishing N TLSA records takes
 # (issue 12).
 #

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * handshake.c - dance-bench: the cost of mutual TLS with DANE client
  * authentication against the same handshake with a private CA.

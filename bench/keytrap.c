@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * keytrap.c - dance-bench-keytrap [KEYS [SIGS [ROUNDS]]]: the worst-case CPU
  * of validating one KeyTrap-style answer (CVE-2023-50387): a zone that

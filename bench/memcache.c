@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * memcache.c - dance-bench-mem: what cached client identities cost in
  * memory, measured on the resolver library the provider is built from.

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """report.py - the results table of bench/run, with the first paper's
 figures beside ours, and the summary line.
 

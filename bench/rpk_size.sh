@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # rpk_size.sh - handshake size with a raw public key vs a certificate
 # (RFC 7250, issue 10): bytes on the wire in each direction of one full
 # TLS 1.3 handshake with mutual DANE authentication, the module loaded in

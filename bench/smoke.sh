@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # smoke.sh - correctness-only smoke run of dance-bench (ctest bench.smoke).
 #
 #   smoke.sh DANCE_BENCH DANCE_SO FAULTPROXY DNSWORLD_SH

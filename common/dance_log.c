@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * dance_log.c - the provider's log sink: stderr, a file, or syslog.
  *

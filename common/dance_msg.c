@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* dance_msg.c - see dance_msg.h. */
 #include "dance_msg.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * dance_msg.h - the one way a message reaches a caller's buffer.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * dance_ext.c - the dane_clientid extension, policy, and the DANE verify
  * join point, attached to every SSL_CTX through an ex_data "new" callback

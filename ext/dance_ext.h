@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * dance_ext.h - DANE client authentication in every SSL_CTX of the process.
  *

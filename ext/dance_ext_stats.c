@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * dance_ext_stats.c - counters of the SSL hooks' decisions.
  */

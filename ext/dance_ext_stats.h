@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * dance_ext_stats.h - counters of the SSL hooks' decisions: how many peers
  * were accepted, refused, or left to the application, and why.

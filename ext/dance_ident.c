@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * dance_ident.c - the identity a DANE-authenticated peer may show, and
  * TLSA records handed to OpenSSL one by one (see dance_ident.h).

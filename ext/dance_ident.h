@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * dance_ident.h - who a DANE-authenticated client is: the names its
  * certificate may carry, which names may be ClientNames at all, the peer

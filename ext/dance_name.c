@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * dance_name.c - ClientName validation, wire codec and allow-list matching.
  */

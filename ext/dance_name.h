@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * dance_name.h - client names: the rules for a ClientName, its wire form in
  * the dane_clientid extension, and allow-list patterns.

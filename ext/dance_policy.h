@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * dance_policy.h - what the SSL hooks of ext/ are told to do: the policy
  * of both roles, with no knowledge of where it was written.

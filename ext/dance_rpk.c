@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * dance_rpk.c - raw public keys (RFC 7250): what OpenSSL >= 3.2 offers,
  * behind one compile-time switch, so the rest of ext/ reads the same on

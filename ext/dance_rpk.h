@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * dance_rpk.h - raw public keys (RFC 7250) in DANE authentication,
  * switched on by the raw_public_keys key (dance_policy.h).

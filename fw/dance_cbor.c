@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * dance_cbor.c - deterministic CBOR encoding and defensive decoding on
  * libcbor (see dance_cbor.h).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * dance_cbor.h - the CBOR (RFC 8949) layer of the firmware-key modules, on
  * libcbor: a deterministic encoder into a growing buffer, and a defensive

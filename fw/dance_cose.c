@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * dance_cose.c - COSE_Sign1 creation and verification (see dance_cose.h).
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * dance_cose.h - COSE_Sign1 (RFC 9052) with the algorithms of RFC 9053 and
  * RFC 8230 that the firmware keys use, on OpenSSL:

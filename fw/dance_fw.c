@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * dance_fw.c - status strings, key-id rules and file reading shared by the
  * firmware-key modules.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * dance_fw.h - what the firmware-key modules (dance_cbor, dance_cose,
  * dance_suit, dance_rollover, dance_keystore) share: one status enum with

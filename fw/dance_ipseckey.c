@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * dance_ipseckey.c - IPSECKEY RDATA <-> public keys, and fetching a key
  * through DNSSEC (see dance_ipseckey.h for the encodings).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * dance_ipseckey.h - public keys in IPSECKEY records (RFC 4025) and their
  * DNSSEC-validated retrieval, for the firmware-key store.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * dance_keystore.c - the vendor's DNS key store (see dance_keystore.h).
  */

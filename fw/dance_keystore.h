@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * dance_keystore.h - the vendor's key store in DNS, as the update server
  * sees it: `<kid>.<zone>` holds one IPSECKEY record per key id, and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * dance_rollover.c - vendor key rollover manifests and their update-server
  * extension (see dance_rollover.h).

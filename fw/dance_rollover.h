@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * dance_rollover.h - the vendor key rollover manifest of the second paper
  * (Table I) and its update-server extension.

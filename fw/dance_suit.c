@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * dance_suit.c - minimal SUIT manifests and envelopes (see dance_suit.h).
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * dance_suit.h - minimal SUIT manifests and envelopes
  * (draft-ietf-suit-manifest, key numbers of -25 and later).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * dance_activate.c - the activation checks the provider and
  * `dance check-config` share (see dance_activate.h).

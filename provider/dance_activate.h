@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * dance_activate.h - the checks activation makes beyond parsing the keys,
  * shared by the provider (dance_prov.c) and `dance check-config`, so the

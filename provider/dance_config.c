@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * dance_config.c - defaults and strict parsing of the openssl.cnf keys.
  */

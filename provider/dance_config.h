@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * dance_config.h - the provider's settings: every openssl.cnf key, its
  * default and its strict parser, in one place.

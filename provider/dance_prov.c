@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * dance_prov.c - the dance provider: OSSL_provider_init, its dispatch table,
  * and the process-wide runtime it sets up from its openssl.cnf section.
@@ -39,11 +40,9 @@
 #include "dance_prov.h"
 #include "dance_stats.h"
 #include "dance_store.h"
+#include "dance_version.h"
 
 #define DANCE_PROV_NAME "dance: DANE client authentication (DANCE)"
-#ifndef DANCE_VERSION
-#define DANCE_VERSION "0.0.0"
-#endif
 
 struct dance_core {
     const OSSL_CORE_HANDLE *handle;

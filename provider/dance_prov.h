@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * dance_prov.h - what the dance provider's operations may ask of it.
  *

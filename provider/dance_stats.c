@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * dance_stats.c - the stats file (see dance_stats.h): a writer thread,
  * its fork and exit handling, and the Prometheus text it writes.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * dance_stats.h - the stats file: the module's counters in the Prometheus
  * text exposition format, rewritten every DANCE_STATS_INTERVAL seconds by

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * dance_store.c - OSSL_STORE loader for "dnssec:" URIs: signing keys from
  * DNSSEC-validated IPSECKEY records (see dance_store.h).

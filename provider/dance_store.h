@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * dance_store.h - the OSSL_STORE loader for "dnssec:" URIs.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * dance_anchor.c - trust anchor file parsing and lookup.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * dance_anchor.h - DNSSEC trust anchors read from a file.
  *

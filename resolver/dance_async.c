@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * dance_async.c - a lazily started worker pool for background lookups.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * dance_cache.c - bounded, thread-safe LRU cache of lookup results.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * dance_cache.h - bounded, thread-safe cache of lookup results.
  *

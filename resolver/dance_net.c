@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * dance_net.c - DNS over UDP (EDNS0) with TCP fallback, bounded in time.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * dance_net.h - DNS transport: one question to a list of servers, over UDP
  * with EDNS0, falling back to TCP when the answer is truncated.

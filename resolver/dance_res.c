@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * dance_res.c - DNSSEC-validated lookups: the chain of trust, trust-ad
  * mode, CNAME chains, caching and single flight.

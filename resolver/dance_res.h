@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * dance_res.h - DNSSEC-validated lookups with a cache.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * dance_validate.c - signature, key-set and denial-of-existence checks.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * dance_validate.h - DNSSEC checks on records already in hand (RFC 4033-4035,
  * RFC 5155). No I/O: the resolver fetches, these functions judge. Every

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # deps.sh - install the Debian 12 packages dance-provider needs to build,
 # run its demo and run its tests. Does nothing when they are all present.
 set -euo pipefail
@@ -17,6 +18,8 @@ packages=(
   knot knot-dnsutils
   # issue 11 stats files, read by the textfile collector (tls.stats)
   prometheus-node-exporter
+  # issue 11 packaging: cpack's dpkg-shlibdeps, man pages (unit.docs, deb.sh)
+  dpkg-dev groff-base man-db
 )
 
 missing=()

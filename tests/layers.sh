@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # layers.sh - fail when an #include points up the layer order
 # (CMakeLists.txt): common < resolver < ext, fw < provider < tools.
 # A header that lives in no layer folder (a system or generated header)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * cmd_check.c - `dance check`: would a server authenticate this
  * certificate or key at NAME right now?  (And the helpers of

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * cmd_check_config.c - `dance check-config FILE [SECTION]`: what the
  * provider would say when a process loads FILE, like `nginx -t`.

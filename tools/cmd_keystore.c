@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * cmd_keystore.c - `dance keystore`: IPSECKEY records for signing keys and
  * a look at what a key store publishes.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * cmd_lookup.c - `dance lookup`: print the DNSSEC status of a name.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * cmd_manifest.c - `dance manifest`: SUIT manifests signed by the vendor,
  * checked by the update server against the DNSSEC key store (the second

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * cmd_publish.c - `dance publish`: add, replace or remove TLSA records with
  * RFC 2136 dynamic updates signed with TSIG, then wait until each change

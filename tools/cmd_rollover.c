@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * cmd_rollover.c - `dance rollover`: the vendor key rollover of the second
  * paper (Table I, Figure 2): the vendor signs the new key with the old one,

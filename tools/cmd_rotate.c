@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * cmd_rotate.c - `dance rotate begin|finish`: change a device's key
  * without a moment where servers refuse it.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * cmd_stats.c - `dance stats FILE...`: the stats files the provider writes
  * (openssl.cnf stats_file, Prometheus text format) summed over processes

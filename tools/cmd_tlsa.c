@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * cmd_tlsa.c - `dance tlsa`: print the TLSA records of many certificates
  * and keys, as zone-file lines or as nsupdate(1) input.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * dance.c - the `dance` command-line tool: dispatch to subcommands.
  */
@@ -5,6 +6,7 @@
 #include <string.h>
 
 #include "dance_cmd.h"
+#include "dance_version.h"
 
 typedef struct {
     const char *name;
@@ -32,7 +34,40 @@ static void usage(FILE *stream)
     for (size_t i = 0; i < sizeof(subcommands) / sizeof(subcommands[0]); i++)
         fprintf(stream, "  %-10s %s\n", subcommands[i].name,
                 subcommands[i].summary);
-    fprintf(stream, "\n'dance COMMAND --help' describes a command.\n");
+    fprintf(stream, "\n'dance help COMMAND' (or 'dance COMMAND --help') "
+                    "describes a command;\n'dance --version' prints the "
+                    "version.\n");
+}
+
+/* version - print the version line (`dance --version`); returns 0. */
+static int version(void)
+{
+    printf("dance (dance-provider) %s\n", DANCE_VERSION);
+    return 0;
+}
+
+/* help - `dance help [COMMAND]`: the list, or COMMAND's usage text. */
+static int help(int argc, char **argv)
+{
+    char help_opt[] = "--help";
+
+    if (argc < 2) {
+        version();
+        usage(stdout);
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof(subcommands) / sizeof(subcommands[0]); i++)
+        if (strcmp(argv[1], subcommands[i].name) == 0) {
+            char *args[] = {argv[1], help_opt, NULL};
+
+            printf("dance %s (dance-provider %s): %s\n\n", argv[1],
+                   DANCE_VERSION, subcommands[i].summary);
+            fflush(stdout);
+            return subcommands[i].run(2, args);
+        }
+    fprintf(stderr, "dance: unknown command '%s'\n", argv[1]);
+    usage(stderr);
+    return DANCE_EXIT_USAGE;
 }
 
 int main(int argc, char **argv)
@@ -45,6 +80,10 @@ int main(int argc, char **argv)
         usage(stdout);
         return 0;
     }
+    if (strcmp(argv[1], "--version") == 0)
+        return version();
+    if (strcmp(argv[1], "help") == 0)
+        return help(argc - 1, argv + 1);
     for (size_t i = 0; i < sizeof(subcommands) / sizeof(subcommands[0]); i++)
         if (strcmp(argv[1], subcommands[i].name) == 0)
             return subcommands[i].run(argc - 1, argv + 1);

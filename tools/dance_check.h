@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * dance_check.h - what `dance check` and `dance rotate` share: does a
  * validated TLSA answer authenticate an identity, and how long may caches

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * dance_opts.c - shared options and helpers of the subcommands (see
  * dance_opts.h).

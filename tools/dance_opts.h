@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * dance_opts.h - what the subcommands share: the resolver options (-s, -a,
  * --trust-ad, --time, --timeout) of `dance lookup` and the firmware-key

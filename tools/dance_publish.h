@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * dance_publish.h - the options of `dance publish` that `dance rotate`
  * shares: zone, primary, TSIG key, batch size, TTL, wait, and the resolver

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * dance_tlsa.c - identities from PEM input, TLSA data and owner names (see
  * dance_tlsa.h).  Record data follows RFC 6698 section 2.1: the DER of the

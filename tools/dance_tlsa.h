@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * dance_tlsa.h - identities (certificates and keys) read from PEM files,
  * their TLSA record data and owner names; shared by `dance tlsa`,

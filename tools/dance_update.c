@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * dance_update.c - RFC 2136 updates with TSIG, in batches, and waiting for
  * the result to be visible and secure (see dance_update.h).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * dance_update.h - publish TLSA records through RFC 2136 dynamic updates
  * signed with TSIG (RFC 8945), in batches, then wait until every change is

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # cnf.sh - the one writer of openssl.cnf for tests, demo and bench; sourced
 # by tests/tls/lib.sh, tests/integration/*.sh, demo.sh, bench/run and
 # bench/smoke.sh.  The file it writes is tests/cnf/template.cnf filled in.

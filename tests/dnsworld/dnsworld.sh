@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # dnsworld.sh - a small DNSSEC world on loopback for the integration tests.
 #
 #   [DW_SCENARIOS=1] dnsworld.sh start DIR FAULTPROXY_BINARY [EXTRA_RR_FILE]

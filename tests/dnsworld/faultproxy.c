@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * faultproxy.c - a DNS relay that injects faults, for the test DNS world.
  *

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # shellcheck shell=bash
 # scenarios.sh - the differential test's extra zones for the DNS world.
 #

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # docs.sh - the documentation against the code (ctest docs.check).
 #
 #   docs.sh SOURCE_DIR

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fuzz_fw.c - libFuzzer target for every reader of hostile firmware-key
  * input: SUIT envelopes and manifests, COSE_Sign1, rollover manifests and

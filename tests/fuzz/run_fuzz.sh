@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # run_fuzz.sh - run the fw_readers fuzz target for a bounded time from a
 # seed corpus made now with the dance tool (nothing is committed).
 #

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """cose_interop.py - an independent COSE_Sign1 / SUIT envelope implementation
 (Python cbor2 + cryptography, Debian packages) to cross-check `dance`.
 

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # differential.sh - our validator against unbound, scenario by scenario.
 #
 #   differential.sh FAULTPROXY_BINARY DANCE_BINARY

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # firmware.sh - the second paper's update flow (Figure 1) and key rollover
 # (Figure 2, Table I) end to end against nsd, plus the dnssec: store loader
 # through unmodified `openssl pkeyutl` / `openssl dgst`.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # fleet.sh - enrol and rotate a fleet of device identities against a real
 # primary (issue 12).
 #

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # lookup.sh - integration test of `dance lookup` against the DNS world.
 #
 #   LOOKUP_MODE=validate|trust-ad lookup.sh ENV_FILE DANCE_BINARY

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """mkfleet.py - make N device identities for the fleet tests and bench.
 
     mkfleet.py OUTDIR N DOMAIN [FIRST]

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # primary.sh - a real DNS primary for the fleet tests: Knot DNS on a
 # loopback high port, accepting RFC 2136 updates signed with a TSIG key and
 # signing its zone itself (automatic DNSSEC signing, ECDSA P-256, NSEC).

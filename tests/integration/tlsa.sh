@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # tlsa.sh - integration test of `dance tlsa` (no DNS world needed).
 #
 #   tlsa.sh DANCE_BINARY

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # apps.sh - DANE client authentication with applications that know nothing
 # about it, each loading the provider only through OPENSSL_CONF:
 #   curl as the client (against s_server -www, and with server DANE),

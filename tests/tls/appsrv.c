@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * appsrv.c - a hostile-but-ordinary TLS server application for the tests.
  *

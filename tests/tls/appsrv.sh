@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # appsrv.sh - issue 8 with the strongest application we could write:
 # tests/tls/appsrv.c owns the ClientHello, servername and certificate
 # callbacks and sets its own verify mode in each, switches SSL_CTX in its

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # check_config.sh - `dance check-config` says what the provider says.
 #
 # For each configuration (good ones, and one for every way the provider

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # failures.sh - DANE client authentication failures, each against a server
 # in require mode (the handshake must fail) and in optional mode (the
 # handshake completes, the verify result is not OK): in TLS 1.3 with the

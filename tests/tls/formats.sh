@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # formats.sh - the client name formats of draft-ietf-dance-client-auth-13
 # end to end, under the default profile (client-auth): zones signed at test
 # time and served by nsd (tests/dnsworld), the module's own DNSSEC

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # interop.sh - DANE client authentication between unmodified openssl
 # s_client and s_server, both loading the provider through OPENSSL_CONF.
 #

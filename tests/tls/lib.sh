@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # lib.sh - the TLS interop test harness; sourced by tests/tls/*.sh.
 #
 # A test script does:
@@ -112,6 +113,7 @@ tls_port_slice() {
     appsrv) echo 7 ;; matrix_nginx) echo 8 ;; matrix_apache) echo 9 ;;
     matrix_web) echo 10 ;; matrix_misc) echo 11 ;; check_config) echo 15 ;;
     stats) echo 14 ;; profile) echo 16 ;; formats) echo 17 ;;
+    deb) echo 20 ;; # tests/install/deb.sh
     *) echo 12 ;;
     esac
 }

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # matrix_apache.sh - issue 8 with apache2 (mod_ssl) as an unmodified
 # server: each loads the provider only through
 # OPENSSL_CONF and keeps its own TLS settings; one process per provider

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # matrix_lib.sh - helpers for the issue 8 application matrix
 # (tests/tls/matrix_web.sh, matrix_misc.sh, appsrv.sh); sourced after
 # lib.sh.  Every server is an unmodified application that loads the

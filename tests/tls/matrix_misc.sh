@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # matrix_misc.sh - issue 8 with openssl s_server, Python's ssl module,
 # mosquitto and stunnel4 as unmodified servers: each loads the provider
 # only through OPENSSL_CONF and keeps its own TLS settings.

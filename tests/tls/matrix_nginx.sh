@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # matrix_nginx.sh - issue 8 with nginx as an unmodified server: it loads
 # the provider only through OPENSSL_CONF and keeps its own TLS settings;
 # one nginx per provider configuration (client_auth = require /

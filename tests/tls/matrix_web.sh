@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # matrix_web.sh - issue 8 with haproxy, apache2 (mod_ssl) and lighttpd
 # as unmodified servers (nginx: matrix_nginx.sh): each loads the provider only through
 # OPENSSL_CONF and keeps its own TLS settings; one process per provider

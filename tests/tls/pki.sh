@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # pki.sh - keys, certificates and TLSA records for the TLS tests.
 #
 #   pki.sh DIR DANCE_BINARY [SERVER_PORT...]

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # policy.sh - the module never widens who gets in (issue 8).
 #
 #   policy.sh BUILD_DIR

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * policysrv.c - a small TLS server that does to the module what real
  * servers do (haproxy, lighttpd, apache, nginx): it owns the ClientHello,

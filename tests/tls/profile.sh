@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # profile.sh - the default profile is the draft's (profile = client-auth,
 # draft-ietf-dance-client-auth-13): each MUST the draft puts on a server or
 # a client, checked on the wire with unmodified openssl s_client/s_server

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * rawclient.c - a TLS test client that sends arbitrary dane_clientid bytes.
  *

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # rpk.sh - raw public keys (RFC 7250, issue 10) switched on by
 # configuration only (raw_public_keys = off | accept | prefer), with
 # unmodified openssl s_client / s_server on OpenSSL >= 3.2, both ways:

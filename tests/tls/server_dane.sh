@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # server_dane.sh - the client role checking servers with DANE (RFC 7671,
 # TLSA at _<port>._tcp.<SNI host>): unmodified openssl s_client loads the
 # provider (server_dane = opportunistic | require) through OPENSSL_CONF

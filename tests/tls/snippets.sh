@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # snippets.sh - the ready configuration snippets in openssl.cnf.d/ parse
 # and activate the provider when included, as their comments say, at the
 # end of Debian's stock /etc/ssl/openssl.cnf; example-openssl.cnf works on

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # stats.sh - issue 11, observable in production: the stats file
 # (openssl.cnf stats_file) of real servers while real DANE clients
 # connect, `dance stats`, and the provider's log file across rotation.

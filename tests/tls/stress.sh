@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # stress.sh - a server keeps serving through a few hundred mixed good and
 # bad handshakes, without crashes, and (with the ASan build of the module)
 # without leaks or sanitizer reports.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * dance_test.h - shared declarations for the dance_unit CUnit runner.
  *
@@ -21,7 +22,8 @@
     X(net)                                                                     \
     X(rpk)                                                                     \
     X(anchor)                                                                  \
-    X(name) X(config) X(async) X(fw) X(replay) X(log) X(ident) X(ext) X(stats)
+    X(name)                                                                    \
+    X(config) X(async) X(fw) X(replay) X(log) X(ident) X(ext) X(docs) X(stats)
 
 /*
  * dance_test_suite_<name> - add suite <name> to the CUnit registry.

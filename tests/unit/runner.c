@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * runner.c - dance_unit [SUITE...]: run the named CUnit suites, or all.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_anchor.c - suite "anchor": trust anchor files
  * (resolver/dance_anchor.c).

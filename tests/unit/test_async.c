@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_async.c - suite "async": background lookups (resolver/dance_async.c)
  * against a silent UDP "server" on loopback that counts the queries it

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_cache.c - suite "cache": the LRU result cache (dance_cache.h).
  *

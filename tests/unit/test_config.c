@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_config.c - suite "config": defaults and strict parsing of every
  * openssl.cnf key (provider/dance_config.c).

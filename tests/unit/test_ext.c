@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_ext.c - suite "ext": the server policy of the dane_clientid hooks
  * (ext/dance_ext.c), in process: a client and a server SSL over a memory

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_fw.c - CUnit suite "fw": IPSECKEY key encodings, the CBOR reader's
  * defences, COSE_Sign1, SUIT envelopes and rollover manifests, with keys

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_ident.c - suite "ident": the identity a DANE client may show,
  * which names may be ClientNames, the peer name rule of usages 0-2 and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_log.c - suite "log": the provider's log lines (provider/dance_log.c)
  * as they reach a real file and a real AF_UNIX syslog socket: timestamp,

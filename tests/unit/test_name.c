@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_name.c - suite "name": ClientName rules, the dane_clientid wire
  * codec and allow-list patterns (ext/dance_name.c).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_net.c - suite "net": nameserver parsing and the loopback rule of
  * resolver/dance_net.c, the per-thread scope that bounds exchanges

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_replay.c - suite "replay": the real resolver and validator run on
  * scripted DNS replies, in process, with a pinned clock.

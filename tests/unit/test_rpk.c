@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_rpk.c - suite "rpk": raw public keys (RFC 7250): the key
  * raw_public_keys and its refusals (provider/dance_config.c, and the

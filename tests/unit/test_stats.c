@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_stats.c - suite "stats": the stats file (provider/dance_stats.c):
  * the path pattern, the Prometheus text, and a forked child that counts

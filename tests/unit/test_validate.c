@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_validate.c - suite "validate": signature, key-set and denial checks
  * of resolver/dance_validate.c, on keys generated and records signed at test

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * testcert.c - keys, certificates and TLSA results for the tests (see
  * testcert.h).

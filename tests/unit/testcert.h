@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * testcert.h - keys, certificates and TLSA results made at run time for
  * the ident and ext suites (nothing generated is committed).
