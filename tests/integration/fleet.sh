@@ -352,7 +352,17 @@ RC=0
 "$DANCE" publish add "${PUB[@]}" \
     -y "no-such-key:$PRIMARY_SECRET" "$TMP/bad.rr" >"$TMP/bad2.out" 2>&1 ||
     RC=$?
-expect "an unknown TSIG key: BADKEY, exit 2" "$RC" 2 "$TMP/bad2.out" BADKEY
+# Knot 3.2 (Debian 12) answers NOTAUTH with an unsigned TSIG whose error is
+# BADKEY (RFC 8945 5.2), and the tool names it; Knot 3.4 (Debian 13)
+# answers a bare NOTAUTH without a TSIG record, so all the tool can say is
+# NOTAUTH, which it must still explain by the key.
+if [ "$(printf '%s\n' 3.3 "$(knotd --version | sed -n 's/.*Knot DNS[^0-9]*//p')" |
+    sort -V | head -n 1)" = 3.3 ]; then
+    expect "an unknown TSIG key: NOTAUTH (no TSIG in the answer), exit 2" \
+        "$RC" 2 "$TMP/bad2.out" "NOTAUTH: .* this key"
+else
+    expect "an unknown TSIG key: BADKEY, exit 2" "$RC" 2 "$TMP/bad2.out" BADKEY
+fi
 sed 's/\.fleet\.test\./.locked.test./' "$TMP/bad.rr" >"$TMP/locked.rr"
 RC=0
 "$DANCE" publish add --zone "$PRIMARY_LOCKED_ZONE" --primary "$PRIMARY_ADDR" \

@@ -104,6 +104,9 @@ accesslog.filename = "$d/access.log"
 accesslog.format = "%h user=%u %s"
 ssl.engine = "enable"
 ssl.pemfile = "$TMP/www.pem"
+# lighttpd 1.4.77 and later (Debian 13) accept only TLS 1.3 by default; the
+# matrix runs TLS 1.2 as well.
+ssl.openssl.ssl-conf-cmd = ("MinProtocol" => "TLSv1.2")
 LTEOF
     mx_port
     LTPORT[$name-enforce]=$MX_PORT
@@ -116,6 +119,7 @@ LTEOF
     ssl.verifyclient.enforce = "enable"
     ssl.verifyclient.depth = 2
     ssl.verifyclient.username = "SSL_CLIENT_S_DN_CN"
+    ssl.openssl.ssl-conf-cmd = ("MinProtocol" => "TLSv1.2")
 }
 LTEOF
     mx_start "$name" "$conf" "$LIGHTTPD" -D -f "$d/lighttpd.conf"
