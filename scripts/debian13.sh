@@ -7,6 +7,10 @@
 #   scripts/debian13.sh            build the chroot if needed, then test
 #   scripts/debian13.sh --rebuild  build the chroot anew first
 #   scripts/debian13.sh --shell    an interactive shell in a throwaway copy
+#   scripts/debian13.sh --run CMD  run the shell command CMD in /src of a
+#                                  throwaway copy instead of the suite, e.g.
+#     scripts/debian13.sh --run 'cmake -S . -B build &&
+#       cmake --build build -j2 && cd build && ctest -R tls.rpk'
 #
 # The chroot is built with mmdebstrap from Debian's archive, then
 # scripts/deps.sh installs the project's packages into it (so deps.sh itself
@@ -28,13 +32,19 @@ max_age=${DANCE_CI_MAX_AGE:-14}
 root=$cache/$suite
 recipe=1 # bump when the way the chroot is built changes
 
-mode=run
+mode=suite
+command='./test.sh --quick'
 case "${1:-}" in
 --rebuild) mode=rebuild ;;
 --shell) mode=shell ;;
+--run)
+    [ $# -eq 2 ] || { echo "usage: $0 --run 'COMMAND'" >&2; exit 2; }
+    mode=run
+    command=$2
+    ;;
 "") ;;
 *)
-    echo "usage: $0 [--rebuild | --shell]" >&2
+    echo "usage: $0 [--rebuild | --shell | --run COMMAND]" >&2
     exit 2
     ;;
 esac
@@ -191,11 +201,17 @@ if [ "$mode" = shell ]; then
     in_chroot "$rundir/merged" bash -c 'cd /src && exec bash -i' || true
     exit 0
 fi
+if [ "$mode" = run ]; then
+    status=0
+    in_chroot "$rundir/merged" bash -c "cd /src && $command" || status=$?
+    log "done, exit status $status"
+    exit "$status"
+fi
 
-log "running ./test.sh --quick in $suite ($(in_chroot "$rundir/merged" \
+log "running $command in $suite ($(in_chroot "$rundir/merged" \
     openssl version))"
 status=0
-in_chroot "$rundir/merged" bash -c 'cd /src && ./test.sh --quick' |
+in_chroot "$rundir/merged" bash -c "cd /src && $command" |
     tee "$rundir/test.out" || status=$?
 result=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$rundir/test.out" |
     tail -n 1) || true
