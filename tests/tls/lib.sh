@@ -39,6 +39,7 @@
 # detect_leaks=1, other programs (curl, nginx, python) with detect_leaks=0.
 # shellcheck shell=bash
 
+# shellcheck disable=SC2034 # the scripts that source this read its variables
 TLS_PASSED=0
 TLS_FAILED=0
 TLS_SERVERS=()   # names of running servers

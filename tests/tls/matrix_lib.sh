@@ -43,6 +43,7 @@
 # fails.
 # shellcheck shell=bash
 
+# shellcheck disable=SC2034 # the scripts that source this read its variables
 MX_ALLOW=_client.device1.example.test
 MX_MARK=ADMITTED
 MX_VERIFIED_RE='verify=0 subject=/'
@@ -222,7 +223,7 @@ mx_stop_all() {
 # web servers (matrix_web.sh, matrix_nginx.sh)
 
 # req HOST - an HTTP/1.0 request for / (printf format).
-req() { echo "GET / HTTP/1.0\r\nHost: $1\r\n\r\n"; }
+req() { printf '%s\n' "GET / HTTP/1.0\r\nHost: $1\r\n\r\n"; }
 
 # web_matrix APP LABEL MODE PORT SNI STRICTNESS - the cases for one
 # listener.  MODE: require|optional (the provider's client_auth);

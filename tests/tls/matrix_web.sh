@@ -53,7 +53,7 @@ HAEOF
             else
                 echo "    bind 127.0.0.1:$MX_PORT ssl crt $TMP/www.pem ca-file $PKI/ca.crt verify $l"
             fi
-            echo '    http-request return status 200 content-type text/plain lf-string "ADMITTED verify=%[ssl_c_verify] used=%[ssl_c_used] dn=%[ssl_c_s_dn]\n"'
+            printf '%s\n' '    http-request return status 200 content-type text/plain lf-string "ADMITTED verify=%[ssl_c_verify] used=%[ssl_c_used] dn=%[ssl_c_s_dn]\n"'
         } >>"$c"
     done
     mx_start "$name" "$conf" "$HAPROXY" -db -f "$c"
