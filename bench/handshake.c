@@ -34,6 +34,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -563,9 +564,30 @@ static void report_pairs(const bench *b)
     free(extra);
 }
 
+/* peak_rss_kb - the process's peak resident set so far, KiB (clients,
+ * servers and the provider together). */
+static long peak_rss_kb(void)
+{
+    struct rusage ru;
+
+    return getrusage(RUSAGE_SELF, &ru) == 0 ? ru.ru_maxrss : -1;
+}
+
+/* cpu_s - CPU time (user + system) the process has used so far, seconds:
+ * unlike wall clock, hardly moved by other jobs on a shared machine. */
+static double cpu_s(void)
+{
+    struct rusage ru;
+
+    if (getrusage(RUSAGE_SELF, &ru) != 0)
+        return 0;
+    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+           (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+}
+
 /* report - print the result line. */
-static void report(const bench *b, double wall, const uint64_t before[],
-                   const uint64_t after[], int dance)
+static void report(const bench *b, double wall, double cpu,
+                   const uint64_t before[], const uint64_t after[], int dance)
 {
     double *ok = malloc((size_t)b->n * sizeof(*ok)), sum = 0;
     long nok = 0;
@@ -589,6 +611,7 @@ static void report(const bench *b, double wall, const uint64_t before[],
                1e3 * rank(ok, nok, 0.99), 1e3 * ok[0], 1e3 * ok[nok - 1]);
     if (b->pair_warm >= 0)
         report_pairs(b);
+    printf(" cpu_s=%.3f maxrss_kb=%ld", cpu, peak_rss_kb());
     printf(" dance=%d", dance);
     for (int i = 0; dance && i < NCOUNTERS; i++)
         printf(" %s=%llu", counter_keys[i],
@@ -709,7 +732,7 @@ static int cmd_run(int argc, char **argv)
     pthread_t servers[MAX_THREADS], clients[MAX_THREADS];
     uint64_t before[NCOUNTERS], after[NCOUNTERS];
     int dance, failed = 0;
-    double t0, wall;
+    double t0, wall, cpu0, cpu;
 
     parse_run(&b, argc, argv);
     /* Creating the SSL_CTXs loads openssl.cnf, and with it the provider. */
@@ -753,6 +776,7 @@ static int cmd_run(int argc, char **argv)
         unmeasured(&b, b.id_first + i % b.id_count, "warm-up");
 
     read_counters(before);
+    cpu0 = cpu_s();
     t0 = now_s();
     for (int i = 0; i < b.conc; i++)
         if (pthread_create(&clients[i], NULL, client_main, &b) != 0)
@@ -760,6 +784,7 @@ static int cmd_run(int argc, char **argv)
     for (int i = 0; i < b.conc; i++)
         pthread_join(clients[i], NULL);
     wall = now_s() - t0;
+    cpu = cpu_s() - cpu0;
     read_counters(after);
 
     atomic_store(&b.stop, 1);
@@ -767,7 +792,7 @@ static int cmd_run(int argc, char **argv)
     for (int i = 0; i < b.conc; i++)
         pthread_join(servers[i], NULL);
     close(b.lfd);
-    report(&b, wall, before, after, dance);
+    report(&b, wall, cpu, before, after, dance);
     for (long i = 0; i < b.n; i++)
         failed += b.lat[i] < 0;
     if (failed > 0)

@@ -57,6 +57,75 @@ def med(values):
     return statistics.median(values) if values else float("nan")
 
 
+def storm(runs):
+    """storm - the restart storm section (issue 14): per resolver distance
+    and mode, time until the last of N new names is authenticated against
+    the CA baseline's storm of the same round. Returns (N, the median
+    ratio of validate at 20 ms), for the summary line."""
+    rows = [r for r in runs if r.get("scen") == "storm"]
+    if not rows:
+        return "?", float("nan")
+    print()
+    print("## Restart storm: N new names at once")
+    print()
+    print("| storm | dnssec | n | conc | rounds | time to last auth s | hs/s "
+          "| × baseline | extra RTTs over baseline | CPU ms / hs (× baseline) "
+          "| longest hs ms | lookups waited for | DNS queries | peak RSS MiB "
+          "| failed |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    result = ("?", float("nan"))
+    for label, rtt in (("storm", 20), ("storm250", 250)):
+        for mode in ("none", "validate", "trust-ad"):
+            rs = [r for r in rows if r["label"] == label and r["mode"] == mode]
+            if not rs:
+                continue
+            ratios, extras, cpus = [], [], []
+            for r in rs:
+                b = [x for x in rows if x["label"] == label and
+                     x["mode"] == "none" and x["round"] == r["round"]]
+                if b:
+                    ratios.append(num(r, "wall_s") / num(b[0], "wall_s"))
+                    if num(b[0], "cpu_s") > 0:
+                        cpus.append(num(r, "cpu_s") / num(b[0], "cpu_s"))
+                    extras.append((num(r, "wall_s") - num(b[0], "wall_s")) *
+                                  1e3 / rtt)
+            n = int(num(rs[0], "n"))
+            print("| %s | %s | %d | %s | %d | %.3f | %.0f | %s | %s | %s | "
+                  "%.0f | %s | %s | %.1f | %d |" % (
+                      "resolver %d ms away" % rtt if mode != "none"
+                      else "CA baseline (n as for %d ms)" % rtt,
+                      mode if mode != "none" else "—", n, rs[0]["conc"],
+                      len(rs), med(num(r, "wall_s") for r in rs),
+                      med(num(r, "hps") for r in rs),
+                      "%.3f (%s)" % (med(ratios), ", ".join(
+                          "%.3f" % x for x in ratios))
+                      if mode != "none" else "1.000",
+                      "%.2f" % med(extras) if mode != "none" else "—",
+                      "%.3f (%.3f)" % (med(1e3 * num(r, "cpu_s") / n
+                                           for r in rs), med(cpus))
+                      if cpus or mode == "none" else "?",
+                      med(num(r, "max_ms") for r in rs),
+                      "%.0f" % med(num(r, "queued") for r in rs)
+                      if mode != "none" else "—",
+                      "%.0f" % med(num(r, "udp") + num(r, "tcp") for r in rs)
+                      if mode != "none" else "—",
+                      med(num(r, "maxrss_kb") for r in rs) / 1024,
+                      sum(int(num(r, "fail")) for r in rs)))
+            if label == "storm" and mode == "validate":
+                result = (n, med(ratios))
+    print()
+    print("Time to last auth: from the first client's connect() until the "
+          "last handshake's server verdict (wall clock of the measured "
+          "phase). × baseline: per round against the CA baseline's storm of "
+          "the same round, median (rounds). Extra RTTs: (DANE − baseline) / "
+          "resolver delay. CPU: user + system time of the whole process "
+          "(clients and server) over the storm, per handshake, and its "
+          "ratio to the baseline's of the same round (hardly moved by other "
+          "jobs on a shared machine, unlike wall clock). Peak RSS: the "
+          "whole dance-bench process.")
+    return result
+
+
 def main():
     """main - print the table, the derived figures and the summary line."""
     header, rows = sys.argv[1], []
@@ -301,6 +370,7 @@ def main():
         print("- memory (real lookups, slope between %d and %d identities): "
               "heap %.1f B per identity, %.2f MiB per 100,000" % (
                   real[0][0], real[-1][0], slope, slope * 1e5 / 1048576))
+    storm_n, storm_ratio = storm(runs)
     appendix = os.environ.get("REPORT_APPENDIX")
     if appendix and os.path.exists(appendix) and os.path.getsize(appendix):
         print()
@@ -322,9 +392,9 @@ def main():
     wr = med(pooled)
     print()
     print("summary: warm_ratio=%.3f cold_extra_rtt=%.3f "
-          "singleflight_queries=%s" % (
+          "singleflight_queries=%s storm_n=%s storm_ratio=%.3f" % (
               wr, max(extra, default=float("nan")),
-              max(sf) if sf else "?"))
+              max(sf) if sf else "?", storm_n, storm_ratio))
 
 
 if __name__ == "__main__":

@@ -53,6 +53,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
+#include "dance_ext_stats.h"
 #include "dance_ident.h"
 #include "dance_log.h"
 #include "dance_name.h"
@@ -99,6 +100,10 @@ typedef struct {
     int in_dane;   /* inside our own verification */
     int dane_ok;   /* the client is authenticated by DANE */
     int resume_checked;
+    /* static text: why DANE cannot authenticate anyone in this handshake
+     * (client-auth profile below TLS 1.3), or NULL */
+    const char *no_dane;
+    int decided;      /* a final decision was logged (and counted) */
     const char *kill; /* static text: make the connection unusable */
     name_state state;
     const char *bad_why; /* static text, for NAME_BAD */
@@ -110,11 +115,14 @@ typedef struct {
 } dance_conn;
 
 static pthread_mutex_t install_lock = PTHREAD_MUTEX_INITIALIZER;
-static _Atomic(const dance_ext_runtime *) installed;
-static int ctx_index = -1;         /* under install_lock */
-static atomic_int mark_index = -1; /* SSL_CTX ex_data: hooked by us */
-static atomic_int ssl_index = -1;  /* set once, never released */
-static const char ctx_mark = 'd';  /* its value in hooked SSL_CTXs */
+/* The runtime the hooks were installed with. Callbacks never read it: each
+ * gets the runtime through its own argument (ex_data argp, the verify and
+ * extension callbacks' arg) or its connection's state. */
+static const dance_ext_runtime *installed; /* under install_lock */
+static int ctx_index = -1;                 /* under install_lock */
+static atomic_int mark_index = -1;         /* SSL_CTX ex_data: hooked by us */
+static atomic_int ssl_index = -1;          /* set once, never released */
+static const char ctx_mark = 'd';          /* its value in hooked SSL_CTXs */
 
 /* The private SSL_CTX whose SSLs carry DANE state for one verification. */
 static pthread_once_t dane_once = PTHREAD_ONCE_INIT;
@@ -169,16 +177,16 @@ static void conn_new(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx,
                      long argl, void *argp)
 {
     SSL *s = parent;
-    const dance_ext_runtime *rt = atomic_load(&installed);
+    const dance_ext_runtime *rt = argp; /* given to SSL_get_ex_new_index */
     dance_conn *conn;
 
-    (void)ptr, (void)argl, (void)argp;
+    (void)ptr, (void)argl;
     if (rt == NULL || s == NULL || making_private() || rt->fatal != NULL)
         return;
     conn = OPENSSL_zalloc(sizeof(*conn));
     if (conn == NULL || !CRYPTO_set_ex_data(ad, idx, conn)) {
         OPENSSL_free(conn);
-        if (rt->cfg.client_auth == DANCE_CLIENT_AUTH_REQUIRE) {
+        if (rt->policy.client_auth == DANCE_CLIENT_AUTH_REQUIRE) {
             /* No state: nothing can be enforced. Fail closed. */
             dance_log(DANCE_LOG_ERROR, "server: out of memory for an SSL: "
                                        "every handshake on it is refused");
@@ -248,7 +256,8 @@ static void conn_reset(SSL *s, dance_conn *conn)
     conn->job = NULL;
     conn->our_mode = -1;
     conn->requested = conn->signalled = conn->in_dane = conn->dane_ok = 0;
-    conn->resume_checked = 0;
+    conn->resume_checked = conn->decided = 0;
+    conn->no_dane = NULL;
     conn->kill = NULL;
     conn->state = NAME_NONE;
     conn->bad_why = NULL;
@@ -320,15 +329,22 @@ static void peer_addr(const SSL *s, char *out, size_t len)
 
 /* log_verdict - one line for a decision: role, peer, name, TLSA owner,
  * outcome, then the matched record or the reason, and until when the
- * answer it rests on is valid (expires 0: no answer). */
+ * answer it rests on is valid (expires 0: no answer). A final decision
+ * (d not DANCE_DECISION_NONE) is counted here, with reason r, whatever
+ * the log level: the one place every verdict passes. */
 static void log_verdict(dance_log_level level, const SSL *s, const char *role,
                         const char *name, const char *owner,
-                        const char *outcome, const char *why, time_t expires)
+                        const char *outcome, const char *why, time_t expires,
+                        dance_decision d, dance_reason r)
 {
     char peer[INET6_ADDRSTRLEN + 16], until[80] = "";
-    const dance_conn *conn = conn_get(s);
+    dance_conn *conn = conn_get(s);
     struct tm tm;
 
+    if (conn != NULL && d != DANCE_DECISION_NONE)
+        conn->decided = 1;
+    dance_ext_stats_count(
+        SSL_is_server(s) ? DANCE_STATS_CLIENTS : DANCE_STATS_SERVERS, d, r);
     if (!dance_log_enabled(level))
         return;
     peer_addr(s, peer, sizeof(peer));
@@ -382,30 +398,30 @@ static int first_dns_san(X509 *x, char *out)
  * the first dNSName SAN of its certificate x. */
 static int own_name(const dance_ext_runtime *rt, X509 *x, char *out)
 {
-    if (rt->cfg.client_name != NULL) {
-        snprintf(out, DANCE_NAME_MAX + 1, "%s", rt->cfg.client_name);
+    if (rt->policy.client_name != NULL) {
+        snprintf(out, DANCE_NAME_MAX + 1, "%s", rt->policy.client_name);
         return 1;
     }
     return first_dns_san(x, out);
 }
 
 /* is_allowed - is name on the allow list (or is there none)? */
-static int is_allowed(const dance_config *cfg, const char *name)
+static int is_allowed(const dance_policy *pol, const char *name)
 {
-    if (cfg->nallow == 0)
+    if (pol->nallow == 0)
         return 1;
-    for (size_t i = 0; i < cfg->nallow; i++)
-        if (dance_name_match(cfg->allow[i], name))
+    for (size_t i = 0; i < pol->nallow; i++)
+        if (dance_name_match(pol->allow[i], name))
             return 1;
     return 0;
 }
 
 /* client_owner - the TLSA owner for a client name: the name itself, or
  * with client_service set and a bare name, "<service>.<name>". */
-static void client_owner(const dance_config *cfg, const char *name, char *out)
+static void client_owner(const dance_policy *pol, const char *name, char *out)
 {
-    if (cfg->client_service != NULL && name[0] != '_')
-        snprintf(out, OWNER_MAX, "%s.%s", cfg->client_service, name);
+    if (pol->client_service != NULL && name[0] != '_')
+        snprintf(out, OWNER_MAX, "%s.%s", pol->client_service, name);
     else
         snprintf(out, OWNER_MAX, "%s", name);
 }
@@ -425,16 +441,16 @@ static void start_lookup(dance_conn *conn, const char *owner)
  * all? Not a server's TLSA owner (or no name), and on the allow list (which
  * guards the DNS). Returns 1 with the TLSA owner in owner (OWNER_MAX
  * bytes), or 0 with *why (static text). */
-static int client_gate(const dance_config *cfg, const char *name, char *owner,
+static int client_gate(const dance_policy *pol, const char *name, char *owner,
                        const char **why)
 {
     if (!dance_ident_client_name_check(name, why))
         return 0;
-    if (!is_allowed(cfg, name)) {
+    if (!is_allowed(pol, name)) {
         *why = "name not on the allow list";
         return 0;
     }
-    client_owner(cfg, name, owner);
+    client_owner(pol, name, owner);
     return 1;
 }
 
@@ -445,7 +461,7 @@ static void start_client_lookup(dance_conn *conn, const char *name)
     char owner[OWNER_MAX];
     const char *why;
 
-    if (client_gate(&conn->rt->cfg, name, owner, &why))
+    if (client_gate(&conn->rt->policy, name, owner, &why))
         start_lookup(conn, owner);
 }
 
@@ -486,24 +502,26 @@ static int ext_add(SSL *s, unsigned int type, unsigned int context,
         return 0;
     switch (context) {
     case SSL_EXT_CLIENT_HELLO:
-        if (rt->cfg.server_dane != DANCE_SERVER_DANE_OFF) {
+        if (rt->policy.server_dane != DANCE_SERVER_DANE_OFF) {
             raise_verify(s, conn);
             start_server_lookup(s, conn);
         }
         /* No certificate configured: this client does not do DANE. */
-        if (rt->cfg.profile != DANCE_PROFILE_HELLO ||
+        if (rt->policy.profile != DANCE_PROFILE_HELLO ||
             SSL_get_certificate(s) == NULL ||
             !own_name(rt, SSL_get_certificate(s), name))
             return 0;
-        if (!rt->cfg.hello_name)
+        if (!rt->policy.hello_name)
             return 1; /* the bare signal: name from the certificate */
         break;
     case SSL_EXT_TLS1_2_SERVER_HELLO:
-        return rt->cfg.client_auth != DANCE_CLIENT_AUTH_OFF; /* empty */
+        /* Legacy only: the draft has no TLS 1.2 extension (empty). */
+        return rt->policy.client_auth != DANCE_CLIENT_AUTH_OFF &&
+               rt->policy.profile == DANCE_PROFILE_HELLO;
     case SSL_EXT_TLS1_3_CERTIFICATE_REQUEST:
         if (!conn->requested)
             return 0;
-        if (rt->cfg.profile == DANCE_PROFILE_HELLO)
+        if (rt->policy.profile == DANCE_PROFILE_HELLO)
             return 1;   /* empty */
         name[0] = '\0'; /* client-auth-13: a zero-length ClientName */
         break;
@@ -541,9 +559,14 @@ static int bad_name(SSL *s, dance_conn *conn, const char *why, int *al)
 {
     conn->state = NAME_BAD;
     conn->bad_why = why;
+    /* Final under require; under optional server_verify decides later. */
     log_verdict(DANCE_LOG_WARN, s, "server", NULL, NULL, "malformed ClientName",
-                why, 0);
-    if (conn->rt->cfg.client_auth == DANCE_CLIENT_AUTH_REQUIRE) {
+                why, 0,
+                conn->rt->policy.client_auth == DANCE_CLIENT_AUTH_REQUIRE
+                    ? DANCE_DECISION_REFUSED
+                    : DANCE_DECISION_NONE,
+                DANCE_REASON_BAD_NAME);
+    if (conn->rt->policy.client_auth == DANCE_CLIENT_AUTH_REQUIRE) {
         *al = SSL_AD_HANDSHAKE_FAILURE;
         return 0;
     }
@@ -559,7 +582,7 @@ static int take_name(SSL *s, dance_conn *conn, const char *name, int *al)
                         "Certificate",
                         al);
     if (conn->state == NAME_BAD)
-        return conn->rt->cfg.client_auth != DANCE_CLIENT_AUTH_REQUIRE;
+        return conn->rt->policy.client_auth != DANCE_CLIENT_AUTH_REQUIRE;
     snprintf(conn->name, sizeof(conn->name), "%s", name);
     conn->state = NAME_GIVEN;
     start_client_lookup(conn, name);
@@ -586,8 +609,17 @@ static int ext_parse(SSL *s, unsigned int type, unsigned int context,
     case SSL_EXT_TLS1_3_CERTIFICATE_REQUEST:
         return 1; /* the server supports DANE clients: nothing to record */
     case SSL_EXT_CLIENT_HELLO:
-        if (rt->cfg.client_auth == DANCE_CLIENT_AUTH_OFF)
+        if (rt->policy.client_auth == DANCE_CLIENT_AUTH_OFF)
             return 1;
+        if (rt->policy.profile != DANCE_PROFILE_HELLO) {
+            /* The draft's ClientName travels only in the client's
+             * Certificate: a name here (a legacy client's) neither
+             * signals nor names anyone, and starts no lookup. */
+            dance_log(DANCE_LOG_DEBUG, "server: dane_clientid in a "
+                                       "ClientHello ignored (profile = "
+                                       "client-auth)");
+            return 1;
+        }
         /* The verify mode is raised in enforce(), after the
          * application's own ClientHello, SNI and certificate callbacks. */
         conn->signalled = 1;
@@ -601,7 +633,7 @@ static int ext_parse(SSL *s, unsigned int type, unsigned int context,
         return 1;
     case SSL_EXT_TLS1_3_CERTIFICATE:
         if (!SSL_is_server(s) || chainidx != 0 ||
-            rt->cfg.client_auth == DANCE_CLIENT_AUTH_OFF)
+            rt->policy.client_auth == DANCE_CLIENT_AUTH_OFF)
             return 1;
         conn->signalled = 1;
         w = dance_name_decode(in, inlen, name, &why);
@@ -609,11 +641,12 @@ static int ext_parse(SSL *s, unsigned int type, unsigned int context,
             return bad_name(s, conn, why, al);
         if (w == DANCE_WIRE_NAME)
             return take_name(s, conn, name, al);
-        if (rt->cfg.profile == DANCE_PROFILE_CLIENT_AUTH_13) {
+        if (rt->policy.profile == DANCE_PROFILE_CLIENT_AUTH_13) {
             /* A zero-length ClientName here is a protocol violation that
              * the draft makes fatal whatever the policy. */
             log_verdict(DANCE_LOG_WARN, s, "server", NULL, NULL, "refused",
-                        "zero-length ClientName in Certificate", 0);
+                        "zero-length ClientName in Certificate", 0,
+                        DANCE_DECISION_REFUSED, DANCE_REASON_BAD_NAME);
             *al = SSL_AD_HANDSHAKE_FAILURE;
             return 0;
         }
@@ -909,13 +942,13 @@ static int dane_check(SSL *s, dance_conn *conn, X509_STORE_CTX *xs,
 /* identity_ok - identity_check = strict: the client's certificate names
  * nobody but its ClientName (dance_ident_check). Returns 1, or 0 with
  * *why pointing into why_buf. */
-static int identity_ok(const dance_config *cfg, X509 *leaf, const char *name,
+static int identity_ok(const dance_policy *pol, X509 *leaf, const char *name,
                        const char **why, char *why_buf, size_t why_len)
 {
     char reason[400];
     dance_ident_status st;
 
-    if (cfg->identity_check == DANCE_IDENTITY_CHECK_OFF)
+    if (pol->identity_check == DANCE_IDENTITY_CHECK_OFF)
         return 1;
     st = dance_ident_check(leaf, name, reason, sizeof(reason));
     if (st == DANCE_IDENT_OK)
@@ -997,7 +1030,7 @@ static int session_binding(const SSL_SESSION *sess, char *out, time_t *expires)
 
 /* resume_ok - may a session bound to (bname, expires) resume for a client
  * whose ClientHello carried announced (NULL: no name)? *why on no. */
-static int resume_ok(const dance_config *cfg, const char *bname, time_t expires,
+static int resume_ok(const dance_policy *pol, const char *bname, time_t expires,
                      const char *announced, const char **why)
 {
     if (expires <= time(NULL)) {
@@ -1006,7 +1039,7 @@ static int resume_ok(const dance_config *cfg, const char *bname, time_t expires,
     }
     /* client-auth-13 clients name themselves only in the Certificate,
      * which a resumption does not carry: the session's name binds. */
-    if (cfg->profile == DANCE_PROFILE_CLIENT_AUTH_13)
+    if (pol->profile == DANCE_PROFILE_CLIENT_AUTH_13)
         return 1;
     if (announced == NULL) {
         *why = "the client announced no ClientName";
@@ -1023,56 +1056,80 @@ static int resume_ok(const dance_config *cfg, const char *bname, time_t expires,
  * or leave the judgement to the application (optional). */
 static int server_verify(SSL *s, dance_conn *conn, X509_STORE_CTX *xs)
 {
-    const dance_config *cfg = &conn->rt->cfg;
-    int require = cfg->client_auth == DANCE_CLIENT_AUTH_REQUIRE;
+    const dance_policy *pol = &conn->rt->policy;
+    int require = pol->client_auth == DANCE_CLIENT_AUTH_REQUIRE;
     char name[DANCE_NAME_MAX + 1] = "", owner[OWNER_MAX] = "", buf[600];
     char matched[40] = "";
     const char *why = NULL, *nwhy = NULL;
     STACK_OF(X509) *chain = NULL;
-    int err = X509_V_ERR_APPLICATION_VERIFICATION, status = -1;
+    int err = X509_V_ERR_APPLICATION_VERIFICATION, status = -1, dane;
+    dance_reason reason = DANCE_REASON_INTERNAL;
     time_t expires = 0;
 
-    if (cfg->client_auth == DANCE_CLIENT_AUTH_OFF)
+    if (pol->client_auth == DANCE_CLIENT_AUTH_OFF)
         return X509_verify_cert(xs);
     conn->dane_ok = 0;
     if (conn->refuse != NULL) {
         why = conn->refuse;
+    } else if (conn->no_dane != NULL) {
+        /* below_tls13 logged the verdict already */
+        if (!require)
+            return app_verify(conn, xs);
+        X509_STORE_CTX_set_error(xs, X509_V_ERR_APPLICATION_VERIFICATION);
+        return 0;
     } else if (!conn->signalled) {
         if (!require)
             return app_verify(conn, xs); /* not a DANE client */
         why = "client did not send dane_clientid";
+        /* The draft profile has no place for it in TLS 1.2. */
+        reason = pol->profile == DANCE_PROFILE_CLIENT_AUTH_13 &&
+                         SSL_version(s) < TLS1_3_VERSION
+                     ? DANCE_REASON_TLS12
+                     : DANCE_REASON_NO_EXTENSION;
     } else if (conn->state == NAME_BAD) {
         why = conn->bad_why;
+        reason = DANCE_REASON_BAD_NAME;
     } else if (conn->state == NAME_GIVEN) {
         snprintf(name, sizeof(name), "%s", conn->name);
     } else if (!first_dns_san(X509_STORE_CTX_get0_cert(xs), name)) {
         why = "no ClientName and no usable dNSName in the certificate";
+        reason = DANCE_REASON_NO_NAME;
     }
-    if (why == NULL && !client_gate(cfg, name, owner, &nwhy))
+    if (why == NULL && !client_gate(pol, name, owner, &nwhy)) {
         why = nwhy;
+        reason = dance_ident_client_name_check(name, &nwhy)
+                     ? DANCE_REASON_NOT_ALLOWED
+                     : DANCE_REASON_BAD_NAME;
+    }
     if (why == NULL) {
         /* DANE's verified chain goes to xs only once the identity check
          * passed too: until then the application's own verification
          * (optional) can still run on xs. */
-        if (dane_check(s, conn, xs, name, owner, &why, buf, sizeof(buf), &err,
-                       matched, sizeof(matched), &status, &expires, &chain) &&
-            identity_ok(cfg, X509_STORE_CTX_get0_cert(xs), name, &why, buf,
-                        sizeof(buf))) {
+        dane =
+            dane_check(s, conn, xs, name, owner, &why, buf, sizeof(buf), &err,
+                       matched, sizeof(matched), &status, &expires, &chain);
+        if (dane && identity_ok(pol, X509_STORE_CTX_get0_cert(xs), name, &why,
+                                buf, sizeof(buf))) {
             X509_STORE_CTX_set0_verified_chain(xs, chain);
             chain = NULL;
             conn->dane_ok = 1;
             snprintf(conn->name, sizeof(conn->name), "%s", name);
             session_bind(s, name, expires);
             log_verdict(DANCE_LOG_INFO, s, "server", name, owner,
-                        "authenticated by DANE", matched, expires);
+                        "authenticated by DANE", matched, expires,
+                        DANCE_DECISION_ACCEPTED, DANCE_REASON_DANE);
             X509_STORE_CTX_set_error(xs, X509_V_OK);
             return 1;
         }
         sk_X509_pop_free(chain, X509_free);
+        reason = dane ? DANCE_REASON_IDENTITY
+                      : dance_ext_reason_of_status(
+                            status, dance_res_job_timed_out(conn->job));
     }
     if (require) {
         log_verdict(DANCE_LOG_WARN, s, "server", name, owner,
-                    "refused (client_auth = require)", why, expires);
+                    "refused (client_auth = require)", why, expires,
+                    DANCE_DECISION_REFUSED, reason);
         /* One alert for every DANE failure: handshake_failure. */
         (void)err;
         X509_STORE_CTX_set_error(xs, X509_V_ERR_APPLICATION_VERIFICATION);
@@ -1083,7 +1140,7 @@ static int server_verify(SSL *s, dance_conn *conn, X509_STORE_CTX *xs)
     log_verdict(DANCE_LOG_WARN, s, "server", name, owner,
                 "not authenticated by DANE (client_auth = optional: the "
                 "application's own verification decides)",
-                why, expires);
+                why, expires, DANCE_DECISION_FALLBACK, reason);
     return app_verify(conn, xs);
 }
 
@@ -1093,15 +1150,15 @@ static int server_verify(SSL *s, dance_conn *conn, X509_STORE_CTX *xs)
  * proven insecure (RFC 7672); bogus and indeterminate fail. */
 static int client_verify(SSL *s, dance_conn *conn, X509_STORE_CTX *xs)
 {
-    const dance_config *cfg = &conn->rt->cfg;
-    int require = cfg->server_dane == DANCE_SERVER_DANE_REQUIRE;
+    const dance_policy *pol = &conn->rt->policy;
+    int require = pol->server_dane == DANCE_SERVER_DANE_REQUIRE;
     char buf[600], matched[40] = "";
     const char *why = NULL;
     dance_res_result *r = NULL;
     int err = X509_V_ERR_APPLICATION_VERIFICATION, status = -1;
     time_t expires = 0;
 
-    if (cfg->server_dane == DANCE_SERVER_DANE_OFF)
+    if (pol->server_dane == DANCE_SERVER_DANE_OFF)
         return X509_verify_cert(xs);
     if (conn->job == NULL) {
         /* Nothing to look up (no SNI name, not a socket): not an answer an
@@ -1110,7 +1167,7 @@ static int client_verify(SSL *s, dance_conn *conn, X509_STORE_CTX *xs)
             log_verdict(DANCE_LOG_INFO, s, "client", conn->host, NULL,
                         "no DANE, PKIX as configured",
                         "no SNI host name or no socket to learn the port from",
-                        0);
+                        0, DANCE_DECISION_FALLBACK, DANCE_REASON_NO_SNI);
             return app_verify(conn, xs);
         }
         why = "no SNI host name or no socket to learn the port from";
@@ -1133,7 +1190,9 @@ static int client_verify(SSL *s, dance_conn *conn, X509_STORE_CTX *xs)
         (status == DANCE_RES_SECURE_NODATA ||
          status == DANCE_RES_SECURE_NXDOMAIN || status == DANCE_RES_INSECURE)) {
         log_verdict(DANCE_LOG_INFO, s, "client", conn->host, conn->owner,
-                    "no DANE, PKIX as configured", why, expires);
+                    "no DANE, PKIX as configured", why, expires,
+                    DANCE_DECISION_FALLBACK,
+                    dance_ext_reason_of_status(status, 0));
         dance_res_result_free(r);
         return app_verify(conn, xs);
     }
@@ -1141,7 +1200,8 @@ static int client_verify(SSL *s, dance_conn *conn, X509_STORE_CTX *xs)
         dane_check(s, conn, xs, conn->host, conn->owner, &why, buf, sizeof(buf),
                    &err, matched, sizeof(matched), &status, &expires, NULL)) {
         log_verdict(DANCE_LOG_INFO, s, "client", conn->host, conn->owner,
-                    "server authenticated by DANE", matched, expires);
+                    "server authenticated by DANE", matched, expires,
+                    DANCE_DECISION_ACCEPTED, DANCE_REASON_DANE);
         dance_res_result_free(r);
         return 1;
     }
@@ -1149,7 +1209,11 @@ static int client_verify(SSL *s, dance_conn *conn, X509_STORE_CTX *xs)
                 require ? "server refused (server_dane = require)"
                         : "server refused (server_dane = opportunistic: "
                           "no proof that DANE is absent)",
-                why, expires);
+                why, expires, DANCE_DECISION_REFUSED,
+                conn->job == NULL
+                    ? DANCE_REASON_NO_SNI
+                    : dance_ext_reason_of_status(
+                          status, dance_res_job_timed_out(conn->job)));
     dance_res_result_free(r);
     X509_STORE_CTX_set_error(xs, err);
     return 0;
@@ -1163,16 +1227,16 @@ static int verify_cb(X509_STORE_CTX *xs, void *arg)
         X509_STORE_CTX_get_ex_data(xs, SSL_get_ex_data_X509_STORE_CTX_idx());
     dance_conn *conn = s != NULL ? conn_get(s) : NULL;
 
-    (void)arg;
     if (conn == NULL) {
         /* Without our state we cannot tell who asked for what: only the
          * strict answer is safe for a server that requires DANE. */
-        const dance_ext_runtime *rt = atomic_load(&installed);
+        const dance_ext_runtime *rt = arg; /* given by ctx_new */
 
         if (s != NULL && SSL_is_server(s) && rt != NULL &&
-            rt->cfg.client_auth == DANCE_CLIENT_AUTH_REQUIRE) {
+            rt->policy.client_auth == DANCE_CLIENT_AUTH_REQUIRE) {
             log_verdict(DANCE_LOG_ERROR, s, "server", NULL, NULL, "refused",
-                        "an SSL without the module's state", 0);
+                        "an SSL without the module's state", 0,
+                        DANCE_DECISION_REFUSED, DANCE_REASON_INTERNAL);
             X509_STORE_CTX_set_error(xs, X509_V_ERR_APPLICATION_VERIFICATION);
             return 0;
         }
@@ -1190,8 +1254,44 @@ static void fail_closed(SSL *s, dance_conn *conn, const char *why)
 {
     if (conn->refuse == NULL)
         log_verdict(DANCE_LOG_ERROR, s, "server", NULL, NULL,
-                    "every handshake refused (client_auth = require)", why, 0);
+                    "every handshake refused (client_auth = require)", why, 0,
+                    DANCE_DECISION_NONE, DANCE_REASON_INTERNAL);
     conn->refuse = why;
+}
+
+/* below_tls13 - server, client-auth profile: once the version is
+ * negotiated, a handshake below TLS 1.3 (or DTLS, which the extension
+ * does not cover) has no place for the ClientName, so DANE authenticates
+ * nobody in it (conn->no_dane). Under require it is refused (the draft:
+ * such a server MUST NOT negotiate below TLS 1.3), and the log says why
+ * and what to do; under optional the application's own verification
+ * decides, as for any client that did not ask for DANE. */
+static void below_tls13(SSL *s, dance_conn *conn)
+{
+    const dance_policy *pol = &conn->rt->policy;
+    int v = SSL_version(s);
+
+    if (pol->profile == DANCE_PROFILE_HELLO || conn->no_dane != NULL ||
+        v == TLS_ANY_VERSION || v == DTLS_ANY_VERSION ||
+        (!SSL_is_dtls(s) && v >= TLS1_3_VERSION))
+        return;
+    conn->no_dane = "the client negotiated TLS 1.2 or older, and the "
+                    "client-auth profile carries the ClientName only in TLS "
+                    "1.3 (the client must use TLS 1.3; profile = hello on "
+                    "both sides is the legacy -00 protocol that also runs "
+                    "over TLS 1.2)";
+    if (pol->client_auth == DANCE_CLIENT_AUTH_REQUIRE) {
+        conn->kill = conn->no_dane;
+        log_verdict(DANCE_LOG_WARN, s, "server", NULL, NULL,
+                    "refused (client_auth = require)", conn->no_dane, 0,
+                    DANCE_DECISION_REFUSED, DANCE_REASON_TLS12);
+    } else {
+        log_verdict(DANCE_LOG_INFO, s, "server", NULL, NULL,
+                    "not authenticated by DANE (client_auth = optional: the "
+                    "application's own verification decides)",
+                    conn->no_dane, 0, DANCE_DECISION_FALLBACK,
+                    DANCE_REASON_TLS12);
+    }
 }
 
 /* check_resumed - server: a session resumes. A session bound to a
@@ -1201,7 +1301,7 @@ static void fail_closed(SSL *s, dance_conn *conn, const char *why)
  * remains (a server-side session cache) is refused. */
 static void check_resumed(SSL *s, dance_conn *conn)
 {
-    const dance_config *cfg = &conn->rt->cfg;
+    const dance_policy *pol = &conn->rt->policy;
     char bname[DANCE_NAME_MAX + 1] = "";
     const char *why = NULL;
     time_t expires = 0;
@@ -1209,15 +1309,17 @@ static void check_resumed(SSL *s, dance_conn *conn)
 
     conn->resume_checked = 1;
     if (b == 0) {
-        if (cfg->client_auth == DANCE_CLIENT_AUTH_REQUIRE)
+        if (pol->client_auth == DANCE_CLIENT_AUTH_REQUIRE)
             conn->kill = "resumed a session that was not authenticated by "
                          "DANE";
         return; /* optional: the application's own session */
     }
     if (b < 0)
         why = "the session's DANE binding does not parse";
+    else if (conn->no_dane != NULL)
+        why = conn->no_dane; /* a DANE session, in a version without it */
     else
-        resume_ok(cfg, bname, expires,
+        resume_ok(pol, bname, expires,
                   conn->state == NAME_GIVEN ? conn->name : NULL, &why);
     if (why != NULL) {
         conn->kill = why;
@@ -1227,7 +1329,7 @@ static void check_resumed(SSL *s, dance_conn *conn)
     snprintf(conn->name, sizeof(conn->name), "%s", bname);
     log_verdict(DANCE_LOG_INFO, s, "server", bname, NULL,
                 "authenticated by DANE (resumed session)", "bound name",
-                expires);
+                expires, DANCE_DECISION_ACCEPTED, DANCE_REASON_RESUMED);
 }
 
 /* enforce - server: the application's callbacks for this ClientHello
@@ -1236,8 +1338,8 @@ static void check_resumed(SSL *s, dance_conn *conn)
  * application has set by now. */
 static void enforce(SSL *s, dance_conn *conn)
 {
-    const dance_config *cfg = &conn->rt->cfg;
-    int require = cfg->client_auth == DANCE_CLIENT_AUTH_REQUIRE;
+    const dance_policy *pol = &conn->rt->policy;
+    int require = pol->client_auth == DANCE_CLIENT_AUTH_REQUIRE;
     int mode = SSL_get_verify_mode(s), want;
     SSL_verify_cb cb = SSL_get_verify_callback(s);
 
@@ -1250,11 +1352,15 @@ static void enforce(SSL *s, dance_conn *conn)
                     "the SSL_CTX in use (after SSL_set_SSL_CTX?) was created "
                     "before the module was loaded: it has none of the "
                     "module's hooks");
+    below_tls13(s, conn);
     if (SSL_session_reused(s) && !conn->resume_checked)
         check_resumed(s, conn);
+    /* client-auth: every TLS 1.3 client is asked (CertificateRequest with
+     * a zero-length ClientName); below TLS 1.3 nobody is, for DANE. */
     if (conn->signalled || require ||
-        cfg->request_cert == DANCE_REQUEST_ALWAYS ||
-        cfg->profile == DANCE_PROFILE_CLIENT_AUTH_13)
+        pol->request_cert == DANCE_REQUEST_ALWAYS ||
+        (pol->profile == DANCE_PROFILE_CLIENT_AUTH_13 &&
+         SSL_version(s) == TLS1_3_VERSION && !SSL_is_dtls(s)))
         conn->requested = 1;
     want = conn->app_mode;
     if (require)
@@ -1278,8 +1384,13 @@ static void kill_conn(SSL *s, dance_conn *conn, const char *why)
 {
     SSL_SESSION *sess = SSL_get0_session(s);
 
-    log_verdict(DANCE_LOG_ERROR, s, "server", conn->name, conn->owner,
-                "connection closed after the handshake", why, 0);
+    /* A resumed session that may not stand, or a handshake the module
+     * could not enforce. */
+    log_verdict(
+        DANCE_LOG_ERROR, s, "server", conn->name, conn->owner,
+        "connection closed after the handshake", why, 0, DANCE_DECISION_REFUSED,
+        conn->refuse == NULL && SSL_session_reused(s) ? DANCE_REASON_RESUMPTION
+                                                      : DANCE_REASON_INTERNAL);
     SSL_set_verify_result(s, X509_V_ERR_APPLICATION_VERIFICATION);
     SSL_set_shutdown(s, SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
     if (sess != NULL) {
@@ -1287,6 +1398,32 @@ static void kill_conn(SSL *s, dance_conn *conn, const char *why)
                                         strlen(SESS_TAG "refused"));
         SSL_CTX_remove_session(SSL_get_SSL_CTX(s), sess);
     }
+}
+
+/* no_cert_alert - server under require: libssl ends a handshake in the
+ * client's Certificate message before any verdict of ours was logged:
+ * the client sent no certificate (SSL_VERIFY_FAIL_IF_NO_PEER_CERT, set
+ * by enforce), or guard_cb refused a verification that was not ours (its
+ * reason in conn->kill). Log and count that refusal like the others.
+ * alert: the info callback's ret for a written alert (level << 8 |
+ * description). */
+static void no_cert_alert(SSL *s, dance_conn *conn, int alert)
+{
+    int desc = alert & 0xff;
+
+    if (conn->decided || (alert >> 8) != SSL3_AL_FATAL ||
+        SSL_get_state(s) != TLS_ST_SR_CERT ||
+        SSL_get0_peer_certificate(s) != NULL ||
+        (desc != SSL_AD_CERTIFICATE_REQUIRED &&
+         desc != SSL_AD_HANDSHAKE_FAILURE))
+        return;
+    log_verdict(DANCE_LOG_WARN, s, "server", NULL, NULL,
+                "refused (client_auth = require)",
+                conn->kill != NULL ? conn->kill
+                                   : "the client sent no certificate",
+                0, DANCE_DECISION_REFUSED,
+                conn->kill != NULL ? DANCE_REASON_INTERNAL
+                                   : DANCE_REASON_NO_CERTIFICATE);
 }
 
 /* info_cb - the per-SSL info callback: the application's SSL_CTX info
@@ -1299,27 +1436,30 @@ static void info_cb(const SSL *cs, int where, int ret)
         conn != NULL && conn->app_info != NULL
             ? conn->app_info
             : SSL_CTX_get_info_callback(SSL_get_SSL_CTX(s));
-    const dance_config *cfg;
+    const dance_policy *pol;
 
     if (app != NULL && app != info_cb)
         app(cs, where, ret);
     if (conn == NULL)
         return;
-    cfg = &conn->rt->cfg;
+    pol = &conn->rt->policy;
     if (where & SSL_CB_HANDSHAKE_START)
         conn_reset(s, conn);
-    if (!SSL_is_server(s) || cfg->client_auth == DANCE_CLIENT_AUTH_OFF)
+    if (!SSL_is_server(s) || pol->client_auth == DANCE_CLIENT_AUTH_OFF)
         return;
     if ((where & SSL_CB_ACCEPT_LOOP) && SSL_get_state(s) != TLS_ST_BEFORE &&
         SSL_get_state(s) != TLS_ST_OK)
         enforce(s, conn);
+    if ((where & SSL_CB_WRITE_ALERT) &&
+        pol->client_auth == DANCE_CLIENT_AUTH_REQUIRE)
+        no_cert_alert(s, conn, ret);
     /* A server that sent HelloRequest has "finished" that exchange with
      * the renegotiation still pending: the handshake it asked for comes. */
     if ((where & SSL_CB_HANDSHAKE_DONE) && !SSL_renegotiate_pending(s)) {
         if (conn->kill == NULL && conn->refuse != NULL)
             conn->kill = conn->refuse;
         if (conn->kill == NULL &&
-            cfg->client_auth == DANCE_CLIENT_AUTH_REQUIRE && !conn->dane_ok)
+            pol->client_auth == DANCE_CLIENT_AUTH_REQUIRE && !conn->dane_ok)
             conn->kill = "the handshake completed without DANE "
                          "authentication (an application callback changed "
                          "the verification?)";
@@ -1350,23 +1490,24 @@ static SSL_TICKET_RETURN ticket_dec_cb(SSL *s, SSL_SESSION *sess,
     if (status != SSL_TICKET_SUCCESS && status != SSL_TICKET_SUCCESS_RENEW)
         return SSL_TICKET_RETURN_IGNORE_RENEW;
     b = session_binding(sess, bname, &expires);
-    if (conn == NULL || conn->rt->cfg.client_auth == DANCE_CLIENT_AUTH_OFF ||
+    if (conn == NULL || conn->rt->policy.client_auth == DANCE_CLIENT_AUTH_OFF ||
         b == 0)
         return status == SSL_TICKET_SUCCESS ? SSL_TICKET_RETURN_USE
                                             : SSL_TICKET_RETURN_USE_RENEW;
-    if (SSL_client_hello_get0_ext(s, conn->rt->cfg.extension_type, &data,
+    if (SSL_client_hello_get0_ext(s, conn->rt->policy.extension_type, &data,
                                   &len) &&
         dance_name_decode(data, len, name, &wwhy) == DANCE_WIRE_NAME)
         announced = name;
     if (b < 0)
         why = "the session's DANE binding does not parse";
     else
-        resume_ok(&conn->rt->cfg, bname, expires, announced, &why);
+        resume_ok(&conn->rt->policy, bname, expires, announced, &why);
     if (why == NULL)
         return status == SSL_TICKET_SUCCESS ? SSL_TICKET_RETURN_USE
                                             : SSL_TICKET_RETURN_USE_RENEW;
     log_verdict(DANCE_LOG_WARN, s, "server", announced, bname,
-                "session not resumed, full handshake", why, expires);
+                "session not resumed, full handshake", why, expires,
+                DANCE_DECISION_NONE, DANCE_REASON_RESUMPTION);
     return SSL_TICKET_RETURN_IGNORE_RENEW;
 }
 
@@ -1378,10 +1519,10 @@ static int refuse_add(SSL *s, unsigned int type, unsigned int context,
                       const unsigned char **out, size_t *outlen, X509 *x,
                       size_t chainidx, int *al, void *arg)
 {
-    const dance_ext_runtime *rt = atomic_load(&installed);
+    const dance_ext_runtime *rt = arg; /* given by ctx_new */
 
     (void)s, (void)type, (void)context, (void)out, (void)outlen, (void)x;
-    (void)chainidx, (void)arg;
+    (void)chainidx;
     dance_log(DANCE_LOG_ERROR, "TLS refused: %s",
               rt != NULL && rt->fatal != NULL ? rt->fatal : "?");
     *al = SSL_AD_INTERNAL_ERROR;
@@ -1391,8 +1532,7 @@ static int refuse_add(SSL *s, unsigned int type, unsigned int context,
 /* refuse_hello - a server refuses every ClientHello, for the same reason. */
 static int refuse_hello(SSL *s, int *al, void *arg)
 {
-    (void)arg;
-    return refuse_add(s, 0, 0, NULL, NULL, NULL, 0, al, NULL) < 0
+    return refuse_add(s, 0, 0, NULL, NULL, NULL, 0, al, arg) < 0
                ? SSL_CLIENT_HELLO_ERROR
                : SSL_CLIENT_HELLO_SUCCESS;
 }
@@ -1413,35 +1553,36 @@ static void ctx_new(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx,
                     long argl, void *argp)
 {
     SSL_CTX *ctx = parent;
-    const dance_ext_runtime *rt = atomic_load(&installed);
+    const dance_ext_runtime *rt = argp; /* given to SSL_CTX_get_ex_new_index */
 
-    (void)ptr, (void)argl, (void)argp;
+    (void)ptr, (void)argl;
     if (rt == NULL || ctx == NULL || making_private())
         return;
     if (rt->fatal != NULL) {
-        SSL_CTX_add_custom_ext(ctx, 65293, SSL_EXT_CLIENT_HELLO, refuse_add,
-                               NULL, NULL, NULL, NULL);
-        SSL_CTX_set_client_hello_cb(ctx, refuse_hello, NULL);
+        SSL_CTX_add_custom_ext(ctx, DANCE_EXT_TYPE_DEFAULT,
+                               SSL_EXT_CLIENT_HELLO, refuse_add, NULL,
+                               (void *)rt, NULL, NULL);
+        SSL_CTX_set_client_hello_cb(ctx, refuse_hello, (void *)rt);
         return;
     }
     /* The client role enables DANE on its connections (dane_verify_conn). */
-    if (rt->cfg.server_dane != DANCE_SERVER_DANE_OFF &&
+    if (rt->policy.server_dane != DANCE_SERVER_DANE_OFF &&
         SSL_CTX_dane_enable(ctx) <= 0)
         dance_log(DANCE_LOG_WARN, "SSL_CTX_dane_enable failed");
-    if (!SSL_CTX_add_custom_ext(ctx, rt->cfg.extension_type, EXT_CONTEXTS,
+    if (!SSL_CTX_add_custom_ext(ctx, rt->policy.extension_type, EXT_CONTEXTS,
                                 ext_add, ext_free, NULL, ext_parse, NULL)) {
         dance_log(DANCE_LOG_ERROR,
                   "cannot add extension type %u to an SSL_CTX (already in "
                   "use?): DANE client authentication is off for it",
-                  rt->cfg.extension_type);
+                  rt->policy.extension_type);
         return;
     }
-    SSL_CTX_set_cert_verify_callback(ctx, verify_cb, NULL);
+    SSL_CTX_set_cert_verify_callback(ctx, verify_cb, (void *)rt);
     SSL_CTX_set_session_ticket_cb(ctx, NULL, ticket_dec_cb, NULL);
     /* Hooked: SSLs using this SSL_CTX can be watched (enforce). */
     CRYPTO_set_ex_data(ad, idx, (void *)&ctx_mark);
     dance_log(DANCE_LOG_DEBUG, "SSL_CTX %p: dane_clientid (type %u) attached",
-              (void *)ctx, rt->cfg.extension_type);
+              (void *)ctx, rt->policy.extension_type);
 }
 
 /* dance_ext_install - see header. */
@@ -1452,7 +1593,7 @@ int dance_ext_install(const dance_ext_runtime *rt, char *err, size_t errlen)
     pthread_mutex_lock(&install_lock);
     /* Existing SSL_CTXs keep using the first runtime even after an
      * uninstall, so only that one may be installed again. */
-    if (atomic_load(&installed) != NULL && atomic_load(&installed) != rt) {
+    if (installed != NULL && installed != rt) {
         snprintf(err, errlen,
                  "the SSL hooks are installed with other "
                  "settings already");
@@ -1463,7 +1604,8 @@ int dance_ext_install(const dance_ext_runtime *rt, char *err, size_t errlen)
         goto done;
     }
     if (atomic_load(&ssl_index) < 0) {
-        int idx = SSL_get_ex_new_index(0, NULL, conn_new, conn_dup, conn_free);
+        int idx =
+            SSL_get_ex_new_index(0, (void *)rt, conn_new, conn_dup, conn_free);
 
         if (idx < 0) {
             snprintf(err, errlen, "no SSL ex_data index");
@@ -1471,10 +1613,8 @@ int dance_ext_install(const dance_ext_runtime *rt, char *err, size_t errlen)
         }
         atomic_store(&ssl_index, idx);
     }
-    /* The runtime is published before the index that makes SSL_CTX_new
-     * call us, so ctx_new never sees it half set. */
-    atomic_store(&installed, rt);
-    ctx_index = SSL_CTX_get_ex_new_index(0, NULL, ctx_new, NULL, NULL);
+    installed = rt;
+    ctx_index = SSL_CTX_get_ex_new_index(0, (void *)rt, ctx_new, NULL, NULL);
     if (ctx_index < 0) {
         snprintf(err, errlen, "no SSL_CTX ex_data index");
         goto done;

@@ -25,7 +25,7 @@
 #include <stddef.h>
 
 #include "dance_async.h"
-#include "dance_config.h"
+#include "dance_policy.h"
 #include "dance_res.h"
 
 /* What the hooks work with; lives until the process exits. */
@@ -35,7 +35,7 @@ typedef struct {
      * without the security the configuration asked for. The other members
      * are then unused. */
     const char *fatal;
-    dance_config cfg;
+    dance_policy policy;
     dance_res *res;
     dance_async *async;
 } dance_ext_runtime;

@@ -30,45 +30,52 @@
 #include <openssl/err.h>
 #include <openssl/params.h>
 
+#include "dance_activate.h"
 #include "dance_async.h"
 #include "dance_config.h"
 #include "dance_ext.h"
 #include "dance_log.h"
+#include "dance_msg.h"
 #include "dance_prov.h"
+#include "dance_stats.h"
 #include "dance_store.h"
 
 #define DANCE_PROV_NAME "dance: DANE client authentication (DANCE)"
 #ifndef DANCE_VERSION
 #define DANCE_VERSION "0.0.0"
 #endif
-#define ASYNC_THREADS 4
 
-/* Reason codes of the errors this provider raises. */
-enum { DANCE_R_BAD_CONFIG = 1, DANCE_R_INIT_FAILED };
-
-struct dance_prov_ctx {
-    const OSSL_CORE_HANDLE *handle;
-    OSSL_LIB_CTX *libctx;
-    dance_ext_runtime *rt; /* process-wide, borrowed */
-};
-
-/* The runtime is one per process: every SSL_CTX of the process is hooked
- * with the same settings. It is never freed (see the file comment). */
-static pthread_mutex_t runtime_lock = PTHREAD_MUTEX_INITIALIZER;
-static dance_ext_runtime *runtime;
-
-/* ---- errors ------------------------------------------------------------- */
-
-typedef struct {
+struct dance_core {
     const OSSL_CORE_HANDLE *handle;
     OSSL_FUNC_core_new_error_fn *new_error;
     OSSL_FUNC_core_set_error_debug_fn *set_error_debug;
     OSSL_FUNC_core_vset_error_fn *vset_error;
     OSSL_FUNC_core_get_params_fn *get_params;
-} core_fns;
+};
 
-/* set_error - core_vset_error with a format, for the text below. */
-static void set_error(const core_fns *core, int reason, const char *fmt, ...)
+/* The process's settings as written (compared with later activations) and
+ * what the SSL hooks run with, derived from them. */
+typedef struct {
+    dance_ext_runtime ext;
+    dance_config cfg;
+} prov_runtime;
+
+struct dance_prov_ctx {
+    const OSSL_CORE_HANDLE *handle;
+    OSSL_LIB_CTX *libctx;
+    prov_runtime *rt; /* process-wide, borrowed */
+    dance_core core;  /* to raise errors with (dance_prov_core) */
+};
+
+/* The runtime is one per process: every SSL_CTX of the process is hooked
+ * with the same settings. It is never freed (see the file comment). */
+static pthread_mutex_t runtime_lock = PTHREAD_MUTEX_INITIALIZER;
+static prov_runtime *runtime;
+
+/* ---- errors ------------------------------------------------------------- */
+
+/* core_vset - core_vset_error with a format (the message below). */
+static void core_vset(const dance_core *core, int reason, const char *fmt, ...)
 {
     va_list ap;
 
@@ -77,26 +84,23 @@ static void set_error(const core_fns *core, int reason, const char *fmt, ...)
     va_end(ap);
 }
 
-/* raise_error - put an error on the application's queue and in the log. */
-static void raise_error(const core_fns *core, int reason, const char *func,
-                        const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static void raise_error(const core_fns *core, int reason, const char *func,
-                        const char *fmt, ...)
+/* dance_core_raise - see dance_prov.h. */
+void dance_core_raise(const dance_core *core, int reason, const char *file,
+                      int line, const char *func, const char *fmt, ...)
 {
     char msg[600];
     va_list ap;
 
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
+    dance_vmsg(msg, sizeof(msg), fmt, ap);
     va_end(ap);
     dance_log(DANCE_LOG_ERROR, "%s", msg);
-    if (core->new_error == NULL || core->vset_error == NULL)
+    if (core == NULL || core->new_error == NULL || core->vset_error == NULL)
         return;
     core->new_error(core->handle);
     if (core->set_error_debug != NULL)
-        core->set_error_debug(core->handle, __FILE__, __LINE__, func);
-    set_error(core, reason, "%s", msg);
+        core->set_error_debug(core->handle, file, line, func);
+    core_vset(core, reason, "%s", msg);
 }
 
 /* ---- provider context and operations ------------------------------------ */
@@ -104,7 +108,13 @@ static void raise_error(const core_fns *core, int reason, const char *func,
 /* dance_prov_get0_res - see dance_prov.h. */
 dance_res *dance_prov_get0_res(const dance_prov_ctx *ctx)
 {
-    return ctx->rt->res;
+    return ctx->rt->ext.res;
+}
+
+/* dance_prov_core - see dance_prov.h. */
+const dance_core *dance_prov_core(const dance_prov_ctx *ctx)
+{
+    return &ctx->core;
 }
 
 /* dance_prov_get0_libctx - see dance_prov.h. */
@@ -152,10 +162,10 @@ static int set_stats(const dance_prov_ctx *ctx, OSSL_PARAM params[])
     dance_async_stats as;
     uint64_t got[10];
 
-    if (ctx == NULL || ctx->rt == NULL || ctx->rt->res == NULL)
+    if (ctx == NULL || ctx->rt == NULL || ctx->rt->ext.res == NULL)
         return 1;
-    dance_res_get_stats(ctx->rt->res, &rs);
-    dance_async_get_stats(ctx->rt->async, &as);
+    dance_res_get_stats(ctx->rt->ext.res, &rs);
+    dance_async_get_stats(ctx->rt->ext.async, &as);
     got[0] = rs.lookups;
     got[1] = rs.cache.hits;
     got[2] = rs.cache.misses;
@@ -218,6 +228,8 @@ static const OSSL_ITEM *prov_reason_strings(void *provctx)
     static const OSSL_ITEM reasons[] = {
         {DANCE_R_BAD_CONFIG, "bad dance provider configuration"},
         {DANCE_R_INIT_FAILED, "dance provider initialisation failed"},
+        {DANCE_R_BAD_URI, "unusable dnssec: URI"},
+        {DANCE_R_NO_KEY, "no DNSSEC-validated key for a dnssec: URI"},
         {0, NULL}};
 
     (void)provctx;
@@ -246,22 +258,6 @@ static const OSSL_DISPATCH prov_dispatch[] = {
 
 /* ---- activation --------------------------------------------------------- */
 
-/* known_key - a key of ours, or one libcrypto reads from any provider
- * section. */
-static int known_key(const char *key)
-{
-    static const char *const core_keys[] = {"module", "activate", "identity",
-                                            "soft_load", NULL};
-
-    for (size_t i = 0; core_keys[i] != NULL; i++)
-        if (strcmp(key, core_keys[i]) == 0)
-            return 1;
-    for (size_t i = 0; dance_config_keys[i] != NULL; i++)
-        if (strcmp(key, dance_config_keys[i]) == 0)
-            return 1;
-    return 0;
-}
-
 /* check_section_keys - refuse keys of our section that nobody reads: a
  * misspelt "clientauth = require" must not leave require mode off. The
  * core only hands a provider the keys it asks for, so the section is read
@@ -270,14 +266,13 @@ static int known_key(const char *key)
  * that loads another file itself), there is nothing to check. Names the
  * settings' source in source: "[section] (provider NAME)", or "provider
  * NAME" when the section cannot be found. */
-static int check_section_keys(const core_fns *core, char *source, size_t srclen,
-                              char *err, size_t errlen)
+static int check_section_keys(const dance_core *core, char *source,
+                              size_t srclen, char *err, size_t errlen)
 {
-    const char *prov_name = NULL, *init, *provs, *sect = NULL;
+    const char *prov_name = NULL, *sect = NULL, *unknown;
     OSSL_PARAM params[2];
     char *path = NULL;
     CONF *conf = NULL;
-    STACK_OF(CONF_VALUE) * values;
     int ok = 1;
 
     snprintf(source, srclen, "provider dance");
@@ -293,23 +288,12 @@ static int check_section_keys(const core_fns *core, char *source, size_t srclen,
     ERR_set_mark();
     conf = NCONF_new(NULL);
     if (path == NULL || conf == NULL || NCONF_load(conf, path, NULL) <= 0 ||
-        (init = NCONF_get_string(conf, NULL, "openssl_conf")) == NULL ||
-        (provs = NCONF_get_string(conf, init, "providers")) == NULL ||
-        (sect = NCONF_get_string(conf, provs, prov_name)) == NULL ||
-        (values = NCONF_get_section(conf, sect)) == NULL)
+        (sect = dance_activate_find_section(conf, prov_name)) == NULL)
         goto done;
     snprintf(source, srclen, "[%s] (provider %s)", sect, prov_name);
-    for (int i = 0; i < sk_CONF_VALUE_num(values); i++) {
-        const CONF_VALUE *v = sk_CONF_VALUE_value(values, i);
-
-        if (!known_key(v->name)) {
-            snprintf(err, errlen,
-                     "unknown key '%s' in [%s] of %s (a misspelling would "
-                     "silently drop a setting)",
-                     v->name, sect, path);
-            ok = 0;
-            break;
-        }
+    if ((unknown = dance_activate_unknown_key(conf, sect)) != NULL) {
+        dance_activate_unknown_key_error(unknown, sect, path, err, errlen);
+        ok = 0;
     }
 done:
     ERR_pop_to_mark();
@@ -318,7 +302,8 @@ done:
     return ok;
 }
 
-/* Values of our keys as the core returned them (borrowed, init only). */
+/* Values of our keys as the core returned them (borrowed, init only),
+ * indexed like dance_config_table. */
 typedef struct {
     const char *values[DANCE_CONFIG_MAX_KEYS];
 } config_values;
@@ -327,16 +312,14 @@ typedef struct {
 static const char *value_of(const char *key, void *arg)
 {
     const config_values *v = arg;
+    const dance_config_key *k = dance_config_key_find(key);
 
-    for (size_t i = 0; dance_config_keys[i] != NULL; i++)
-        if (strcmp(dance_config_keys[i], key) == 0)
-            return v->values[i];
-    return NULL;
+    return k != NULL ? v->values[k - dance_config_table] : NULL;
 }
 
 /* read_config - every key of our openssl.cnf section, through the core;
  * source names the section (also when the configuration is refused). */
-static int read_config(const core_fns *core, dance_config *cfg, char *source,
+static int read_config(const dance_core *core, dance_config *cfg, char *source,
                        size_t srclen, char *err, size_t errlen)
 {
     OSSL_PARAM params[DANCE_CONFIG_MAX_KEYS];
@@ -345,9 +328,10 @@ static int read_config(const core_fns *core, dance_config *cfg, char *source,
 
     snprintf(source, srclen, "provider dance");
     memset(&v, 0, sizeof(v));
-    for (; dance_config_keys[n] != NULL && n + 1 < DANCE_CONFIG_MAX_KEYS; n++)
-        params[n] = OSSL_PARAM_construct_utf8_ptr(dance_config_keys[n],
-                                                  (char **)&v.values[n], 0);
+    for (; dance_config_table[n].name != NULL && n + 1 < DANCE_CONFIG_MAX_KEYS;
+         n++)
+        params[n] = OSSL_PARAM_construct_utf8_ptr(
+            (char *)dance_config_table[n].name, (char **)&v.values[n], 0);
     params[n] = OSSL_PARAM_construct_end();
     if (core->get_params == NULL || !core->get_params(core->handle, params)) {
         snprintf(err, errlen, "cannot read the provider's configuration");
@@ -357,11 +341,7 @@ static int read_config(const core_fns *core, dance_config *cfg, char *source,
         return 0;
     if (!dance_config_load(cfg, value_of, &v, err, errlen))
         return 0;
-    if (!dance_ext_type_usable(cfg->extension_type)) {
-        snprintf(err, errlen,
-                 "extension_type = %u is an extension libssl handles itself "
-                 "(choose another, e.g. 65293)",
-                 cfg->extension_type);
+    if (!dance_activate_check_settings(cfg, err, errlen)) {
         dance_config_clear(cfg);
         return 0;
     }
@@ -383,45 +363,39 @@ static void keep_resident(void)
         (void)dlopen(info.dli_fname, RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE);
 }
 
+/* start_stats - the stats file, if the configuration asks for one. The
+ * counters are not a security setting: a failure is logged, and the
+ * module runs on. */
+static void start_stats(const prov_runtime *rt)
+{
+    char err[300];
+
+    if (rt->cfg.stats_file != NULL &&
+        !dance_stats_start(rt->cfg.stats_file, rt->ext.res, rt->ext.async, err,
+                           sizeof(err)))
+        dance_log(DANCE_LOG_WARN, "no stats file: %s", err);
+}
+
 /* runtime_get - the process's runtime, built from cfg on first use (cfg
  * is then owned by it; otherwise the caller keeps and clears it). */
-static dance_ext_runtime *runtime_get(dance_config *cfg, int *took_cfg,
-                                      char *err, size_t errlen)
+static prov_runtime *runtime_get(dance_config *cfg, int *took_cfg, char *err,
+                                 size_t errlen)
 {
-    dance_ext_runtime *rt = NULL;
-    dance_res_config rc;
-    char msg[400];
+    prov_runtime *rt = NULL;
 
     *took_cfg = 0;
     pthread_mutex_lock(&runtime_lock);
-    if (runtime != NULL && runtime->fatal != NULL) {
-        snprintf(err, errlen, "%s", runtime->fatal);
+    if (runtime != NULL && runtime->ext.fatal != NULL) {
+        snprintf(err, errlen, "%s", runtime->ext.fatal);
         goto done;
     }
     if (runtime != NULL) {
         /* A later activation (the module in two sections, another library
-         * context, or after an unload): the first activation's settings
-         * apply process-wide, and SSL_CTXs may use them already. That is
-         * only right if they give this activation everything it asks for;
-         * otherwise refuse, naming both sources (fail closed). */
-        const char *key = dance_config_conflict(&runtime->cfg, cfg);
-
-        if (key != NULL) {
-            char was[200], asked[200];
-
-            snprintf(err, errlen,
-                     "%s sets %s = %s, but %s, activated first in this "
-                     "process, has %s = %s; the module is one per process: "
-                     "put the settings of both in one section",
-                     cfg->source != NULL ? cfg->source : "?", key,
-                     dance_config_value(cfg, key, asked, sizeof(asked)),
-                     runtime->cfg.source != NULL ? runtime->cfg.source : "?",
-                     key,
-                     dance_config_value(&runtime->cfg, key, was, sizeof(was)));
+         * context, or after an unload). */
+        if (!dance_activate_second(&runtime->cfg, cfg, err, errlen))
             goto done;
-        }
         rt = runtime;
-        if (!dance_ext_install(rt, err, errlen))
+        if (!dance_ext_install(&rt->ext, err, errlen))
             rt = NULL;
         goto done;
     }
@@ -433,23 +407,23 @@ static dance_ext_runtime *runtime_get(dance_config *cfg, int *took_cfg,
         goto done;
     }
     rt->cfg = *cfg;
-    dance_config_resolver(&rt->cfg, &rc);
-    rt->res = dance_res_new(&rc, msg, sizeof(msg));
-    if (rt->res == NULL)
-        snprintf(err, errlen, "dnssec, trust_anchor or nameservers: %s", msg);
-    rt->async =
-        rt->res != NULL ? dance_async_new(rt->res, ASYNC_THREADS) : NULL;
-    if (rt->async == NULL) {
-        if (rt->res != NULL)
+    dance_config_policy(&rt->cfg, &rt->ext.policy);
+    rt->ext.res = dance_activate_resolver(&rt->cfg, err, errlen);
+    rt->ext.async =
+        rt->ext.res != NULL
+            ? dance_async_new(rt->ext.res, DANCE_ASYNC_DEFAULT_THREADS)
+            : NULL;
+    if (rt->ext.async == NULL) {
+        if (rt->ext.res != NULL)
             snprintf(err, errlen, "out of memory");
-        dance_res_free(rt->res);
+        dance_res_free(rt->ext.res);
         free(rt);
         rt = NULL;
         goto done;
     }
-    if (!dance_ext_install(rt, err, errlen)) {
-        dance_async_free(rt->async);
-        dance_res_free(rt->res);
+    if (!dance_ext_install(&rt->ext, err, errlen)) {
+        dance_async_free(rt->ext.async);
+        dance_res_free(rt->ext.res);
         free(rt);
         rt = NULL;
         goto done;
@@ -457,16 +431,12 @@ static dance_ext_runtime *runtime_get(dance_config *cfg, int *took_cfg,
     *took_cfg = 1;
     runtime = rt;
     keep_resident();
+    start_stats(rt);
     {
-        char a[20], b[20], c[20];
+        char summary[300];
 
-        dance_log(DANCE_LOG_INFO,
-                  "active: client_auth=%s server_dane=%s profile=%s "
-                  "dnssec=%s extension_type=%u (from %s)",
-                  dance_config_value(&rt->cfg, "client_auth", a, sizeof(a)),
-                  dance_config_value(&rt->cfg, "server_dane", b, sizeof(b)),
-                  dance_config_value(&rt->cfg, "profile", c, sizeof(c)),
-                  dance_res_mode_str(rt->cfg.dnssec), rt->cfg.extension_type,
+        dance_log(DANCE_LOG_INFO, "active: %s (from %s)",
+                  dance_config_summary(&rt->cfg, summary, sizeof(summary)),
                   rt->cfg.source != NULL ? rt->cfg.source : "?");
     }
 done:
@@ -480,26 +450,27 @@ done:
  * provider from openssl.cnf fails to activate). */
 static void fail_closed(const char *why)
 {
-    static dance_ext_runtime refused; /* under runtime_lock, set once */
+    static prov_runtime refused; /* under runtime_lock, set once */
     static char reason[900];
     char err[200];
 
     pthread_mutex_lock(&runtime_lock);
-    if (runtime == NULL || runtime->fatal == NULL)
+    if (runtime == NULL || runtime->ext.fatal == NULL)
         snprintf(reason, sizeof(reason), "dance provider configuration: %s",
                  why);
     if (runtime == NULL) {
-        refused.fatal = reason;
+        refused.ext.fatal = reason;
         runtime = &refused;
         keep_resident(); /* before returning failure: libcrypto unloads us */
-    } else if (runtime->fatal == NULL) {
+    } else if (runtime->ext.fatal == NULL) {
         /* A later activation was refused (a bad value, or settings that
          * differ from the first): running on with the first settings
          * would ignore what it asked for. SSL_CTXs made from now on
          * refuse every handshake. */
-        __atomic_store_n(&runtime->fatal, reason, __ATOMIC_RELEASE);
+        __atomic_store_n(&runtime->ext.fatal, reason, __ATOMIC_RELEASE);
     }
-    if (runtime->fatal != NULL && !dance_ext_install(runtime, err, sizeof(err)))
+    if (runtime->ext.fatal != NULL &&
+        !dance_ext_install(&runtime->ext, err, sizeof(err)))
         dance_log(DANCE_LOG_ERROR, "cannot fail closed: %s", err);
     pthread_mutex_unlock(&runtime_lock);
 }
@@ -512,7 +483,7 @@ OSSL_provider_init(const OSSL_CORE_HANDLE *handle, const OSSL_DISPATCH *in,
 int OSSL_provider_init(const OSSL_CORE_HANDLE *handle, const OSSL_DISPATCH *in,
                        const OSSL_DISPATCH **out, void **provctx)
 {
-    core_fns core = {.handle = handle};
+    dance_core core = {.handle = handle};
     const OSSL_DISPATCH *fn;
     dance_prov_ctx *ctx = NULL;
     dance_config cfg;
@@ -541,7 +512,7 @@ int OSSL_provider_init(const OSSL_CORE_HANDLE *handle, const OSSL_DISPATCH *in,
         char why[820];
 
         snprintf(why, sizeof(why), "%.200s: %.600s", source, err);
-        raise_error(&core, DANCE_R_BAD_CONFIG, __func__,
+        DANCE_RAISE(&core, DANCE_R_BAD_CONFIG,
                     "dance provider not activated, TLS disabled: %s", why);
         fail_closed(why);
         return 0;
@@ -549,16 +520,17 @@ int OSSL_provider_init(const OSSL_CORE_HANDLE *handle, const OSSL_DISPATCH *in,
     ctx = calloc(1, sizeof(*ctx));
     if (ctx == NULL) {
         dance_config_clear(&cfg);
-        raise_error(&core, DANCE_R_INIT_FAILED, __func__, "out of memory");
+        DANCE_RAISE(&core, DANCE_R_INIT_FAILED, "out of memory");
         return 0;
     }
     ctx->handle = handle;
+    ctx->core = core;
     ctx->rt = runtime_get(&cfg, &took_cfg, err, sizeof(err));
     if (!took_cfg)
         dance_config_clear(&cfg);
     if (ctx->rt == NULL) {
         free(ctx);
-        raise_error(&core, DANCE_R_INIT_FAILED, __func__,
+        DANCE_RAISE(&core, DANCE_R_INIT_FAILED,
                     "dance provider not activated, TLS disabled: %s", err);
         fail_closed(err);
         return 0;

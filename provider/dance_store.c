@@ -29,23 +29,6 @@ typedef struct {
     int eof;
 } store_ctx;
 
-/* store_error - raise an error for the application and log it. */
-static void store_error(const char *func, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-static void store_error(const char *func, const char *fmt, ...)
-{
-    char msg[600];
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
-    dance_log(DANCE_LOG_ERROR, "dnssec store: %s", msg);
-    ERR_new();
-    ERR_set_debug(OPENSSL_FILE, OPENSSL_LINE, func);
-    ERR_set_error(ERR_LIB_PROV, ERR_R_OPERATION_FAIL, "dnssec store: %s", msg);
-}
-
 /* parse_query - take "curve=P-256" or "curve=P-384" from the query q. */
 static int parse_query(store_ctx *s, const char *q)
 {
@@ -73,20 +56,23 @@ static void *store_open(void *provctx, const char *uri)
     n = q != NULL ? (size_t)(q - uri) : strlen(uri);
     s = calloc(1, sizeof(*s));
     if (s == NULL || (s->name = strndup(uri, n)) == NULL) {
-        store_error(__func__, "out of memory");
+        DANCE_RAISE(dance_prov_core(provctx), DANCE_R_INIT_FAILED,
+                    "dnssec store: out of memory");
         goto err;
     }
     s->prov = provctx;
     if (n == 0 || n > 253 ||
         ldns_str2rdf_dname(&check, s->name) != LDNS_STATUS_OK) {
-        store_error(__func__, "'%s' is not a domain name (dnssec:NAME)",
+        DANCE_RAISE(dance_prov_core(provctx), DANCE_R_BAD_URI,
+                    "dnssec store: '%s' is not a domain name (dnssec:NAME)",
                     s->name);
         goto err;
     }
     ldns_rdf_deep_free(check);
     if (q != NULL && !parse_query(s, q + 1)) {
-        store_error(__func__,
-                    "unknown query '%s' in a dnssec: URI (only curve=P-256 "
+        DANCE_RAISE(dance_prov_core(provctx), DANCE_R_BAD_URI,
+                    "dnssec store: unknown query '%s' in a dnssec: URI (only "
+                    "curve=P-256 "
                     "or curve=P-384)",
                     q + 1);
         goto err;
@@ -140,20 +126,23 @@ static int store_load(void *loaderctx, OSSL_CALLBACK *object_cb,
     s->eof = 1; /* one object per URI, found or not */
     res = dance_prov_get0_res(s->prov);
     if (res == NULL) {
-        store_error(__func__, "the dance provider has no resolver");
+        DANCE_RAISE(dance_prov_core(s->prov), DANCE_R_INIT_FAILED,
+                    "dnssec store: the dance provider has no resolver");
         return 0;
     }
     st = dance_ipseckey_fetch(res, s->name, time(NULL),
                               dance_prov_get0_libctx(s->prov), s->curve, &pkey,
                               &target, err, sizeof(err));
     if (st != DANCE_IPSECKEY_OK) {
-        store_error(__func__, "dnssec:%s: %s", s->name, err);
+        DANCE_RAISE(dance_prov_core(s->prov), DANCE_R_NO_KEY,
+                    "dnssec store: dnssec:%s: %s", s->name, err);
         goto done;
     }
     der_len = i2d_PUBKEY(pkey, &der);
     data_type = EVP_PKEY_get0_type_name(pkey);
     if (der_len <= 0 || data_type == NULL) {
-        store_error(__func__, "dnssec:%s: cannot encode the key", s->name);
+        DANCE_RAISE(dance_prov_core(s->prov), DANCE_R_INIT_FAILED,
+                    "dnssec store: dnssec:%s: cannot encode the key", s->name);
         goto done;
     }
     dance_log(DANCE_LOG_INFO, "dnssec store: %s -> %s: secure %s key", s->name,

@@ -159,3 +159,17 @@ const ldns_rr_list *dance_anchors_get0(const dance_anchors *anchors,
     }
     return anchors->scratch;
 }
+
+/* dance_anchors_zone_count - see header. */
+size_t dance_anchors_zone_count(const dance_anchors *anchors)
+{
+    return anchors->nzones;
+}
+
+/* dance_anchors_zone - see header. */
+const ldns_rdf *dance_anchors_zone(const dance_anchors *anchors, size_t i)
+{
+    return i < anchors->nzones
+               ? ldns_rr_owner(ldns_rr_list_rr(anchors->by_zone[i], 0))
+               : NULL;
+}

@@ -39,4 +39,13 @@ const ldns_rdf *dance_anchors_closest(const dance_anchors *anchors,
 const ldns_rr_list *dance_anchors_get0(const dance_anchors *anchors,
                                        const ldns_rdf *zone);
 
+/* dance_anchors_zone_count - how many zones have anchors (at least 1). */
+size_t dance_anchors_zone_count(const dance_anchors *anchors);
+
+/*
+ * dance_anchors_zone - the owner of the i-th anchored zone (in file order),
+ * or NULL when i is out of range. Borrowed from anchors.
+ */
+const ldns_rdf *dance_anchors_zone(const dance_anchors *anchors, size_t i);
+
 #endif /* DANCE_ANCHOR_H */

@@ -41,6 +41,17 @@
 
 #include "dance_net.h"
 
+#if defined(__SANITIZE_ADDRESS__)
+#define SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SANITIZED 1
+#endif
+#endif
+#ifndef SANITIZED
+#define SANITIZED 0
+#endif
+
 #define WHY_LEN 256
 #define ZONE_LEN 256 /* a presentation name without its root dot fits */
 
@@ -66,6 +77,7 @@ struct lookup {
     int forked;           /* completed by the fork child handler */
     atomic_int cancelled; /* every asker left: send nothing more */
     dance_res_result *result;
+    pthread_cond_t done; /* its askers wait here (monotonic clock) */
 };
 
 struct dance_res_job {
@@ -74,6 +86,7 @@ struct dance_res_job {
     uint64_t deadline_ms;     /* this asker waits no longer than this */
     dance_res_result *result; /* the answer given at start, if lk == NULL */
     int from_cache;           /* that answer came from the cache */
+    int timed_out;            /* join gave up at the deadline */
 };
 
 typedef struct {
@@ -86,7 +99,6 @@ struct dance_async {
     dance_res *res;
     pthread_mutex_t lock;
     pthread_cond_t work_cv; /* workers wait for jobs */
-    pthread_cond_t done_cv; /* joiners wait for results */
     lookup *head, *tail;    /* queued, not yet picked up */
     size_t queued;          /* length of that queue */
     lookup *running;        /* picked up by a worker */
@@ -233,6 +245,7 @@ static void lookup_release(lookup *lk)
 {
     if (--lk->refs > 0)
         return;
+    pthread_cond_destroy(&lk->done);
     dance_res_result_free(lk->result);
     free(lk->key);
     free(lk->name);
@@ -276,7 +289,9 @@ static void complete(dance_async *pool, lookup *lk, dance_res_result *r)
     unshare(pool, lk);
     lk->result = r;
     lk->state = LK_DONE;
-    pthread_cond_broadcast(&pool->done_cv);
+    pthread_cond_broadcast(&lk->done); /* its askers only: in a storm,
+                                          waking every joiner per answer
+                                          cost more than the answers */
     lookup_release(lk);
 }
 
@@ -367,35 +382,54 @@ static void *worker(void *arg)
     return NULL;
 }
 
-/* ensure_worker - start a worker if none is idle and the cap allows;
- * pool->lock held. Workers block every signal: the application's signal
- * handling (nginx relies on it) must never land on our threads. */
+/* ensure_worker - start a worker if the idle ones are fewer than the
+ * lookups queued and the cap allows; pool->lock held. (Not "if none is
+ * idle": idle workers may be idle because their site is at its share,
+ * and a storm under another site must still get workers of its own.)
+ * Workers block every signal: the application's signal handling (nginx
+ * relies on it) must never land on our threads. */
 static void ensure_worker(dance_async *pool)
 {
     sigset_t all, old;
+    pthread_attr_t attr;
+    int sized;
 
-    if (pool->idle > 0 || pool->threads >= pool->max_threads)
+    if (pool->idle >= pool->queued || pool->threads >= pool->max_threads)
         return;
+    sized = !SANITIZED && pthread_attr_init(&attr) == 0;
+    if (sized &&
+        pthread_attr_setstacksize(&attr, DANCE_ASYNC_STACK_BYTES) != 0) {
+        pthread_attr_destroy(&attr);
+        sized = 0; /* the default stack then */
+    }
     sigfillset(&all);
     pthread_sigmask(SIG_BLOCK, &all, &old);
-    if (pthread_create(&pool->tids[pool->threads], NULL, worker, pool) == 0)
+    if (pthread_create(&pool->tids[pool->threads], sized ? &attr : NULL, worker,
+                       pool) == 0)
         pool->threads++;
     pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (sized)
+        pthread_attr_destroy(&attr);
 }
 
 /* ---- fork --------------------------------------------------------------- */
 
-/* init_sync - make the pool's lock and condition variables (joiners wait
- * on the monotonic clock). */
+/* init_sync - make the pool's lock and condition variable. */
 static void init_sync(dance_async *pool)
+{
+    pthread_mutex_init(&pool->lock, NULL);
+    pthread_cond_init(&pool->work_cv, NULL);
+}
+
+/* init_done - make lk's condition variable (joiners wait on the monotonic
+ * clock). */
+static void init_done(lookup *lk)
 {
     pthread_condattr_t attr;
 
-    pthread_mutex_init(&pool->lock, NULL);
-    pthread_cond_init(&pool->work_cv, NULL);
     pthread_condattr_init(&attr);
     pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-    pthread_cond_init(&pool->done_cv, &attr);
+    pthread_cond_init(&lk->done, &attr);
     pthread_condattr_destroy(&attr);
 }
 
@@ -424,6 +458,7 @@ static void interrupt(dance_async *pool, lookup *lk)
 {
     lk->forked = 1;
     lk->shareable = 0;
+    init_done(lk); /* the parent's joiners may have been waiting on it */
     lk->state = LK_DONE;
     lookup_release(lk); /* the queue's or the parent worker's */
     (void)pool;
@@ -518,7 +553,6 @@ void dance_async_free(dance_async *pool)
         lookup_release(lk);
     }
     pthread_cond_destroy(&pool->work_cv);
-    pthread_cond_destroy(&pool->done_cv);
     pthread_mutex_destroy(&pool->lock);
     free(pool->tids);
     free(pool);
@@ -543,6 +577,7 @@ static lookup *lookup_new(const char *name, uint16_t type, time_t now)
     lk->now = now;
     lk->refs = 1;
     atomic_init(&lk->cancelled, 0);
+    init_done(lk);
     return lk;
 }
 
@@ -717,6 +752,12 @@ int dance_res_job_from_cache(const dance_res_job *job)
     return job != NULL && job->from_cache;
 }
 
+/* dance_res_job_timed_out - see header. */
+int dance_res_job_timed_out(const dance_res_job *job)
+{
+    return job != NULL && job->timed_out;
+}
+
 /* dance_res_job_join - see header. */
 dance_res_result *dance_res_job_join(dance_res_job *job)
 {
@@ -739,8 +780,7 @@ dance_res_result *dance_res_job_join(dance_res_job *job)
     if (lk->state != LK_DONE && pool->threads == 0)
         ensure_worker(pool);
     while (lk->state != LK_DONE)
-        if (pthread_cond_timedwait(&pool->done_cv, &pool->lock, &ts) ==
-            ETIMEDOUT)
+        if (pthread_cond_timedwait(&lk->done, &pool->lock, &ts) == ETIMEDOUT)
             break;
     done = lk->state == LK_DONE;
     if (done) {
@@ -757,10 +797,12 @@ dance_res_result *dance_res_job_join(dance_res_job *job)
                  "lookup was in flight in the parent process at fork()");
     else if (done)
         return NULL; /* out of memory */
-    else
+    else {
+        job->timed_out = 1;
         snprintf(why, sizeof(why),
                  "no answer within the lookup deadline (%u ms)",
                  dance_res_deadline_ms(pool->res));
+    }
     return dance_res_result_new(lk->name, lk->type, DANCE_RES_INDETERMINATE,
                                 NULL, 0, lk->now, why);
 }

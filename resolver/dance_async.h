@@ -5,10 +5,11 @@
  * joins it when it needs the answer, so DNS overlaps the handshake's own
  * round trips. A cache hit completes at once without a thread (and, in
  * the last tenth of its TTL, queues one background refresh, so names in
- * use never expire under a handshake); misses go to a small pool of
- * worker threads, created when first needed and again
- * after fork() in the child (an nginx master loads the provider, its
- * workers use it).
+ * use never expire under a handshake); misses go to a pool of worker
+ * threads, each running one lookup at a time, so up to max_threads
+ * queries are in flight at once (a restart storm of new names); workers
+ * are created as lookups queue up and again after fork() in the child
+ * (an nginx master loads the provider, its workers use it).
  *
  * No client can make the pool wait or grow (a flood of unknown names):
  *  - join waits at most the resolver's deadline (dance_res_deadline_ms,
@@ -37,6 +38,20 @@
 #include <time.h>
 
 #include "dance_res.h"
+
+/* Workers a pool of the provider may run at once (dance_async_new's
+ * max_threads there). Each runs one lookup at a time and spends it almost
+ * all waiting for DNS, so this is how many queries are in flight at once:
+ * a restart storm of distinct names is served at max_threads / 2 (one
+ * site's share) lookups per resolver round trip (issue 14: 4 workers gave
+ * 100 lookups/s at 20 ms, 64 give 1,600). Workers start only when lookups
+ * queue up and stay for the pool's life. */
+#define DANCE_ASYNC_DEFAULT_THREADS 64
+/* Stack of one worker: a lookup runs ldns and OpenSSL signature checks,
+ * far below this; a small stack keeps 64 idle workers cheap in address
+ * space (only the pages touched are resident). Sanitizer builds, whose
+ * frames are several times larger, keep the default stack size. */
+#define DANCE_ASYNC_STACK_BYTES (512u * 1024u)
 
 /* Lookups waiting for a worker, in all. Each costs a few hundred bytes;
  * the bound holds a restart's burst of real clients, while a flood finds
@@ -92,6 +107,13 @@ dance_res_result *dance_res_job_join(dance_res_job *job);
  * started (no DNS query for it)? 1 or 0; NULL gives 0.
  */
 int dance_res_job_from_cache(const dance_res_job *job);
+
+/*
+ * dance_res_job_timed_out - did a dance_res_job_join of job give up at the
+ * deadline (its answer: indeterminate, no answer in time)? 1 or 0; NULL
+ * gives 0.
+ */
+int dance_res_job_timed_out(const dance_res_job *job);
 
 typedef struct {
     uint64_t immediate;   /* starts answered from the cache at once */

@@ -411,12 +411,52 @@ done:
     return st;
 }
 
-/* exchange_udp - one query over UDP, waiting for a reply with our ID. */
+/* question_len - bytes of the question section of our own query (its
+ * name, type and class after the header), or 0 if it is not well formed. */
+static size_t question_len(const uint8_t *query, size_t qlen)
+{
+    size_t off = LDNS_HEADER_SIZE;
+
+    while (off < qlen && query[off] != 0) {
+        if (query[off] > 63) /* our names are never compressed */
+            return 0;
+        off += (size_t)query[off] + 1;
+    }
+    off += 1 + 4; /* root label, type, class */
+    return off <= qlen ? off - LDNS_HEADER_SIZE : 0;
+}
+
+/* udp_answers_us - is the datagram buf[0..len) a response to query: our
+ * ID, QR set, opcode QUERY, one question, and that question byte for byte
+ * ours but for the case of letters (name, type and class)? A datagram
+ * that is not (a blind spoofer's guess, a late reply to an earlier query)
+ * is ignored and the exchange keeps waiting; accepting it would let it
+ * fail an exchange a good server was about to answer. */
+static int udp_answers_us(const uint8_t *buf, size_t len, const uint8_t *query,
+                          size_t qsec)
+{
+    if (qsec == 0 || len < LDNS_HEADER_SIZE + qsec || buf[0] != query[0] ||
+        buf[1] != query[1] || !LDNS_QR_WIRE(buf) ||
+        LDNS_OPCODE_WIRE(buf) != LDNS_PACKET_QUERY || LDNS_QDCOUNT(buf) != 1)
+        return 0;
+    /* Label length bytes (< 64) are not letters: folding case leaves
+     * them as they are, so equal folded bytes mean equal labels. */
+    for (size_t i = LDNS_HEADER_SIZE; i < LDNS_HEADER_SIZE + qsec; i++)
+        if (tolower(buf[i]) != tolower(query[i]))
+            return 0;
+    return 1;
+}
+
+/* exchange_udp - one query over UDP, waiting for a datagram that answers
+ * it (udp_answers_us); others are dropped. The socket is connected, so the
+ * kernel drops datagrams from any other address or port. */
 static dance_net_status exchange_udp(const dance_net_server *server,
                                      const uint8_t *query, size_t qlen,
-                                     uint16_t id, uint64_t deadline,
-                                     uint8_t *out, size_t *outlen)
+                                     uint64_t deadline, uint8_t *out,
+                                     size_t *outlen)
 {
+    size_t qsec = question_len(query, qlen);
+
     dance_net_status st = DANCE_NET_TIMEOUT;
     int fd = open_socket(server, SOCK_DGRAM);
 
@@ -441,8 +481,7 @@ static dance_net_status exchange_udp(const dance_net_server *server,
             st = DANCE_NET_UNREACHABLE; /* e.g. ICMP port unreachable */
             break;
         }
-        /* A datagram without our ID is not an answer to us: keep waiting. */
-        if (rc >= 2 && out[0] == (uint8_t)(id >> 8) && out[1] == (uint8_t)id) {
+        if (udp_answers_us(out, (size_t)rc, query, qsec)) {
             *outlen = (size_t)rc;
             st = DANCE_NET_OK;
             break;
@@ -530,7 +569,7 @@ dance_net_status dance_net_query(const dance_net_server *servers, size_t n,
             dance_net_server_str(&servers[i], addr, sizeof(addr));
             if (counters != NULL)
                 counters->udp_queries++;
-            st = exchange_udp(&servers[i], query, qlen, id, until, buf, &rlen);
+            st = exchange_udp(&servers[i], query, qlen, until, buf, &rlen);
             if (st == DANCE_NET_OK && rlen >= LDNS_HEADER_SIZE &&
                 LDNS_TC_WIRE(buf)) {
                 /* Truncated: the same query (same ID) again over TCP. */

@@ -17,13 +17,13 @@
 #include "dance_res.h"
 
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "dance_anchor.h"
+#include "dance_msg.h"
 #include "dance_net.h"
 #include "dance_validate.h"
 
@@ -50,6 +50,7 @@ struct dance_res {
     inflight *flights;
     atomic_uint_fast64_t lookups, udp_queries, tcp_queries, shared_waits,
         refreshes, sig_checks, nsec3_hashes, budget_exhausted;
+    atomic_uint_fast64_t outcomes[DANCE_RES_OUTCOMES];
 };
 
 /* One query being answered; others asking the same wait for it. */
@@ -70,31 +71,39 @@ typedef struct {
     uint64_t deadline;
     unsigned budget;
     int fresh;         /* the next hop skips the cache (a refresh) */
+    int timed_out;     /* the last question went unanswered */
     dance_val_ctx *vc; /* time, skew, signature and NSEC3 work bounds */
 } lookup_ctx;
 
 static dance_res_result *hop(lookup_ctx *ctx, const ldns_rdf *qname,
                              ldns_rr_type type);
 
+const char *const dance_res_mode_names[] = {"validate", "trust-ad", NULL};
+
+_Static_assert(DANCE_RES_DEFAULT_CACHE_MAX_BYTES ==
+                   DANCE_CACHE_DEFAULT_MAX_BYTES,
+               "the resolver's and the cache's default bound differ");
+
 /* dance_res_mode_str - "validate" or "trust-ad". */
 const char *dance_res_mode_str(dance_res_mode mode)
 {
-    return mode == DANCE_RES_MODE_TRUST_AD ? "trust-ad" : "validate";
+    return mode == DANCE_RES_MODE_TRUST_AD ? dance_res_mode_names[1]
+                                           : dance_res_mode_names[0];
 }
 
 /* dance_res_config_init - documented defaults. */
 void dance_res_config_init(dance_res_config *cfg)
 {
     memset(cfg, 0, sizeof(*cfg));
-    cfg->mode = DANCE_RES_MODE_VALIDATE;
-    cfg->trust_anchor = "/usr/share/dns/root.key";
-    cfg->resolv_conf = "/etc/resolv.conf";
+    cfg->mode = DANCE_RES_DEFAULT_MODE;
+    cfg->trust_anchor = DANCE_RES_DEFAULT_TRUST_ANCHOR;
+    cfg->resolv_conf = DANCE_RES_DEFAULT_RESOLV_CONF;
     cfg->timeout_ms = 2000;
     cfg->attempts = 2;
     cfg->deadline_ms = 5000;
-    cfg->cache_max_entries = 10000;
-    cfg->cache_max_bytes = DANCE_CACHE_DEFAULT_MAX_BYTES;
-    cfg->cache_max_ttl = 3600;
+    cfg->cache_max_entries = DANCE_RES_DEFAULT_CACHE_MAX_ENTRIES;
+    cfg->cache_max_bytes = DANCE_RES_DEFAULT_CACHE_MAX_BYTES;
+    cfg->cache_max_ttl = DANCE_RES_DEFAULT_CACHE_MAX_TTL;
     cfg->bogus_ttl = 60;
     cfg->indeterminate_ttl = 0;
     cfg->negative_ttl = 3600;
@@ -129,12 +138,22 @@ dance_res *dance_res_new(const dance_res_config *cfg, char *err, size_t errlen)
             snprintf(err, errlen, "exchange needs 1 to %d servers",
                      DANCE_NET_MAX_SERVERS);
         res->nservers = cfg->exchange_servers;
+    } else if (cfg->servers != NULL) {
+        ok = cfg->nservers >= 1 && cfg->nservers <= DANCE_NET_MAX_SERVERS;
+        if (!ok)
+            snprintf(err, errlen, "1 to %d nameservers are needed",
+                     DANCE_NET_MAX_SERVERS);
+        else
+            memcpy(res->servers, cfg->servers,
+                   cfg->nservers * sizeof(*cfg->servers));
+        res->nservers = ok ? cfg->nservers : 0;
     } else if (cfg->nameservers != NULL)
         ok = dance_net_parse_servers(cfg->nameservers, res->servers,
                                      &res->nservers, err, errlen);
     else
         ok = dance_net_servers_from_resolv_conf(
-            cfg->resolv_conf != NULL ? cfg->resolv_conf : "/etc/resolv.conf",
+            cfg->resolv_conf != NULL ? cfg->resolv_conf
+                                     : DANCE_RES_DEFAULT_RESOLV_CONF,
             res->servers, &res->nservers, err, errlen);
     if (!ok)
         goto err;
@@ -162,7 +181,8 @@ dance_res *dance_res_new(const dance_res_config *cfg, char *err, size_t errlen)
         if (res->anchors == NULL)
             goto err;
     }
-    res->cfg.nameservers = NULL; /* parsed; do not keep caller pointers */
+    res->cfg.servers = NULL; /* copied or parsed; no caller pointers kept */
+    res->cfg.nameservers = NULL;
     res->cfg.resolv_conf = NULL;
     res->cfg.trust_anchor = NULL;
     res->cache = dance_cache_new(cfg->cache_max_entries);
@@ -201,6 +221,16 @@ void dance_res_get_stats(dance_res *res, dance_res_stats *out)
     out->sig_checks = atomic_load(&res->sig_checks);
     out->nsec3_hashes = atomic_load(&res->nsec3_hashes);
     out->budget_exhausted = atomic_load(&res->budget_exhausted);
+    for (int i = 0; i < DANCE_RES_OUTCOMES; i++)
+        out->outcomes[i] = atomic_load(&res->outcomes[i]);
+}
+
+/* dance_res_outcome_str - see header. */
+const char *dance_res_outcome_str(int outcome)
+{
+    return outcome == DANCE_RES_OUTCOME_TIMEOUT
+               ? "timeout"
+               : dance_res_status_str((dance_res_status)outcome);
 }
 
 /* dance_res_deadline_ms - see header. */
@@ -232,18 +262,6 @@ void dance_res_atfork_child(dance_res *res)
 }
 
 /* ---- small helpers ------------------------------------------------------ */
-
-/* fmt - printf into a WHY_LEN buffer. */
-static void fmt(char *why, const char *f, ...)
-    __attribute__((format(printf, 2, 3)));
-static void fmt(char *why, const char *f, ...)
-{
-    va_list ap;
-
-    va_start(ap, f);
-    vsnprintf(why, WHY_LEN, f, ap);
-    va_end(ap);
-}
 
 /* dname_str - presentation form (caller frees), "?" on failure. */
 static char *dname_str(const ldns_rdf *name)
@@ -316,7 +334,7 @@ static ldns_pkt *ask(lookup_ctx *ctx, size_t first, size_t n,
     dance_net_status st;
 
     if (ctx->budget == 0) {
-        fmt(why, "query budget of %d exhausted", QUERY_BUDGET);
+        dance_msg(why, WHY_LEN, "query budget of %d exhausted", QUERY_BUDGET);
         return NULL;
     }
     ctx->budget--;
@@ -325,6 +343,7 @@ static ldns_pkt *ask(lookup_ctx *ctx, size_t first, size_t n,
                              ctx->deadline, &pkt, &c, why, WHY_LEN);
         atomic_fetch_add(&ctx->res->udp_queries, c.udp_queries);
         atomic_fetch_add(&ctx->res->tcp_queries, c.tcp_queries);
+        ctx->timed_out = st == DANCE_NET_TIMEOUT;
         return st == DANCE_NET_OK ? pkt : NULL;
     }
     for (size_t i = first; i < first + n; i++) {
@@ -339,7 +358,8 @@ static ldns_pkt *ask(lookup_ctx *ctx, size_t first, size_t n,
             break;
     }
     if (last == NULL)
-        fmt(why, "no server answered");
+        dance_msg(why, WHY_LEN, "no server answered");
+    ctx->timed_out = last == NULL; /* exchange: no answer is a timeout */
     return last;
 }
 
@@ -402,7 +422,7 @@ static dance_res_status spent(lookup_ctx *ctx, char *why)
 {
     if (!dance_val_ctx_exhausted(ctx->vc))
         return DANCE_RES_BOGUS;
-    fmt(why, "%s", BUDGET_WHY);
+    dance_msg(why, WHY_LEN, "%s", BUDGET_WHY);
     return DANCE_RES_INDETERMINATE;
 }
 
@@ -504,7 +524,7 @@ static dance_res_status prove_insecure(lookup_ctx *ctx, const ldns_rdf *qname,
     char *qs = dname_str(qname);
 
     if (anchor == NULL) {
-        fmt(why, "no trust anchor covers %s", qs);
+        dance_msg(why, WHY_LEN, "no trust anchor covers %s", qs);
         free(qs);
         return DANCE_RES_INSECURE;
     }
@@ -516,14 +536,16 @@ static dance_res_status prove_insecure(lookup_ctx *ctx, const ldns_rdf *qname,
         char *cs = c != NULL ? dname_str(c) : strdup("?");
 
         if (st == DANCE_RES_INSECURE) {
-            fmt(why, "unsigned delegation at %s (%s)", cs ? cs : "?",
-                dance_res_result_get0_why(ds));
+            dance_msg(why, WHY_LEN, "unsigned delegation at %s (%s)",
+                      cs ? cs : "?", dance_res_result_get0_why(ds));
         } else if (st == DANCE_RES_BOGUS || st == DANCE_RES_INDETERMINATE) {
-            fmt(why, "DS lookup for %s: %s", cs ? cs : "?",
-                ds != NULL ? dance_res_result_get0_why(ds) : "out of memory");
+            dance_msg(why, WHY_LEN, "DS lookup for %s: %s", cs ? cs : "?",
+                      ds != NULL ? dance_res_result_get0_why(ds)
+                                 : "out of memory");
         } else if (st == DANCE_RES_SECURE_NXDOMAIN) {
-            fmt(why, "unsigned reply about %s, but %s is proven not to exist",
-                qs, cs ? cs : "?");
+            dance_msg(why, WHY_LEN,
+                      "unsigned reply about %s, but %s is proven not to exist",
+                      qs, cs ? cs : "?");
             st = DANCE_RES_BOGUS;
         }
         free(cs);
@@ -534,7 +556,7 @@ static dance_res_status prove_insecure(lookup_ctx *ctx, const ldns_rdf *qname,
             return st;
         }
     }
-    fmt(why, "unsigned reply about %s inside a signed zone", qs);
+    dance_msg(why, WHY_LEN, "unsigned reply about %s inside a signed zone", qs);
     free(qs);
     return DANCE_RES_BOGUS;
 }
@@ -553,7 +575,7 @@ static dance_res_result *zone_keys(lookup_ctx *ctx, const ldns_rdf *zone)
         dance_res_status st;
 
         if (dance_anchors_closest(ctx->res->anchors, zone) == NULL) {
-            fmt(why, "no trust anchor covers %s", zs);
+            dance_msg(why, WHY_LEN, "no trust anchor covers %s", zs);
             r = fail(ctx, zone, LDNS_RR_TYPE_DNSKEY, DANCE_RES_INSECURE, why);
             goto done;
         }
@@ -564,13 +586,14 @@ static dance_res_result *zone_keys(lookup_ctx *ctx, const ldns_rdf *zone)
                 ds != NULL ? dance_res_result_get0_why(ds) : "out of memory";
 
             if (st == DANCE_RES_INSECURE) {
-                fmt(why, "%s is not signed: %s", zs, dwhy);
+                dance_msg(why, WHY_LEN, "%s is not signed: %s", zs, dwhy);
             } else if (dance_res_status_is_secure(st)) {
-                fmt(why, "signer %s is not a signed zone: no DS (%s)", zs,
-                    dance_res_status_str(st));
+                dance_msg(why, WHY_LEN,
+                          "signer %s is not a signed zone: no DS (%s)", zs,
+                          dance_res_status_str(st));
                 st = DANCE_RES_BOGUS;
             } else {
-                fmt(why, "DS of %s: %s", zs, dwhy);
+                dance_msg(why, WHY_LEN, "DS of %s: %s", zs, dwhy);
             }
             r = fail(ctx, zone, LDNS_RR_TYPE_DNSKEY, st, why);
             goto done;
@@ -598,7 +621,7 @@ static dance_res_result *zone_keys(lookup_ctx *ctx, const ldns_rdf *zone)
     if (ldns_rr_list_rr_count(dnskeys) == 0) {
         char *rc = rcode_str(pkt);
 
-        fmt(why, "no DNSKEY records for %s (rcode %s)", zs, rc);
+        dance_msg(why, WHY_LEN, "no DNSKEY records for %s (rcode %s)", zs, rc);
         free(rc);
         r = fail(ctx, zone, LDNS_RR_TYPE_DNSKEY,
                  ldns_pkt_get_rcode(pkt) == LDNS_RCODE_NOERROR ||
@@ -613,7 +636,7 @@ static dance_res_result *zone_keys(lookup_ctx *ctx, const ldns_rdf *zone)
     case DANCE_VAL_KEYS_SECURE:
         if (ds != NULL && dance_res_result_ttl(ds) < ttl)
             ttl = dance_res_result_ttl(ds);
-        fmt(why, "DNSKEY set of %s validated", zs);
+        dance_msg(why, WHY_LEN, "DNSKEY set of %s validated", zs);
         r = make_result(ctx, zone, LDNS_RR_TYPE_DNSKEY, DANCE_RES_SECURE, keys,
                         ttl, why);
         break;
@@ -697,15 +720,16 @@ static ldns_rr_list *signer_keys(lookup_ctx *ctx, const ldns_rdf *signer,
         keyset = dance_res_result_get1_rrset(keys);
         if (keyset == NULL) {
             *st = DANCE_RES_INDETERMINATE;
-            fmt(why, "out of memory");
+            dance_msg(why, WHY_LEN, "out of memory");
         }
     } else if (*st == DANCE_RES_INSECURE) {
-        fmt(why, "%s", dance_res_result_get0_why(keys));
+        dance_msg(why, WHY_LEN, "%s", dance_res_result_get0_why(keys));
     } else {
         char *ss = dname_str(signer);
 
-        fmt(why, "keys of %s: %s", ss != NULL ? ss : "?",
-            keys != NULL ? dance_res_result_get0_why(keys) : "out of memory");
+        dance_msg(why, WHY_LEN, "keys of %s: %s", ss != NULL ? ss : "?",
+                  keys != NULL ? dance_res_result_get0_why(keys)
+                               : "out of memory");
         free(ss);
     }
     dance_res_result_free(keys);
@@ -763,7 +787,7 @@ static dance_res_result *signed_positive(lookup_ctx *ctx, const ldns_pkt *pkt,
             }
             ttl = nttl;
         }
-        fmt(why, "signed by %s, chain of trust validated", ss);
+        dance_msg(why, WHY_LEN, "signed by %s, chain of trust validated", ss);
         r = make_result(ctx, qname, type, DANCE_RES_SECURE, set, ttl, why);
         set = NULL;
     }
@@ -804,12 +828,12 @@ static dance_res_result *signed_negative(lookup_ctx *ctx, const ldns_pkt *pkt,
     switch (dance_val_denial(qname, type, nxdomain, nsecs, signer, ctx->vc, why,
                              sizeof(why))) {
     case DANCE_DENIAL_NODATA:
-        fmt(why, "no such type, proven by %s", ss);
+        dance_msg(why, WHY_LEN, "no such type, proven by %s", ss);
         r = make_result(ctx, qname, type, DANCE_RES_SECURE_NODATA, NULL, ttl,
                         why);
         break;
     case DANCE_DENIAL_NXDOMAIN:
-        fmt(why, "no such name, proven by %s", ss);
+        dance_msg(why, WHY_LEN, "no such name, proven by %s", ss);
         r = make_result(ctx, qname, type, DANCE_RES_SECURE_NXDOMAIN, NULL, ttl,
                         why);
         break;
@@ -819,7 +843,7 @@ static dance_res_result *signed_negative(lookup_ctx *ctx, const ldns_pkt *pkt,
          * denial records ride along as the mark that the parent proved
          * it, so that a lookup of the DS itself reports what it is: a
          * secure absence (public_result). */
-        fmt(why, "no DS: %s proves a delegation without DS", ss);
+        dance_msg(why, WHY_LEN, "no DS: %s proves a delegation without DS", ss);
         r = make_result(ctx, qname, type, DANCE_RES_INSECURE, nsecs, ttl, why);
         nsecs = NULL;
         break;
@@ -922,13 +946,13 @@ static dance_res_result *dname_hop(lookup_ctx *ctx, const ldns_pkt *pkt,
         goto done;
     }
     if (ldns_rr_list_rr_count(dset) != 1) {
-        fmt(why, "more than one DNAME at %s", os);
+        dance_msg(why, WHY_LEN, "more than one DNAME at %s", os);
         r = fail(ctx, qname, type, DANCE_RES_BOGUS, why);
         goto done;
     }
     target = dname_substitute(qname, owner, ldns_rr_rdf(dname, 0));
     if (target == NULL) {
-        fmt(why, "DNAME at %s makes a name too long", os);
+        dance_msg(why, WHY_LEN, "DNAME at %s makes a name too long", os);
         r = fail(ctx, qname, type, DANCE_RES_BOGUS, why);
         goto done;
     }
@@ -937,8 +961,9 @@ static dance_res_result *dname_hop(lookup_ctx *ctx, const ldns_pkt *pkt,
 
         if (ldns_rr_rd_count(c) != 1 ||
             ldns_dname_compare(ldns_rr_rdf(c, 0), target) != 0) {
-            fmt(why, "CNAME at the name does not follow from the DNAME at %s",
-                os);
+            dance_msg(why, WHY_LEN,
+                      "CNAME at the name does not follow from the DNAME at %s",
+                      os);
             r = fail(ctx, qname, type, DANCE_RES_BOGUS, why);
             goto done;
         }
@@ -952,8 +977,8 @@ static dance_res_result *dname_hop(lookup_ctx *ctx, const ldns_pkt *pkt,
     dset = NULL;
     st = d != NULL ? dance_res_result_status(d) : DANCE_RES_INDETERMINATE;
     if (st != DANCE_RES_SECURE && st != DANCE_RES_INSECURE) {
-        fmt(why, "DNAME at %s: %s", os,
-            d != NULL ? dance_res_result_get0_why(d) : "out of memory");
+        dance_msg(why, WHY_LEN, "DNAME at %s: %s", os,
+                  d != NULL ? dance_res_result_get0_why(d) : "out of memory");
         r = fail(ctx, qname, type, st, why);
         goto done;
     }
@@ -971,8 +996,8 @@ static dance_res_result *dname_hop(lookup_ctx *ctx, const ldns_pkt *pkt,
     ldns_rr_push_rdf(cname, target);
     target = NULL;
     ldns_rr_list_push_rr(out, cname);
-    fmt(why, "via DNAME at %s (%s: %s)", os, dance_res_status_str(st),
-        dance_res_result_get0_why(d));
+    dance_msg(why, WHY_LEN, "via DNAME at %s (%s: %s)", os,
+              dance_res_status_str(st), dance_res_result_get0_why(d));
     r = make_result(ctx, qname, type, st, out, dance_res_result_ttl(d), why);
     out = NULL;
 done:
@@ -1003,7 +1028,7 @@ static dance_res_result *validate_hop(lookup_ctx *ctx, const ldns_rdf *qname,
     if (rc != LDNS_RCODE_NOERROR && rc != LDNS_RCODE_NXDOMAIN) {
         char *s = rcode_str(pkt);
 
-        fmt(why, "server answered %s", s);
+        dance_msg(why, WHY_LEN, "server answered %s", s);
         free(s);
         r = fail(ctx, qname, type, DANCE_RES_INDETERMINATE, why);
         goto done;
@@ -1104,10 +1129,10 @@ static dance_res_result *trust_ad_hop(lookup_ctx *ctx, const ldns_rdf *qname,
         cd = query(ctx, qname, type, 1, why);
         if (cd != NULL && (ldns_pkt_get_rcode(cd) == LDNS_RCODE_NOERROR ||
                            ldns_pkt_get_rcode(cd) == LDNS_RCODE_NXDOMAIN)) {
-            fmt(why, "resolver failed DNSSEC validation%s", ede);
+            dance_msg(why, WHY_LEN, "resolver failed DNSSEC validation%s", ede);
             r = fail(ctx, qname, type, DANCE_RES_BOGUS, why);
         } else {
-            fmt(why, "resolver answered SERVFAIL%s", ede);
+            dance_msg(why, WHY_LEN, "resolver answered SERVFAIL%s", ede);
             r = fail(ctx, qname, type, DANCE_RES_INDETERMINATE, why);
         }
         goto done;
@@ -1115,7 +1140,7 @@ static dance_res_result *trust_ad_hop(lookup_ctx *ctx, const ldns_rdf *qname,
     if (rc != LDNS_RCODE_NOERROR && rc != LDNS_RCODE_NXDOMAIN) {
         char *s = rcode_str(pkt);
 
-        fmt(why, "resolver answered %s%s", s, ede);
+        dance_msg(why, WHY_LEN, "resolver answered %s%s", s, ede);
         free(s);
         r = fail(ctx, qname, type, DANCE_RES_INDETERMINATE, why);
         goto done;
@@ -1132,17 +1157,17 @@ static dance_res_result *trust_ad_hop(lookup_ctx *ctx, const ldns_rdf *qname,
         goto done;
     }
     if (ldns_rr_list_rr_count(set) > 0) {
-        fmt(why, "%s by the resolver (AD bit %s)",
-            ad ? "validated" : "not validated", ad ? "set" : "clear");
+        dance_msg(why, WHY_LEN, "%s by the resolver (AD bit %s)",
+                  ad ? "validated" : "not validated", ad ? "set" : "clear");
         r = make_result(ctx, qname, type,
                         ad ? DANCE_RES_SECURE : DANCE_RES_INSECURE, set,
                         min_ttl(set, UINT32_MAX), why);
         set = NULL;
         goto done;
     }
-    fmt(why, "%s, %s by the resolver (AD bit %s)",
-        rc == LDNS_RCODE_NXDOMAIN ? "no such name" : "no such type",
-        ad ? "validated" : "not validated", ad ? "set" : "clear");
+    dance_msg(why, WHY_LEN, "%s, %s by the resolver (AD bit %s)",
+              rc == LDNS_RCODE_NXDOMAIN ? "no such name" : "no such type",
+              ad ? "validated" : "not validated", ad ? "set" : "clear");
     r = make_result(ctx, qname, type,
                     !ad                         ? DANCE_RES_INSECURE
                     : rc == LDNS_RCODE_NXDOMAIN ? DANCE_RES_SECURE_NXDOMAIN
@@ -1376,10 +1401,18 @@ static dance_res_result *public_result(lookup_ctx *ctx, dance_res_result *r)
     return out;
 }
 
-/* finish - end of a lookup: count its validation work, free its context,
- * pass r through. */
+/* finish - end of a lookup: count its validation work and outcome, free
+ * its context, pass r through. */
 static dance_res_result *finish(lookup_ctx *ctx, dance_res_result *r)
 {
+    if (r != NULL) {
+        int st = (int)dance_res_result_status(r);
+
+        if (st == DANCE_RES_INDETERMINATE && ctx->timed_out)
+            st = DANCE_RES_OUTCOME_TIMEOUT;
+        if (st >= 0 && st < DANCE_RES_OUTCOMES)
+            atomic_fetch_add(&ctx->res->outcomes[st], 1);
+    }
     atomic_fetch_add(&ctx->res->sig_checks, dance_val_ctx_sig_checks(ctx->vc));
     atomic_fetch_add(&ctx->res->nsec3_hashes,
                      dance_val_ctx_nsec3_hashes(ctx->vc));
@@ -1413,7 +1446,7 @@ static dance_res_result *lookup(dance_res *res, const char *name, uint16_t type,
     if (ctx.vc == NULL)
         return NULL;
     if (ldns_str2rdf_dname(&qname, name) != LDNS_STATUS_OK) {
-        fmt(why, "'%s' is not a valid domain name", name);
+        dance_msg(why, WHY_LEN, "'%s' is not a valid domain name", name);
         dance_val_ctx_free(ctx.vc);
         return dance_res_result_new(name, type, DANCE_RES_INDETERMINATE, NULL,
                                     0, now, why);
@@ -1431,7 +1464,8 @@ static dance_res_result *lookup(dance_res *res, const char *name, uint16_t type,
         if (hops == MAX_CNAME_HOPS) {
             ldns_rdf_deep_free(target);
             dance_res_result_free(r);
-            fmt(why, "CNAME chain longer than %d%s", MAX_CNAME_HOPS, chain);
+            dance_msg(why, WHY_LEN, "CNAME chain longer than %d%s",
+                      MAX_CNAME_HOPS, chain);
             r = fail(&ctx, qname, type, DANCE_RES_INDETERMINATE, why);
             break;
         }

@@ -22,12 +22,17 @@
 #include <time.h>
 
 #include "dance_cache.h"
+#include "dance_net.h"
 #include "dance_result.h"
 
 typedef enum {
     DANCE_RES_MODE_VALIDATE = 0, /* walk the chain of trust ourselves */
     DANCE_RES_MODE_TRUST_AD      /* believe the AD bit of a loopback resolver */
 } dance_res_mode;
+
+/* The names of the modes, indexed by dance_res_mode, NULL-terminated: the
+ * only copy (openssl.cnf's dnssec key and the tool print and parse them). */
+extern const char *const dance_res_mode_names[];
 
 /* dance_res_mode_str - "validate" or "trust-ad". */
 const char *dance_res_mode_str(dance_res_mode mode);
@@ -46,7 +51,10 @@ typedef int (*dance_res_exchange_fn)(void *arg, size_t server,
 
 typedef struct {
     dance_res_mode mode;
-    const char *trust_anchor;   /* validate mode; DS/DNSKEY file */
+    const char *trust_anchor;        /* validate mode; DS/DNSKEY file */
+    const dance_net_server *servers; /* parsed already (nservers of them);
+                                        NULL: nameservers */
+    size_t nservers;
     const char *nameservers;    /* "IP[@PORT], ..."; NULL: resolv_conf */
     const char *resolv_conf;    /* used when nameservers is NULL */
     unsigned timeout_ms;        /* one UDP/TCP exchange */
@@ -65,15 +73,26 @@ typedef struct {
     size_t exchange_servers;        /* servers exchange answers for, >= 1 */
 } dance_res_config;
 
+/* The resolver's defaults, owned here (it is usable without the provider);
+ * the provider's openssl.cnf keys take theirs from these where a key means
+ * the same thing (dnssec, trust_anchor, cache_max_entries, cache_max_bytes,
+ * cache_max_ttl, clock_skew). Plain literals, so the provider can print
+ * them. */
+#define DANCE_RES_DEFAULT_MODE DANCE_RES_MODE_VALIDATE
+#define DANCE_RES_DEFAULT_TRUST_ANCHOR "/usr/share/dns/root.key"
+#define DANCE_RES_DEFAULT_RESOLV_CONF "/etc/resolv.conf"
+#define DANCE_RES_DEFAULT_CACHE_MAX_ENTRIES 10000
+#define DANCE_RES_DEFAULT_CACHE_MAX_BYTES 67108864 /* 64 MiB */
+#define DANCE_RES_DEFAULT_CACHE_MAX_TTL 3600
 /* Default and largest accepted clock_skew (one day), seconds. */
 #define DANCE_RES_DEFAULT_CLOCK_SKEW 300
 #define DANCE_RES_MAX_CLOCK_SKEW 86400
 
-/* dance_res_config_init - defaults: validate, /usr/share/dns/root.key,
- * /etc/resolv.conf, 2000 ms per exchange, 2 attempts, 5000 ms per lookup,
- * 10000 entries, DANCE_CACHE_DEFAULT_MAX_BYTES (64 MiB), 3600 s max TTL,
- * bogus kept 60 s, failures not cached, 300 s clock skew, the network,
- * proven absence kept at most 3600 s (negative_ttl). */
+/* dance_res_config_init - defaults: the DANCE_RES_DEFAULT_* above
+ * (validate, /usr/share/dns/root.key, /etc/resolv.conf, 10000 entries,
+ * 64 MiB, 3600 s max TTL, 300 s clock skew), and 2000 ms per exchange,
+ * 2 attempts, 5000 ms per lookup, bogus kept 60 s, failures not cached,
+ * the network, proven absence kept at most 3600 s (negative_ttl). */
 void dance_res_config_init(dance_res_config *cfg);
 
 typedef struct dance_res dance_res;
@@ -145,6 +164,15 @@ void dance_res_atfork_unlock(dance_res *res);
  */
 void dance_res_atfork_child(dance_res *res);
 
+/* Outcomes counted per lookup: the dance_res_status values, and
+ * DANCE_RES_OUTCOME_TIMEOUT for an indeterminate lookup whose last query
+ * went unanswered (a timeout rather than SERVFAIL, a bogus chain, ...). */
+#define DANCE_RES_OUTCOME_TIMEOUT 6
+#define DANCE_RES_OUTCOMES 7
+
+/* dance_res_outcome_str - dance_res_status_str, or "timeout". */
+const char *dance_res_outcome_str(int outcome);
+
 typedef struct {
     dance_cache_stats cache;
     uint64_t lookups;          /* dance_res_lookup calls */
@@ -155,6 +183,9 @@ typedef struct {
     uint64_t sig_checks;       /* RRSIG verifications (KeyTrap bound) */
     uint64_t nsec3_hashes;     /* NSEC3 hash computations */
     uint64_t budget_exhausted; /* lookups stopped by a work bound */
+    /* lookups (dance_res_lookup, dance_res_refresh) by outcome: index a
+     * dance_res_status, or DANCE_RES_OUTCOME_TIMEOUT */
+    uint64_t outcomes[DANCE_RES_OUTCOMES];
 } dance_res_stats;
 
 /* dance_res_get_stats - a snapshot of the counters. */

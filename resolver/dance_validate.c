@@ -6,8 +6,8 @@
  * absent, are made here, following RFC 4035 section 5 and RFC 5155 section 8.
  */
 #include "dance_validate.h"
+#include "dance_msg.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,20 +15,6 @@
 #define DNSKEY_FLAG_ZONE 0x0100
 #define DNSKEY_PROTOCOL 3
 #define NSEC3_FLAG_OPTOUT 0x01
-
-/* say - write a reason into why (printf style). */
-static void say(char *why, size_t whylen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void say(char *why, size_t whylen, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (why == NULL || whylen == 0)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(why, whylen, fmt, ap);
-    va_end(ap);
-}
 
 /* name_str - presentation form of a dname into buf. */
 static const char *name_str(const ldns_rdf *name, char *buf, size_t len)
@@ -188,12 +174,12 @@ int dance_val_rrset(const ldns_rr_list *rrset, const ldns_rr_list *sigs,
     char zbuf[256];
 
     if (first == NULL) {
-        say(why, whylen, "empty RRset");
+        dance_msg(why, whylen, "empty RRset");
         return 0;
     }
     tags = calloc(nkeys + 1, sizeof(*tags)); /* each key's tag, once */
     if (tags == NULL) {
-        say(why, whylen, "out of memory");
+        dance_msg(why, whylen, "out of memory");
         return 0;
     }
     for (size_t k = 0; k < nkeys; k++)
@@ -226,7 +212,7 @@ int dance_val_rrset(const ldns_rr_list *rrset, const ldns_rr_list *sigs,
                 continue;
             if (vc->sigs_left == 0) {
                 vc->exhausted = 1;
-                say(why, whylen, "validation budget exhausted");
+                dance_msg(why, whylen, "validation budget exhausted");
                 free(tags);
                 return 0;
             }
@@ -258,8 +244,9 @@ int dance_val_rrset(const ldns_rr_list *rrset, const ldns_rr_list *sigs,
         return 1;
     }
     free(tags);
-    say(why, whylen, "no valid signature by %s: %s",
-        name_str(zone, zbuf, sizeof(zbuf)), ldns_get_errorstr_by_id(last));
+    dance_msg(why, whylen, "no valid signature by %s: %s",
+              name_str(zone, zbuf, sizeof(zbuf)),
+              ldns_get_errorstr_by_id(last));
     return 0;
 }
 
@@ -340,7 +327,7 @@ dance_val_keys dance_val_keyset(const ldns_rr_list *dnskeys,
     *out = NULL;
     name_str(zone, zbuf, sizeof(zbuf));
     if (sep == NULL || zkeys == NULL) {
-        say(why, whylen, "out of memory");
+        dance_msg(why, whylen, "out of memory");
         goto done;
     }
     for (size_t i = 0; i < ldns_rr_list_rr_count(trust); i++) {
@@ -350,8 +337,8 @@ dance_val_keys dance_val_keyset(const ldns_rr_list *dnskeys,
             any_supported = 1;
     }
     if (!any_supported) {
-        say(why, whylen, "no DS for %s uses a supported algorithm and digest",
-            zbuf);
+        dance_msg(why, whylen,
+                  "no DS for %s uses a supported algorithm and digest", zbuf);
         result = DANCE_VAL_KEYS_INSECURE;
         goto done;
     }
@@ -367,17 +354,18 @@ dance_val_keys dance_val_keyset(const ldns_rr_list *dnskeys,
             goto nomem;
     }
     if (ldns_rr_list_rr_count(sep) == 0) {
-        say(why, whylen, "no DNSKEY of %s matches its DS or trust anchor",
-            zbuf);
+        dance_msg(why, whylen, "no DNSKEY of %s matches its DS or trust anchor",
+                  zbuf);
         goto done;
     }
     if (!dance_val_rrset(dnskeys, sigs, zone, sep, vc, ttl, &labels, sigwhy,
                          sizeof(sigwhy))) {
         if (vc->exhausted)
-            say(why, whylen, "%s", sigwhy);
+            dance_msg(why, whylen, "%s", sigwhy);
         else
-            say(why, whylen, "DNSKEY set of %s not signed by a trusted key: %s",
-                zbuf, sigwhy);
+            dance_msg(why, whylen,
+                      "DNSKEY set of %s not signed by a trusted key: %s", zbuf,
+                      sigwhy);
         goto done;
     }
     *out = zkeys;
@@ -385,7 +373,7 @@ dance_val_keys dance_val_keyset(const ldns_rr_list *dnskeys,
     result = DANCE_VAL_KEYS_SECURE;
     goto done;
 nomem:
-    say(why, whylen, "out of memory");
+    dance_msg(why, whylen, "out of memory");
 done:
     ldns_rr_list_free(sep);
     ldns_rr_list_deep_free(zkeys);
@@ -449,12 +437,12 @@ static dance_denial matched_denial(const ldns_rr *match, ldns_rr_type qtype,
         ldns_rr_get_type(match) == LDNS_RR_TYPE_NSEC ? "NSEC" : "NSEC3";
 
     if (bitmap_has(match, qtype) || bitmap_has(match, LDNS_RR_TYPE_CNAME)) {
-        say(why, whylen, "%s at the name lists the type asked for", kind);
+        dance_msg(why, whylen, "%s at the name lists the type asked for", kind);
         return DANCE_DENIAL_FAIL;
     }
     if (qtype == LDNS_RR_TYPE_DS && bitmap_has(match, LDNS_RR_TYPE_SOA)) {
         /* The child's apex: DS is the parent's data (RFC 4035 5.2). */
-        say(why, whylen, "%s of a zone apex cannot deny its DS", kind);
+        dance_msg(why, whylen, "%s of a zone apex cannot deny its DS", kind);
         return DANCE_DENIAL_FAIL;
     }
     if (delegation_nsec(match)) {
@@ -462,7 +450,7 @@ static dance_denial matched_denial(const ldns_rr *match, ldns_rr_type qtype,
         if (qtype == LDNS_RR_TYPE_DS)
             return bitmap_has(match, LDNS_RR_TYPE_DS) ? DANCE_DENIAL_FAIL
                                                       : DANCE_DENIAL_NO_DS;
-        say(why, whylen, "%s from the parent side of a delegation", kind);
+        dance_msg(why, whylen, "%s from the parent side of a delegation", kind);
         return DANCE_DENIAL_FAIL;
     }
     return DANCE_DENIAL_NODATA;
@@ -567,12 +555,13 @@ static dance_denial nsec_denial(const ldns_rdf *qname, ldns_rr_type qtype,
     if (!nxdomain && match != NULL)
         return matched_denial(match, qtype, why, whylen);
     if (match != NULL) {
-        say(why, whylen, "NXDOMAIN claimed but an NSEC shows the name exists");
+        dance_msg(why, whylen,
+                  "NXDOMAIN claimed but an NSEC shows the name exists");
         return DANCE_DENIAL_FAIL;
     }
     cover = nsec_covering(nsecs, qname);
     if (cover == NULL) {
-        say(why, whylen, "no NSEC covers the name");
+        dance_msg(why, whylen, "no NSEC covers the name");
         return DANCE_DENIAL_FAIL;
     }
     /* Empty non-terminal: the name exists because something below it does. */
@@ -581,7 +570,7 @@ static dance_denial nsec_denial(const ldns_rdf *qname, ldns_rr_type qtype,
     ce = nsec_closest_encloser(cover, qname);
     wc = ce != NULL ? wildcard_of(ce) : NULL;
     if (wc == NULL || !is_at_or_below(ce, zone)) {
-        say(why, whylen, "closest encloser outside the zone");
+        dance_msg(why, whylen, "closest encloser outside the zone");
         goto done;
     }
     match = nsec_matching(nsecs, wc);
@@ -589,16 +578,16 @@ static dance_denial nsec_denial(const ldns_rdf *qname, ldns_rr_type qtype,
         if (match == NULL && nsec_covering(nsecs, wc) != NULL)
             result = DANCE_DENIAL_NXDOMAIN;
         else
-            say(why, whylen, "no proof that the wildcard does not exist");
+            dance_msg(why, whylen, "no proof that the wildcard does not exist");
     } else {
         /* NODATA through a wildcard that lacks the type. */
         if (match != NULL && !bitmap_has(match, qtype) &&
             !bitmap_has(match, LDNS_RR_TYPE_CNAME))
             result = DANCE_DENIAL_NODATA;
         else
-            say(why, whylen,
-                "NSEC proves neither the type nor the name "
-                "absent");
+            dance_msg(why, whylen,
+                      "NSEC proves neither the type nor the name "
+                      "absent");
     }
 done:
     ldns_rdf_deep_free(ce);
@@ -828,34 +817,35 @@ static dance_denial nsec3_denial(const ldns_rdf *qname, ldns_rr_type qtype,
         if (nsec3_usable(ldns_rr_list_rr(nsecs, i)))
             usable = 1;
     if ((heavy = nsec3_over_limit(nsecs)) != NULL) {
-        say(why, whylen, "NSEC3 iterations %u over the limit %d",
-            ldns_nsec3_iterations(heavy), DANCE_VAL_NSEC3_MAX_ITERATIONS);
+        dance_msg(why, whylen, "NSEC3 iterations %u over the limit %d",
+                  ldns_nsec3_iterations(heavy), DANCE_VAL_NSEC3_MAX_ITERATIONS);
         return DANCE_DENIAL_INSECURE;
     }
     if (!usable) {
-        say(why, whylen, "no usable NSEC3 (unknown flags or algorithm)");
+        dance_msg(why, whylen, "no usable NSEC3 (unknown flags or algorithm)");
         return DANCE_DENIAL_FAIL;
     }
     match = nsec3_find(vc, nsecs, qname, zone, 0);
     if (match != NULL) {
         if (nxdomain) {
-            say(why, whylen, "NXDOMAIN claimed but an NSEC3 matches the name");
+            dance_msg(why, whylen,
+                      "NXDOMAIN claimed but an NSEC3 matches the name");
             return DANCE_DENIAL_FAIL;
         }
         return matched_denial(match, qtype, why, whylen);
     }
     ce = nsec3_closest_encloser(vc, nsecs, qname, zone, &cover);
     if (ce == NULL) {
-        say(why, whylen, "%s",
-            vc->exhausted ? "validation budget exhausted"
-                          : "no NSEC3 closest encloser proof");
+        dance_msg(why, whylen, "%s",
+                  vc->exhausted ? "validation budget exhausted"
+                                : "no NSEC3 closest encloser proof");
         return DANCE_DENIAL_FAIL;
     }
     /* The next closer name lies in an opt-out span: it may be an unsigned
      * delegation, or an empty non-terminal above one (RFC 5155 7.1, 8.6,
      * 9.2), so neither its absence nor its types are proven. */
     if (is_optout(cover)) {
-        say(why, whylen, "next closer name in an NSEC3 opt-out span");
+        dance_msg(why, whylen, "next closer name in an NSEC3 opt-out span");
         ldns_rdf_deep_free(ce);
         return DANCE_DENIAL_INSECURE;
     }
@@ -866,15 +856,17 @@ static dance_denial nsec3_denial(const ldns_rdf *qname, ldns_rr_type qtype,
             nsec3_find(vc, nsecs, wc, zone, 1) != NULL)
             result = DANCE_DENIAL_NXDOMAIN;
         else
-            say(why, whylen, "no NSEC3 proof that the wildcard is absent");
+            dance_msg(why, whylen,
+                      "no NSEC3 proof that the wildcard is absent");
     } else if (wmatch != NULL && !bitmap_has(wmatch, qtype) &&
                !bitmap_has(wmatch, LDNS_RR_TYPE_CNAME)) {
         result = DANCE_DENIAL_NODATA;
     } else {
-        say(why, whylen, "NSEC3 proves neither the type nor the name absent");
+        dance_msg(why, whylen,
+                  "NSEC3 proves neither the type nor the name absent");
     }
     if (result == DANCE_DENIAL_FAIL && vc->exhausted)
-        say(why, whylen, "validation budget exhausted");
+        dance_msg(why, whylen, "validation budget exhausted");
     ldns_rdf_deep_free(ce);
     ldns_rdf_deep_free(wc);
     return result;
@@ -896,7 +888,8 @@ dance_denial dance_val_denial(const ldns_rdf *qname, ldns_rr_type qtype,
                               char *why, size_t whylen)
 {
     if (!is_at_or_below(qname, zone)) {
-        say(why, whylen, "denial from a zone above which the name is not");
+        dance_msg(why, whylen,
+                  "denial from a zone above which the name is not");
         return DANCE_DENIAL_FAIL;
     }
     if (has_type(nsecs, LDNS_RR_TYPE_NSEC))
@@ -904,7 +897,7 @@ dance_denial dance_val_denial(const ldns_rdf *qname, ldns_rr_type qtype,
     if (has_type(nsecs, LDNS_RR_TYPE_NSEC3))
         return nsec3_denial(qname, qtype, nxdomain, nsecs, zone, vc, why,
                             whylen);
-    say(why, whylen, "no NSEC or NSEC3 records");
+    dance_msg(why, whylen, "no NSEC or NSEC3 records");
     return DANCE_DENIAL_FAIL;
 }
 
@@ -920,12 +913,13 @@ static int nsec_wildcard(const ldns_rdf *qname, const ldns_rdf *ce,
     int same;
 
     if (cover == NULL) {
-        say(why, whylen,
-            "wildcard answer without proof that the name does not exist");
+        dance_msg(why, whylen,
+                  "wildcard answer without proof that the name does not exist");
         return 0;
     }
     if (nsec_covering(nsecs, nc) == NULL) {
-        say(why, whylen,
+        dance_msg(
+            why, whylen,
             "wildcard answer, but the NSEC does not prove the next closer "
             "name absent");
         return 0;
@@ -934,7 +928,8 @@ static int nsec_wildcard(const ldns_rdf *qname, const ldns_rdf *ce,
     same = implied != NULL && ldns_dname_compare(implied, ce) == 0;
     ldns_rdf_deep_free(implied);
     if (!same)
-        say(why, whylen,
+        dance_msg(
+            why, whylen,
             "wildcard answer whose closest encloser is not the wildcard's "
             "parent");
     return same;
@@ -955,32 +950,33 @@ dance_denial dance_val_wildcard(const ldns_rdf *qname, uint8_t labels,
     if (labels + 1 > qlabels || labels < ldns_dname_label_count(zone) ||
         (ce = ancestor(qname, labels)) == NULL ||
         (nc = ancestor(qname, (uint8_t)(labels + 1))) == NULL) {
-        say(why, whylen, "bad RRSIG labels field");
+        dance_msg(why, whylen, "bad RRSIG labels field");
         goto done;
     }
     if (has_type(nsecs, LDNS_RR_TYPE_NSEC)) {
         if (nsec_wildcard(qname, ce, nc, nsecs, why, whylen))
             result = DANCE_DENIAL_NXDOMAIN;
     } else if ((cover = nsec3_over_limit(nsecs)) != NULL) {
-        say(why, whylen, "NSEC3 iterations %u over the limit %d",
-            ldns_nsec3_iterations(cover), DANCE_VAL_NSEC3_MAX_ITERATIONS);
+        dance_msg(why, whylen, "NSEC3 iterations %u over the limit %d",
+                  ldns_nsec3_iterations(cover), DANCE_VAL_NSEC3_MAX_ITERATIONS);
         result = DANCE_DENIAL_INSECURE;
     } else if (has_type(nsecs, LDNS_RR_TYPE_NSEC3)) {
         cover = nsec3_find(vc, nsecs, nc, zone, 1);
         if (cover != NULL && is_optout(cover)) {
-            say(why, whylen, "wildcard answer in an NSEC3 opt-out span");
+            dance_msg(why, whylen, "wildcard answer in an NSEC3 opt-out span");
             result = DANCE_DENIAL_INSECURE;
         } else if (cover != NULL) {
             result = DANCE_DENIAL_NXDOMAIN;
         } else {
-            say(why, whylen, "%s",
-                vc->exhausted ? "validation budget exhausted"
-                              : "wildcard answer without NSEC3 proof that "
-                                "the next closer name does not exist");
+            dance_msg(why, whylen, "%s",
+                      vc->exhausted
+                          ? "validation budget exhausted"
+                          : "wildcard answer without NSEC3 proof that "
+                            "the next closer name does not exist");
         }
     } else {
-        say(why, whylen,
-            "wildcard answer without proof that the name does not exist");
+        dance_msg(why, whylen,
+                  "wildcard answer without proof that the name does not exist");
     }
 done:
     ldns_rdf_deep_free(ce);

@@ -22,6 +22,8 @@ packages=(
   knot knot-dnsutils
   # issue 13: test.sh lints every shell script
   shellcheck
+  # issue 11 stats files, read by the textfile collector (tls.stats)
+  prometheus-node-exporter
 )
 
 if [ "${1:-}" = "--list" ]; then

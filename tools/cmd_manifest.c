@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "dance_cmd.h"
+#include "dance_msg.h"
 #include "dance_keystore.h"
 #include "dance_opts.h"
 #include "dance_suit.h"
@@ -164,23 +165,23 @@ static dance_fw_status verify_envelope(dance_res *res, const manifest_args *a,
     dance_fw_status st;
 
     if (kid == NULL)
-        return dance_fw_seterr(err, errlen, DANCE_FW_MALFORMED,
-                               "the vendor signature has no kid that is a DNS "
-                               "label");
+        return DANCE_FAIL(DANCE_FW_MALFORMED, err, errlen,
+                          "the vendor signature has no kid that is a DNS "
+                          "label");
     st = dance_keystore_current(res, a->o.keystore, a->o.now, &current, &pkey,
                                 err, errlen);
     if (st != DANCE_FW_OK)
         return st;
     if (strcasecmp(current, kid) != 0) {
-        st = dance_fw_seterr(err, errlen, DANCE_FW_KEY_MISMATCH,
-                             "signed with key %s, but main.%s points to %s "
-                             "(key %s is revoked or not yet current)",
-                             kid, a->o.keystore, current, kid);
+        st = DANCE_FAIL(DANCE_FW_KEY_MISMATCH, err, errlen,
+                        "signed with key %s, but main.%s points to %s "
+                        "(key %s is revoked or not yet current)",
+                        kid, a->o.keystore, current, kid);
         goto done;
     }
     st = dance_suit_envelope_verify(env, 0, pkey, why, sizeof(why));
     if (st != DANCE_FW_OK) {
-        dance_fw_seterr(err, errlen, st, "key %s from DNS: %s", kid, why);
+        dance_msg(err, errlen, "key %s from DNS: %s", kid, why);
         goto done;
     }
     if (a->firmware != NULL)
@@ -205,24 +206,24 @@ static dance_fw_status device_check(const manifest_args *a,
     char why[512];
 
     if (dance_suit_envelope_num_signatures(env) != 2)
-        return dance_fw_seterr(err, errlen, DANCE_FW_MALFORMED,
-                               "the envelope has %zu signatures; the device "
-                               "wants the vendor's and the update server's",
-                               dance_suit_envelope_num_signatures(env));
+        return DANCE_FAIL(DANCE_FW_MALFORMED, err, errlen,
+                          "the envelope has %zu signatures; the device "
+                          "wants the vendor's and the update server's",
+                          dance_suit_envelope_num_signatures(env));
     trust = dance_opts_load_key(a->trust, 0, PROG);
     server = dance_opts_load_key(a->server_key, 0, PROG);
     if (trust == NULL || server == NULL) {
-        dance_fw_seterr(err, errlen, st, "cannot load the device's keys");
+        dance_msg(err, errlen, "cannot load the device's keys");
         goto done;
     }
     st = dance_suit_envelope_verify(env, 0, trust, why, sizeof(why));
     if (st != DANCE_FW_OK) {
-        dance_fw_seterr(err, errlen, st, "vendor signature: %s", why);
+        dance_msg(err, errlen, "vendor signature: %s", why);
         goto done;
     }
     st = dance_suit_envelope_verify(env, 1, server, why, sizeof(why));
     if (st != DANCE_FW_OK) {
-        dance_fw_seterr(err, errlen, st, "update server signature: %s", why);
+        dance_msg(err, errlen, "update server signature: %s", why);
         goto done;
     }
     if (a->firmware != NULL)

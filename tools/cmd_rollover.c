@@ -13,6 +13,7 @@
 #include <openssl/pem.h>
 
 #include "dance_cmd.h"
+#include "dance_msg.h"
 #include "dance_cose.h"
 #include "dance_keystore.h"
 #include "dance_opts.h"
@@ -126,16 +127,16 @@ static dance_fw_status verify_dns(dance_res *res, const rollover_args *a,
     if (st != DANCE_FW_OK)
         goto done;
     if (strcasecmp(current, info->new_kid) != 0) {
-        st = dance_fw_seterr(err, errlen, DANCE_FW_KEY_MISMATCH,
-                             "main.%s points to %s, not to the new key %s",
-                             a->o.keystore, current, info->new_kid);
+        st = DANCE_FAIL(DANCE_FW_KEY_MISMATCH, err, errlen,
+                        "main.%s points to %s, not to the new key %s",
+                        a->o.keystore, current, info->new_kid);
         goto done;
     }
     if (EVP_PKEY_eq(new_key, dns_new) != 1) {
-        st = dance_fw_seterr(err, errlen, DANCE_FW_KEY_MISMATCH,
-                             "the new key in the manifest is not the key "
-                             "published at %s.%s",
-                             info->new_kid, a->o.keystore);
+        st = DANCE_FAIL(DANCE_FW_KEY_MISMATCH, err, errlen,
+                        "the new key in the manifest is not the key "
+                        "published at %s.%s",
+                        info->new_kid, a->o.keystore);
         goto done;
     }
     st = dance_keystore_key(res, a->o.keystore, info->old_kid, a->o.now,
@@ -146,7 +147,7 @@ static dance_fw_status verify_dns(dance_res *res, const rollover_args *a,
     st = dance_rollover_verify_vendor(buf, len, dns_old, info, NULL, why,
                                       sizeof(why));
     if (st != DANCE_FW_OK)
-        dance_fw_seterr(err, errlen, st, "%s (old key from DNS)", why);
+        dance_msg(err, errlen, "%s (old key from DNS)", why);
 done:
     free(current);
     EVP_PKEY_free(new_key);
@@ -247,13 +248,13 @@ static dance_fw_status write_key(const char *path, EVP_PKEY *pkey, char *err,
     int ok;
 
     if (f == NULL)
-        return dance_fw_seterr(err, errlen, DANCE_FW_INTERNAL,
-                               "cannot create %s", path);
+        return DANCE_FAIL(DANCE_FW_INTERNAL, err, errlen, "cannot create %s",
+                          path);
     ok = PEM_write_PUBKEY(f, pkey) == 1;
     ok = fclose(f) == 0 && ok;
     return ok ? DANCE_FW_OK
-              : dance_fw_seterr(err, errlen, DANCE_FW_INTERNAL,
-                                "cannot write %s", path);
+              : DANCE_FAIL(DANCE_FW_INTERNAL, err, errlen, "cannot write %s",
+                           path);
 }
 
 /* cmd_device_check - `dance rollover device-check`. */

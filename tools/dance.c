@@ -21,6 +21,8 @@ static const subcommand subcommands[] = {
     {"publish", dance_cmd_publish, "add/replace/remove TLSA via RFC 2136"},
     {"check", dance_cmd_check, "would a server authenticate this key now?"},
     {"rotate", dance_cmd_rotate, "change a device key without lock-out"},
+    {"check-config", dance_cmd_check_config, "would the provider accept FILE?"},
+    {"stats", dance_cmd_stats, "the provider's stats files, summed"},
 };
 
 /* usage - list the subcommands on stream. */

@@ -19,5 +19,9 @@ int dance_cmd_rollover(int argc, char **argv);
 int dance_cmd_publish(int argc, char **argv);
 int dance_cmd_check(int argc, char **argv);
 int dance_cmd_rotate(int argc, char **argv);
+/* issue 11: what the provider would say of an openssl.cnf */
+int dance_cmd_check_config(int argc, char **argv);
+/* issue 11: the provider's stats files */
+int dance_cmd_stats(int argc, char **argv);
 
 #endif /* DANCE_CMD_H */

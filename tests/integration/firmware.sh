@@ -25,6 +25,8 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 DNSWORLD=$HERE/../dnsworld/dnsworld.sh
 PY=/usr/bin/python3
 INTEROP=$HERE/cose_interop.py
+# shellcheck source=tests/cnf/cnf.sh
+. "$HERE/../cnf/cnf.sh"
 
 TMP=$(mktemp -d)
 WORLD=$TMP/world
@@ -307,21 +309,8 @@ CNF=$TMP/openssl.cnf
 OSSL=(env OPENSSL_CONF="$CNF")
 HAVE_LOADER=0
 if [ -n "$PROVIDER" ] && [ -f "$PROVIDER" ]; then
-    cat >"$CNF" <<EOF
-openssl_conf = openssl_init
-[openssl_init]
-providers = provider_sect
-[provider_sect]
-default = default_sect
-dance = dance_sect
-[default_sect]
-activate = 1
-[dance_sect]
-module = $PROVIDER
-activate = 1
-nameservers = $DW_NSD
-trust_anchor = $DW_ANCHOR
-EOF
+    dance_cnf "$CNF" "$(realpath "$PROVIDER")" "nameservers=$DW_NSD" \
+        "trust_anchor=$DW_ANCHOR"
     # An instrumented module (-DDANCE_SANITIZE=ON) needs libasan preloaded
     # into the uninstrumented openssl.
     if readelf -d "$PROVIDER" 2>/dev/null | grep -q 'NEEDED.*libasan'; then
@@ -384,6 +373,14 @@ if [ "$HAVE_LOADER" = 1 ]; then
     expect "dnssec:main.ki.insecure.test refused" 1 'insecure' -- \
         "${OSSL[@]}" openssl pkey -pubin -noout \
         -in dnssec:main.ki.insecure.test
+    # The loader's errors carry the provider's own reason codes.
+    expect "refused key: the provider's reason 'no DNSSEC-validated key'" 1 \
+        'no DNSSEC-validated key for a dnssec: URI' -- \
+        "${OSSL[@]}" openssl pkey -pubin -noout \
+        -in dnssec:main.ki.insecure.test
+    expect "dnssec:bad..name: the provider's reason 'unusable dnssec: URI'" 1 \
+        "unusable dnssec: URI.*'bad\.\.name' is not a domain name" -- \
+        "${OSSL[@]}" openssl pkey -pubin -noout -in 'dnssec:bad..name'
 else
     echo "# skip - openssl with dnssec: keys: the provider module" \
         "'${PROVIDER:-none}' offers no dnssec: store loader"

@@ -164,18 +164,14 @@ fi
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
     -keyout "$TMP/srv.key" -out "$TMP/srv.crt" -days 2 \
     -subj /CN=server.fleet.test 2>/dev/null
-# conf NAME SETTINGS... - an openssl.cnf loading the module with SETTINGS.
+# conf NAME SETTINGS... - $TMP/NAME.cnf loading the module with SETTINGS
+# (tests/cnf/cnf.sh).
+# shellcheck source=tests/cnf/cnf.sh
+. "$HERE/../cnf/cnf.sh"
 conf() {
     local name=$1
     shift
-    {
-        printf 'openssl_conf = openssl_init\n[openssl_init]\n'
-        printf 'providers = provider_sect\n[provider_sect]\n'
-        printf 'default = default_sect\ndance = dance_sect\n'
-        printf '[default_sect]\nactivate = 1\n[dance_sect]\n'
-        printf 'module = %s\nactivate = 1\n' "$MODULE"
-        printf '%s\n' "$@"
-    } >"$TMP/$name.cnf"
+    dance_cnf "$TMP/$name.cnf" "$MODULE" "$@"
 }
 conf server client_auth=require 'allow = *.fleet.test' dnssec=validate \
     "nameservers = $PRIMARY_ADDR" "trust_anchor = $PRIMARY_ANCHOR" \

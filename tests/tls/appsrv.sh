@@ -8,7 +8,7 @@
 #
 #   appsrv.sh BUILD_DIR
 #
-# The promise (DESIGN.md section 3) checked here:
+# The promise (docs/design.md section 3) checked here:
 #  - client_auth = require: only the genuine DANE client completes a
 #    handshake, whatever the application's callbacks do; no certificate,
 #    a key published nowhere, a CA client, or the published key under

@@ -10,7 +10,8 @@
 # (against unbound).  Servers run client_auth = require; client-auth-13
 # over TLS 1.2 must be refused (the profile is TLS 1.3 only).  Then the
 # name options: client_name = auto with and without client_service,
-# hello_name = off, request_cert = signalled/always, extension_type.
+# hello_name = off, request_cert = signalled/always, extension_type, in
+# the legacy profile (profile = hello on both sides).
 # One line per case, "ok - ..." or "not ok - ...: expected X, got Y", with
 # the client's, server's and provider's output for failures.
 set -euo pipefail
@@ -80,6 +81,11 @@ else
 fi
 
 # --- names ---------------------------------------------------------------
+# From here on the legacy profile's options (hello_name, request_cert =
+# signalled, names in the ClientHello over TLS 1.2): every configuration
+# says profile = hello (lib.sh TLS_PROFILE); the default profile's are in
+# profile.sh and formats.sh.
+TLS_PROFILE=hello
 tls_conf cli-auto client_name=auto client_auth=off
 tls_conf srv-service client_auth=require client_service=_client
 tls_server_start service srv-service

@@ -6,7 +6,7 @@
 #   tls_init BUILD_DIR            # paths, temp dir, EXIT trap, tool checks
 #   tls_world_start N             # N server ports, PKI, DNS world with the
 #                                 # PKI's TLSA records; sources its env
-#   tls_conf NAME key=value...    # write $TMP/NAME.cnf (provider section)
+#   tls_conf NAME key=value...    # write $TMP/NAME.cnf (tests/cnf/cnf.sh)
 #   tls_require_provider NAME     # stop unless the module loads from it
 #   tls_server_start SRV CONF [s_server options...]
 #   tls_case "what" WANT SRV CONF [s_client options...]
@@ -38,8 +38,10 @@
 # scanned for sanitizer reports; openssl s_server/s_client run with
 # detect_leaks=1, other programs (curl, nginx, python) with detect_leaks=0.
 # shellcheck shell=bash
-
 # shellcheck disable=SC2034 # the scripts that source this read its variables
+# shellcheck source=tests/cnf/cnf.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../cnf/cnf.sh"
+
 TLS_PASSED=0
 TLS_FAILED=0
 TLS_SERVERS=()   # names of running servers
@@ -108,7 +110,9 @@ tls_port_slice() {
     interop) echo 0 ;; failures) echo 1 ;; server_dane) echo 2 ;;
     apps) echo 3 ;; stress) echo 4 ;; snippets) echo 5 ;; policy) echo 6 ;;
     appsrv) echo 7 ;; matrix_nginx) echo 8 ;; matrix_apache) echo 9 ;;
-    matrix_web) echo 10 ;; matrix_misc) echo 11 ;; *) echo 12 ;;
+    matrix_web) echo 10 ;; matrix_misc) echo 11 ;; check_config) echo 15 ;;
+    stats) echo 14 ;; profile) echo 16 ;; formats) echo 17 ;;
+    *) echo 12 ;;
     esac
 }
 
@@ -135,7 +139,9 @@ tls_free_port() {
 }
 
 # tls_world_start N - pick N distinct free ports (SERVER_PORTS), make the
-# PKI with TLSA records for them, start the DNS world, source its env.
+# PKI with TLSA records for them (and, if the script defines a function
+# tls_world_extra, run it: it may add files to $PKI and lines to
+# $PKI/extra.rr), start the DNS world, source its env.
 tls_world_start() {
     local n=$1 p i
     SERVER_PORTS=()
@@ -149,6 +155,10 @@ tls_world_start() {
     [ "${#SERVER_PORTS[@]}" -eq "$n" ] || tls_die "cannot find $n free ports"
     "$TLS_DIR/pki.sh" "$PKI" "$DANCE" "${SERVER_PORTS[@]}" ||
         tls_die "pki.sh failed"
+    # A script may add keys, certificates and records of its own.
+    if declare -F tls_world_extra >/dev/null; then
+        tls_world_extra || tls_die "tls_world_extra failed"
+    fi
     "$DNSWORLD" start "$WORLD" "$FAULTPROXY" "$PKI/extra.rr" \
         >"$TMP/dnsworld.log" 2>&1 ||
         { cat "$TMP/dnsworld.log" >&2; tls_die "the DNS world did not start"; }
@@ -158,16 +168,19 @@ tls_world_start() {
     CLOSED_PORT=$(tls_free_port)
 }
 
-# tls_conf NAME [key=value...] - write $TMP/NAME.cnf from template.cnf: the
-# module, then the defaults below, each replaced by a key=value argument
-# with the same key ("key=" drops the key).  Defaults: log_level = info,
-# log_file = $TMP/NAME.log, dnssec = validate, nameservers = $DW_NSD,
-# trust_anchor = $DW_ANCHOR, timeout_ms = 1000; with client_auth =
-# optional or require and no allow given, allow = *.test (the module
-# requires an allow list whenever client authentication is on; the test
-# world's names all end in .test).  Prints nothing.
+# tls_conf NAME [key=value...] - write $TMP/NAME.cnf with dance_cnf
+# (tests/cnf/cnf.sh): the module, then the defaults below, each replaced
+# by a key=value argument with the same key ("key=" drops the key).
+# Defaults: log_level = info, log_file = $TMP/NAME.log, dnssec = validate,
+# nameservers = $DW_NSD, trust_anchor = $DW_ANCHOR, timeout_ms = 1000;
+# with client_auth = optional or require and no allow given, allow = *.test
+# (the module requires an allow list whenever client authentication is on;
+# the test world's names all end in .test); with TLS_PROFILE set (a script
+# that tests the legacy profile says TLS_PROFILE=hello once) and no profile
+# given, profile = $TLS_PROFILE.  Prints nothing.
 tls_conf() {
-    local name=$1 kv key settings="" k
+    local name=$1 kv key k
+    local -a settings=()
     shift
     local -A set=(
         [log_level]=info [log_file]=$TMP/$name.log [dnssec]=validate
@@ -184,6 +197,10 @@ tls_conf() {
         esac
         set[$key]=${kv#*=}
     done
+    if [ -n "${TLS_PROFILE:-}" ] && [ -z "${set[profile]+x}" ]; then
+        order+=(profile)
+        set[profile]=$TLS_PROFILE
+    fi
     case "${set[client_auth]:-}" in
     optional | require)
         if [ -z "${set[allow]+x}" ]; then
@@ -193,12 +210,10 @@ tls_conf() {
         ;;
     esac
     for k in "${order[@]}"; do
-        [ -n "${set[$k]}" ] && settings+="$k = ${set[$k]}"$'\n'
+        [ -n "${set[$k]}" ] && settings+=("$k=${set[$k]}")
     done
-    awk -v module="$MODULE" -v settings="$settings" '
-        { gsub(/@MODULE@/, module) }
-        /@SETTINGS@/ { printf "%s", settings; next }
-        { print }' "$TLS_DIR/template.cnf" >"$TMP/$name.cnf"
+    dance_cnf "$TMP/$name.cnf" "$MODULE" "${settings[@]}" ||
+        tls_die "tls_conf: cannot write $name.cnf"
 }
 
 # tls_env CONF [leaks] - the environment (as NAME=VALUE words for env) for
@@ -581,22 +596,30 @@ tls_case() {
         "$CASE_SLINE" "$CASE_LLINE" "${TLS_EXTRA_CHECK:-}"
 }
 
-# tls_raw_case CASE WANT SRV [rawclient options...] - like tls_case, with
+# tls_run_raw SRV [rawclient options...] - like tls_run_client, with
 # tests/tls/rawclient (no provider) as the client.
-tls_raw_case() {
-    local name=$1 want=$2 srv=$3 sline lline id
-    shift 3
+tls_run_raw() {
+    local srv=$1 id
+    shift
     id=$((TLS_PASSED + TLS_FAILED + 1))
     CASE_OUT=$TMP/case$id.out
     CASE_ERR=$TMP/case$id.err
-    sline=$(tls_lines "${TLS_SERVER_LOG[$srv]}")
-    lline=$(tls_lines "${TLS_SERVER_CONF[$srv]}.log")
+    CASE_SLINE=$(tls_lines "${TLS_SERVER_LOG[$srv]}")
+    CASE_LLINE=$(tls_lines "${TLS_SERVER_CONF[$srv]}.log")
     OPENSSL_CONF=/dev/null timeout 20 "$RAWCLIENT" \
         -p "${TLS_SERVER_PORT[$srv]}" -s "$TLS_SNI" "$@" \
         >"$CASE_OUT" 2>"$CASE_ERR" || true
     tls_verdict "$CASE_OUT"
-    tls_report "$name" "$want" "$srv" "$CASE_OUT" "$CASE_ERR" "$sline" \
-        "$lline"
+}
+
+# tls_raw_case CASE WANT SRV [rawclient options...] - like tls_case, with
+# tests/tls/rawclient (no provider) as the client.
+tls_raw_case() {
+    local name=$1 want=$2 srv=$3
+    shift 3
+    tls_run_raw "$srv" "$@"
+    tls_report "$name" "$want" "$srv" "$CASE_OUT" "$CASE_ERR" \
+        "$CASE_SLINE" "$CASE_LLINE"
 }
 
 # tls_server_clean SRV - the server SRV must have logged no sanitizer

@@ -44,6 +44,13 @@
 # shellcheck shell=bash
 
 # shellcheck disable=SC2034 # the scripts that source this read its variables
+
+# The matrix checks each application over TLS 1.2 and 1.3 alike, which
+# only the legacy profile spans: every configuration here says
+# profile = hello (lib.sh's TLS_PROFILE). The default profile
+# (client-auth, TLS 1.3 only) is checked by profile.sh, formats.sh,
+# failures.sh, apps.sh and stress.sh.
+TLS_PROFILE=${TLS_PROFILE:-hello}
 MX_ALLOW=_client.device1.example.test
 MX_MARK=ADMITTED
 MX_VERIFIED_RE='verify=0 subject=/'

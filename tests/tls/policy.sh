@@ -17,10 +17,15 @@
 #    handshake with a fresh DANE check.
 # 9. TLS 1.2 renegotiation with a good client succeeds.
 # 10. refusals are logged at the default level (warn) with the peer.
+#
+# Every case runs over TLS 1.2 and 1.3 alike (renegotiation is TLS 1.2's),
+# which only the legacy profile spans: the configurations say
+# profile = hello (TLS_PROFILE). The default profile is profile.sh's.
 set -euo pipefail
 # shellcheck source=tests/tls/lib.sh
 . "$(dirname "$0")/lib.sh"
 tls_init "$@"
+TLS_PROFILE=hello
 tls_world_start 20
 
 tls_conf probe

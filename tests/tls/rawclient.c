@@ -22,7 +22,8 @@
  * After the handshake it sends "GET / HTTP/1.0" and copies the answer to
  * stdout (openssl s_server -www prints the server's view of the client's
  * certificate there).  Progress and errors go to stderr; the last stderr
- * line is "rawclient: handshake ok" or "rawclient: handshake failed: ...".
+ * line is "rawclient: handshake ok" or "rawclient: handshake failed: ...";
+ * an alert from the server is printed as "rawclient: SSL alert number N".
  * Exit status: 0 handshake and answer, 1 TLS or connection failure, 2 usage.
  */
 #include <arpa/inet.h>
@@ -198,6 +199,16 @@ static int parse_cb(SSL *s, unsigned int type, unsigned int context,
     return 1;
 }
 
+/* alert_cb - info callback: print every alert the server sends, in the
+ * words s_client uses ("SSL alert number N"), so tests can check it. */
+static void alert_cb(const SSL *s, int where, int ret)
+{
+    (void)s;
+    if (where & SSL_CB_READ_ALERT)
+        fprintf(stderr, "rawclient: SSL alert number %d (%s)\n", ret & 0xff,
+                SSL_alert_desc_string_long(ret));
+}
+
 /* connect_loopback - a TCP socket connected to 127.0.0.1:port, or -1. */
 static int connect_loopback(int port)
 {
@@ -315,6 +326,7 @@ int main(int argc, char **argv)
             add_cb, NULL, plan, parse_cb, plan))
         goto err;
     SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
+    SSL_CTX_set_info_callback(ctx, alert_cb);
     fd = connect_loopback((int)port);
     if (fd < 0) {
         why = "cannot connect";

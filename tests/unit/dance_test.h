@@ -19,7 +19,8 @@
     X(cache)                                                                   \
     X(validate)                                                                \
     X(net)                                                                     \
-    X(anchor) X(name) X(config) X(async) X(fw) X(replay) X(log) X(ident) X(ext)
+    X(anchor)                                                                  \
+    X(name) X(config) X(async) X(fw) X(replay) X(log) X(ident) X(ext) X(stats)
 
 /*
  * dance_test_suite_<name> - add suite <name> to the CUnit registry.

@@ -214,7 +214,7 @@ static void test_fork(void)
 /* ---- a real answering server ------------------------------------------ */
 
 #define SLOW_MS 700
-#define MAX_DELAYED 32
+#define MAX_DELAYED 128
 
 typedef struct {
     int fd;
@@ -689,6 +689,52 @@ static void test_fork_in_flight(void)
     answer_stop(srv);
 }
 
+#define STORM 64 /* distinct names at once: a restart (issue 14) */
+
+/* A restart storm: STORM distinct names under one site, each answered
+ * SLOW_MS late, asked at once while a flood of silent names under another
+ * site holds its handshakes open. The provider's pool runs many lookups
+ * at once, so every good name is answered within its deadline of
+ * 4 * SLOW_MS (two rounds of one site's half of the workers); a pool that
+ * ran 2 per site would need 32 rounds. The flood keeps its own half. */
+static void test_storm(void)
+{
+    answer_server *srv = answer_start();
+    dance_res *res = trust_ad_res(srv, 4 * SLOW_MS, 1);
+    dance_async *pool = dance_async_new(res, DANCE_ASYNC_DEFAULT_THREADS);
+    dance_res_job *flood[FLOOD], *jobs[STORM];
+    char name[64], why[512] = "";
+    int secure = 0;
+    uint64_t ms;
+
+    for (int i = 0; i < FLOOD; i++) {
+        snprintf(name, sizeof(name), "_c.h%d.silent.test", i);
+        flood[i] = dance_async_start(pool, name, LDNS_RR_TYPE_TLSA, 1800000000);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(flood[i]);
+    }
+    for (int i = 0; i < STORM; i++) {
+        snprintf(name, sizeof(name), "_c.d%d.slow.test", i);
+        jobs[i] = dance_async_start(pool, name, LDNS_RR_TYPE_TLSA, 1800000000);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(jobs[i]);
+    }
+    for (int i = 0; i < STORM; i++) {
+        if (timed_join(jobs[i], &ms, why, sizeof(why)) == DANCE_RES_SECURE)
+            secure++;
+        dance_res_job_free(jobs[i]);
+    }
+    CU_ASSERT_EQUAL(secure, STORM);
+    if (secure != STORM)
+        fprintf(stderr, "\n  %d of %d storm names secure; last: %s\n", secure,
+                STORM, why);
+    /* One query per name: nothing was retried or asked twice. */
+    CU_ASSERT_EQUAL(atomic_load(&srv->slow_queries), STORM);
+    for (int i = 0; i < FLOOD; i++)
+        dance_res_job_free(flood[i]);
+    dance_async_free(pool);
+    dance_res_free(res);
+    answer_stop(srv);
+}
+
 int dance_test_suite_async(void)
 {
     static const CU_TestInfo tests[] = {
@@ -704,6 +750,7 @@ int dance_test_suite_async(void)
         {"abandoned, asked again: revived", test_abandoned_then_asked_again},
         {"failing zone remembered", test_failing_zone},
         {"fork with a lookup in flight", test_fork_in_flight},
+        {"storm of new names beside a flood", test_storm},
         CU_TEST_INFO_NULL};
 
     return dance_test_add_suite("async", setup, teardown, tests);

@@ -5,6 +5,7 @@
  */
 #define _GNU_SOURCE /* timegm */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <regex.h>
 #include <signal.h>
@@ -65,10 +66,11 @@ static int matches(const char *re, const char *s)
     return ok;
 }
 
-/* read_file - the whole log file into buf (NUL-terminated); its length. */
-static size_t read_file(char *buf, size_t len)
+/* read_path - the whole file at path into buf (NUL-terminated); the
+ * number of bytes read (NUL bytes included). */
+static size_t read_path(const char *path, char *buf, size_t len)
 {
-    FILE *fp = fopen(file_path, "r");
+    FILE *fp = fopen(path, "r");
     size_t n = 0;
 
     if (fp != NULL) {
@@ -77,6 +79,80 @@ static size_t read_file(char *buf, size_t len)
     }
     buf[n] = '\0';
     return n;
+}
+
+/* read_file - the whole log file into buf (NUL-terminated); its length. */
+static size_t read_file(char *buf, size_t len)
+{
+    return read_path(file_path, buf, len);
+}
+
+/* next_check - wait until the log sink looks at its path again (it does
+ * at most once a second). */
+static void next_check(void)
+{
+    struct timespec ts = {1, 100 * 1000 * 1000};
+
+    nanosleep(&ts, NULL);
+}
+
+/* has - does the file at path hold text? */
+static int has(const char *path, const char *text)
+{
+    char buf[4096];
+
+    read_path(path, buf, sizeof(buf));
+    return strstr(buf, text) != NULL;
+}
+
+/* rotated - move the log file to moved (and with create, make an empty
+ * one at its path), wait for the next check, log line: it must land at
+ * the path only, and old, logged before, in the moved file only. */
+static int rotated(const char *moved, int create, const char *line,
+                   const char *old)
+{
+    int fd;
+
+    if (rename(file_path, moved) != 0)
+        return 0;
+    if (create) {
+        fd = open(file_path, O_WRONLY | O_CREAT | O_EXCL, 0640);
+        if (fd < 0)
+            return 0;
+        close(fd);
+    }
+    next_check();
+    dance_log(DANCE_LOG_WARN, "%s", line);
+    return has(file_path, line) && !has(moved, line) && has(moved, old) &&
+           !has(file_path, old);
+}
+
+/* Rotation without a signal: the file moved away (and made anew, or not)
+ * gets no more lines, the path gets them; a file truncated in place gets
+ * the next line at its start, with no hole of NUL bytes before it. */
+static void test_rotation(void)
+{
+    char err[200] = "", buf[4096], moved[120];
+    size_t n;
+
+    snprintf(moved, sizeof(moved), "%s/dance.log.1", dir);
+    unlink(file_path);
+    unlink(moved);
+    CU_ASSERT_EQUAL_FATAL(
+        dance_log_configure(DANCE_LOG_WARN, file_path, err, sizeof(err)), 1);
+    dance_log(DANCE_LOG_WARN, "before the move");
+    /* Moved away, nothing made anew (the program is expected to reopen). */
+    CU_ASSERT(rotated(moved, 0, "after the move", "before the move"));
+    /* logrotate "create": moved away, an empty file made at the path. */
+    CU_ASSERT(rotated(moved, 1, "after create", "after the move"));
+    /* logrotate "copytruncate": the same file, emptied in place. */
+    dance_log(DANCE_LOG_WARN, "before truncation");
+    CU_ASSERT_EQUAL_FATAL(truncate(file_path, 0), 0);
+    dance_log(DANCE_LOG_WARN, "after truncation");
+    n = read_file(buf, sizeof(buf));
+    CU_ASSERT_EQUAL(n, strlen(buf)); /* no NUL bytes */
+    CU_ASSERT(matches("^[0-9]{4}-[^\n]* warn: after truncation\n$", buf));
+    unlink(moved);
 }
 
 /* A file (and stderr) line: ISO 8601 UTC with milliseconds, the dance
@@ -291,6 +367,7 @@ int dance_test_suite_log(void)
         {"syslog: a relative socket path is refused", test_syslog_bad_path},
         {"threads: whole lines, none lost", test_threads},
         {"fork while another thread logs: the child can log", test_fork},
+        {"rotation: moved, made anew, truncated", test_rotation},
         CU_TEST_INFO_NULL};
 
     return dance_test_add_suite("log", suite_init, suite_cleanup, tests);

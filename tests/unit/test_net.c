@@ -1,13 +1,16 @@
 /*
  * test_net.c - suite "net": nameserver parsing and the loopback rule of
- * resolver/dance_net.c (the exchanges themselves are covered by the
- * integration tests against nsd, unbound and the fault proxy), and the
- * per-thread scope that bounds them, against a real silent UDP socket on
- * loopback.
+ * resolver/dance_net.c, the per-thread scope that bounds exchanges
+ * (against a real silent UDP socket on loopback), and the exchanges
+ * against a scripted server on loopback that answers as a spoofer or a
+ * truncating server would (the rest is covered by the integration tests
+ * against nsd, unbound and the fault proxy).
  */
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -192,6 +195,353 @@ static void test_scope_cancelled(void)
     close(fd);
 }
 
+/* ---- a scripted server: answers as an attacker or a broken server would */
+
+typedef enum {
+    SC_PLAIN,          /* the answer, nothing else */
+    SC_WRONG_ID,       /* first a reply with another ID, then the answer */
+    SC_WRONG_QUESTION, /* first our ID with another name/type/class */
+    SC_WRONG_SOURCE,   /* first a forged answer from another port */
+    SC_TRUNCATED,      /* TC over UDP; the answer over TCP */
+    SC_TRUNCATED_ONLY  /* TC over UDP; no TCP listener */
+} script;
+
+typedef struct {
+    script sc;
+    int udp, tcp, forger; /* sockets; tcp/forger -1 when unused */
+    dance_net_server addr;
+    pthread_t tid;
+    int queries;        /* UDP queries answered */
+    uint16_t ids[64];   /* their IDs and source ports, */
+    uint16_t ports[64]; /* for the randomisation test */
+} scripted;
+
+/* reply_wire - a reply to query q: rcode, TLSA answers (count), TC flag,
+ * question replaced by (qname, qtype, qclass) when qname is not NULL, ID
+ * xor id_flip. Caller frees the wire. */
+static uint8_t *reply_wire(const ldns_pkt *q, ldns_pkt_rcode rcode, int count,
+                           int tc, const char *qname, ldns_rr_type qtype,
+                           ldns_rr_class qclass, uint16_t id_flip, size_t *len)
+{
+    const ldns_rr *qrr = ldns_rr_list_rr(ldns_pkt_question(q), 0);
+    ldns_pkt *r = ldns_pkt_new();
+    ldns_rr *question = NULL;
+    uint8_t *wire = NULL;
+    char *owner = ldns_rdf2str(ldns_rr_owner(qrr));
+
+    ldns_pkt_set_id(r, ldns_pkt_id(q) ^ id_flip);
+    ldns_pkt_set_qr(r, 1);
+    ldns_pkt_set_rd(r, 1);
+    ldns_pkt_set_ra(r, 1);
+    ldns_pkt_set_tc(r, tc);
+    ldns_pkt_set_rcode(r, rcode);
+    if (qname != NULL) {
+        question = ldns_rr_new();
+        ldns_rr_set_owner(question, ldns_dname_new_frm_str(qname));
+        ldns_rr_set_type(question, qtype);
+        ldns_rr_set_class(question, qclass);
+        ldns_rr_set_question(question, 1);
+    } else {
+        question = ldns_rr_clone(qrr);
+    }
+    ldns_rr_list_push_rr(ldns_pkt_question(r), question);
+    ldns_pkt_set_qdcount(r, 1);
+    for (int i = 0; i < count; i++) {
+        char text[300];
+        ldns_rr *rr = NULL;
+
+        snprintf(text, sizeof(text), "%s 300 IN TLSA 3 1 1 %064x", owner,
+                 (unsigned)i + 1);
+        if (ldns_rr_new_frm_str(&rr, text, 0, NULL, NULL) == LDNS_STATUS_OK)
+            ldns_rr_list_push_rr(ldns_pkt_answer(r), rr);
+    }
+    ldns_pkt_set_ancount(r,
+                         (uint16_t)ldns_rr_list_rr_count(ldns_pkt_answer(r)));
+    if (ldns_pkt2wire(&wire, r, len) != LDNS_STATUS_OK)
+        wire = NULL;
+    ldns_pkt_free(r);
+    free(owner);
+    return wire;
+}
+
+/* send_wire - send wire (then free it) from fd to peer; len is read after
+ * the call's arguments are evaluated, so reply_wire may set it in the
+ * same call. */
+static void send_wire(int fd, uint8_t *wire, const size_t *len,
+                      const struct sockaddr_storage *peer, socklen_t plen)
+{
+    if (wire != NULL)
+        sendto(fd, wire, *len, 0, (const struct sockaddr *)peer, plen);
+    free(wire);
+}
+
+/* serve_tcp - accept one TCP connection and answer its one query fully. */
+static void serve_tcp(scripted *s)
+{
+    struct pollfd pfd = {.fd = s->tcp, .events = POLLIN};
+    uint8_t buf[2048], lenbuf[2];
+    ldns_pkt *q = NULL;
+    size_t len = 0;
+    ssize_t n;
+    int c;
+
+    if (poll(&pfd, 1, 2000) <= 0 || (c = accept(s->tcp, NULL, NULL)) < 0)
+        return;
+    n = recv(c, lenbuf, 2, MSG_WAITALL) == 2
+            ? recv(c, buf, ((size_t)lenbuf[0] << 8 | lenbuf[1]) % sizeof(buf),
+                   MSG_WAITALL)
+            : -1;
+    if (n > 0 && ldns_wire2pkt(&q, buf, (size_t)n) == LDNS_STATUS_OK) {
+        uint8_t *wire =
+            reply_wire(q, LDNS_RCODE_NOERROR, 3, 0, NULL, 0, 0, 0, &len);
+
+        lenbuf[0] = (uint8_t)(len >> 8);
+        lenbuf[1] = (uint8_t)len;
+        if (wire != NULL && send(c, lenbuf, 2, MSG_NOSIGNAL) == 2)
+            (void)send(c, wire, len, MSG_NOSIGNAL);
+        free(wire);
+    }
+    ldns_pkt_free(q);
+    close(c);
+}
+
+/* scripted_main - answer UDP queries by the script until the socket is
+ * shut down. */
+static void *scripted_main(void *arg)
+{
+    scripted *s = arg;
+
+    for (;;) {
+        uint8_t buf[2048];
+        struct sockaddr_storage peer;
+        socklen_t plen = sizeof(peer);
+        ssize_t n = recvfrom(s->udp, buf, sizeof(buf), 0,
+                             (struct sockaddr *)&peer, &plen);
+        ldns_pkt *q = NULL;
+        size_t len = 0;
+        const char *owner = "_c.other.test.";
+
+        if (n <= 0)
+            break;
+        if (ldns_wire2pkt(&q, buf, (size_t)n) != LDNS_STATUS_OK)
+            continue;
+        if (s->queries < 64) {
+            s->ids[s->queries] = ldns_pkt_id(q);
+            s->ports[s->queries] =
+                ntohs(((struct sockaddr_in *)&peer)->sin_port);
+        }
+        s->queries++;
+        switch (s->sc) {
+        case SC_WRONG_ID:
+            send_wire(s->udp,
+                      reply_wire(q, LDNS_RCODE_NXDOMAIN, 0, 0, NULL, 0, 0,
+                                 0x5a5a, &len),
+                      &len, &peer, plen);
+            break;
+        case SC_WRONG_QUESTION: /* name, then type, then class */
+            send_wire(s->udp,
+                      reply_wire(q, LDNS_RCODE_NXDOMAIN, 0, 0, owner,
+                                 LDNS_RR_TYPE_TLSA, LDNS_RR_CLASS_IN, 0, &len),
+                      &len, &peer, plen);
+            send_wire(s->udp,
+                      reply_wire(q, LDNS_RCODE_NXDOMAIN, 0, 0,
+                                 "_c.h.query.test.", LDNS_RR_TYPE_A,
+                                 LDNS_RR_CLASS_IN, 0, &len),
+                      &len, &peer, plen);
+            send_wire(s->udp,
+                      reply_wire(q, LDNS_RCODE_NXDOMAIN, 0, 0,
+                                 "_c.h.query.test.", LDNS_RR_TYPE_TLSA,
+                                 LDNS_RR_CLASS_CH, 0, &len),
+                      &len, &peer, plen);
+            break;
+        case SC_WRONG_SOURCE:
+            send_wire(
+                s->forger,
+                reply_wire(q, LDNS_RCODE_NXDOMAIN, 0, 0, NULL, 0, 0, 0, &len),
+                &len, &peer, plen);
+            usleep(20 * 1000); /* let the forgery arrive first */
+            break;
+        case SC_TRUNCATED:
+        case SC_TRUNCATED_ONLY:
+            send_wire(
+                s->udp,
+                reply_wire(q, LDNS_RCODE_NOERROR, 0, 1, NULL, 0, 0, 0, &len),
+                &len, &peer, plen);
+            if (s->sc == SC_TRUNCATED)
+                serve_tcp(s);
+            ldns_pkt_free(q);
+            continue;
+        case SC_PLAIN:
+            break;
+        }
+        send_wire(s->udp,
+                  reply_wire(q, LDNS_RCODE_NOERROR, 1, 0, NULL, 0, 0, 0, &len),
+                  &len, &peer, plen);
+        ldns_pkt_free(q);
+    }
+    return NULL;
+}
+
+/* bound - a socket of type bound to 127.0.0.1 (port 0: any); its port. */
+static int bound(int type, uint16_t port, uint16_t *got)
+{
+    struct sockaddr_in sin = {.sin_family = AF_INET};
+    socklen_t len = sizeof(sin);
+    int fd = socket(AF_INET, type, 0), one = 1;
+
+    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    sin.sin_port = htons(port);
+    CU_ASSERT_FATAL(fd >= 0);
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    CU_ASSERT_FATAL(bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0 &&
+                    getsockname(fd, (struct sockaddr *)&sin, &len) == 0);
+    if (got != NULL)
+        *got = ntohs(sin.sin_port);
+    return fd;
+}
+
+/* scripted_start - a server playing sc on a fresh loopback port (UDP, and
+ * TCP on the same port for SC_TRUNCATED). */
+static void scripted_start(scripted *s, script sc)
+{
+    char spec[64], err[128];
+    uint16_t port = 0;
+    size_t n = 0;
+
+    memset(s, 0, sizeof(*s));
+    s->sc = sc;
+    s->tcp = s->forger = -1;
+    s->udp = bound(SOCK_DGRAM, 0, &port);
+    if (sc == SC_TRUNCATED) {
+        s->tcp = bound(SOCK_STREAM, port, NULL);
+        CU_ASSERT_FATAL(listen(s->tcp, 4) == 0);
+    }
+    if (sc == SC_WRONG_SOURCE)
+        s->forger = bound(SOCK_DGRAM, 0, NULL);
+    snprintf(spec, sizeof(spec), "127.0.0.1@%u", port);
+    CU_ASSERT_FATAL(
+        dance_net_parse_servers(spec, &s->addr, &n, err, sizeof(err)));
+    CU_ASSERT_FATAL(pthread_create(&s->tid, NULL, scripted_main, s) == 0);
+}
+
+/* scripted_stop - stop the server thread, close its sockets. */
+static void scripted_stop(scripted *s)
+{
+    shutdown(s->udp, SHUT_RDWR); /* ends its recvfrom */
+    pthread_join(s->tid, NULL);
+    close(s->udp);
+    if (s->tcp >= 0)
+        close(s->tcp);
+    if (s->forger >= 0)
+        close(s->forger);
+}
+
+/* exchange - ask s for _c.h.query.test TLSA (attempts 1, 500 ms): the
+ * status, the reply's answer count in *answers (-1: no reply), counters. */
+static dance_net_status exchange(scripted *s, int *answers,
+                                 dance_net_counters *c, char *why,
+                                 size_t whylen)
+{
+    dance_net_params p = {.timeout_ms = 500,
+                          .attempts = 1,
+                          .dnssec_ok = 1,
+                          .checking_disabled = 1};
+    ldns_rdf *qname = ldns_dname_new_frm_str("_c.h.Query.test.");
+    ldns_pkt *reply = NULL;
+    dance_net_status st;
+
+    memset(c, 0, sizeof(*c));
+    st = dance_net_query(&s->addr, 1, qname, LDNS_RR_TYPE_TLSA, &p,
+                         dance_net_now_ms() + 2000, &reply, c, why, whylen);
+    *answers = reply != NULL && ldns_pkt_get_rcode(reply) == LDNS_RCODE_NOERROR
+                   ? (int)ldns_pkt_ancount(reply)
+                   : -1;
+    ldns_pkt_free(reply);
+    ldns_rdf_deep_free(qname);
+    return st;
+}
+
+/* A datagram with another ID, or with our ID but another question name,
+ * type or class, or from another address, is not the answer: the
+ * transport keeps waiting for the real one instead of failing the
+ * exchange (a blind spoofer must not be able to turn a good server's
+ * answer into a failure) or taking it. */
+static void test_spoofed_replies(void)
+{
+    static const script scripts[] = {SC_WRONG_ID, SC_WRONG_QUESTION,
+                                     SC_WRONG_SOURCE};
+
+    for (size_t i = 0; i < sizeof(scripts) / sizeof(scripts[0]); i++) {
+        scripted s;
+        dance_net_counters c;
+        char why[256] = "";
+        int answers = 0;
+
+        scripted_start(&s, scripts[i]);
+        CU_ASSERT_EQUAL(exchange(&s, &answers, &c, why, sizeof(why)),
+                        DANCE_NET_OK);
+        CU_ASSERT_EQUAL(answers, 1); /* the real answer, not the forgery */
+        CU_ASSERT_EQUAL(c.udp_queries, 1);
+        if (answers != 1)
+            fprintf(stderr, "\n  script %zu: %d answers (%s)\n", i, answers,
+                    why);
+        scripted_stop(&s);
+    }
+}
+
+/* Truncated over UDP: the same question over TCP, whose (full) answer is
+ * taken; without a TCP server the truncated answer is never used. */
+static void test_truncated(void)
+{
+    scripted s;
+    dance_net_counters c;
+    char why[256] = "";
+    int answers = 0;
+
+    scripted_start(&s, SC_TRUNCATED);
+    CU_ASSERT_EQUAL(exchange(&s, &answers, &c, why, sizeof(why)), DANCE_NET_OK);
+    CU_ASSERT_EQUAL(answers, 3);
+    CU_ASSERT_EQUAL(c.udp_queries, 1);
+    CU_ASSERT_EQUAL(c.tcp_queries, 1);
+    scripted_stop(&s);
+
+    scripted_start(&s, SC_TRUNCATED_ONLY);
+    CU_ASSERT_NOT_EQUAL(exchange(&s, &answers, &c, why, sizeof(why)),
+                        DANCE_NET_OK);
+    CU_ASSERT_EQUAL(answers, -1);
+    CU_ASSERT_EQUAL(c.tcp_queries, 1);
+    scripted_stop(&s);
+}
+
+/* Every query has a fresh random ID and leaves from a fresh port. */
+static void test_randomised(void)
+{
+    scripted s;
+    dance_net_counters c;
+    char why[256];
+    int answers, ids = 0, ports = 0;
+
+    scripted_start(&s, SC_PLAIN);
+    for (int i = 0; i < 32; i++)
+        CU_ASSERT_EQUAL(exchange(&s, &answers, &c, why, sizeof(why)),
+                        DANCE_NET_OK);
+    CU_ASSERT_EQUAL_FATAL(s.queries, 32);
+    for (int i = 0; i < 32; i++) {
+        int id_new = 1, port_new = 1;
+
+        for (int j = 0; j < i; j++) {
+            id_new &= s.ids[j] != s.ids[i];
+            port_new &= s.ports[j] != s.ports[i];
+        }
+        ids += id_new;
+        ports += port_new;
+    }
+    /* 32 draws from 2^16 IDs / ~28,000 ports: a repeat or two by chance. */
+    CU_ASSERT(ids >= 29);
+    CU_ASSERT(ports >= 29);
+    scripted_stop(&s);
+}
+
 int dance_test_suite_net(void)
 {
     static const CU_TestInfo tests[] = {
@@ -200,6 +550,9 @@ int dance_test_suite_net(void)
         {"resolv.conf", test_resolv_conf},
         {"scope deadline caps a query", test_scope_deadline},
         {"scope cancelled: no retry", test_scope_cancelled},
+        {"spoofed replies ignored, the answer taken", test_spoofed_replies},
+        {"truncated: TCP, never the truncated answer", test_truncated},
+        {"random ID and source port per query", test_randomised},
         CU_TEST_INFO_NULL};
 
     return dance_test_add_suite("net", NULL, NULL, tests);

@@ -9,6 +9,7 @@
 #include <openssl/rsa.h>
 
 #include "dance_cbor.h"
+#include "dance_msg.h"
 #include "dance_cose.h"
 
 struct dance_cose_sign1 {
@@ -76,10 +77,10 @@ dance_fw_status dance_cose_alg_for_key(const EVP_PKEY *pkey, int64_t *alg,
     else if (strcmp(d, "RSA") == 0 && EVP_PKEY_get_bits(pkey) >= 2048)
         *alg = DANCE_COSE_PS256;
     else
-        return dance_fw_seterr(err, errlen, DANCE_FW_UNSUPPORTED,
-                               "no COSE algorithm for a %s key (supported: "
-                               "P-256, P-384, Ed25519, Ed448, RSA >= 2048)",
-                               d);
+        return DANCE_FAIL(DANCE_FW_UNSUPPORTED, err, errlen,
+                          "no COSE algorithm for a %s key (supported: "
+                          "P-256, P-384, Ed25519, Ed448, RSA >= 2048)",
+                          d);
     return DANCE_FW_OK;
 }
 
@@ -91,19 +92,19 @@ dance_fw_status dance_cose_check_alg_key(int64_t alg, const EVP_PKEY *pkey,
     dance_fw_status st;
 
     if (dance_cose_alg_name(alg) == NULL)
-        return dance_fw_seterr(err, errlen, DANCE_FW_UNSUPPORTED,
-                               "COSE algorithm %lld is not supported "
-                               "(ES256, ES384, EdDSA, PS256)",
-                               (long long)alg);
+        return DANCE_FAIL(DANCE_FW_UNSUPPORTED, err, errlen,
+                          "COSE algorithm %lld is not supported "
+                          "(ES256, ES384, EdDSA, PS256)",
+                          (long long)alg);
     st = dance_cose_alg_for_key(pkey, &want, err, errlen);
     if (st != DANCE_FW_OK)
         return st;
     if (want != alg)
-        return dance_fw_seterr(err, errlen, DANCE_FW_KEY_MISMATCH,
-                               "algorithm %s does not fit the %s key (that "
-                               "key is used with %s only)",
-                               dance_cose_alg_name(alg), key_desc(pkey),
-                               dance_cose_alg_name(want));
+        return DANCE_FAIL(DANCE_FW_KEY_MISMATCH, err, errlen,
+                          "algorithm %s does not fit the %s key (that "
+                          "key is used with %s only)",
+                          dance_cose_alg_name(alg), key_desc(pkey),
+                          dance_cose_alg_name(want));
     return DANCE_FW_OK;
 }
 
@@ -265,14 +266,14 @@ dance_fw_status dance_cose_sign1_create(EVP_PKEY *pkey, const uint8_t *kid,
     if (dance_cbor_take(&b, &prot, &prot_len) != 0 ||
         sig_structure(prot, prot_len, payload, payload_len, &tbs, &tbs_len) !=
             0) {
-        st = dance_fw_seterr(err, errlen, DANCE_FW_INTERNAL, "out of memory");
+        st = DANCE_FAIL(DANCE_FW_INTERNAL, err, errlen, "out of memory");
         goto err;
     }
     if (!raw_sign(pkey, alg, tbs, tbs_len, &sig, &sig_len)) {
-        st = dance_fw_seterr(err, errlen, DANCE_FW_INTERNAL,
-                             "signing with the %s key failed (is it a "
-                             "private key?)",
-                             key_desc(pkey));
+        st = DANCE_FAIL(DANCE_FW_INTERNAL, err, errlen,
+                        "signing with the %s key failed (is it a "
+                        "private key?)",
+                        key_desc(pkey));
         goto err;
     }
     dance_cbor_put_tag(&b, DANCE_COSE_TAG_SIGN1);
@@ -285,7 +286,7 @@ dance_fw_status dance_cose_sign1_create(EVP_PKEY *pkey, const uint8_t *kid,
         dance_cbor_put_bstr(&b, payload, payload_len);
     dance_cbor_put_bstr(&b, sig, sig_len);
     if (dance_cbor_take(&b, out, out_len) != 0) {
-        st = dance_fw_seterr(err, errlen, DANCE_FW_INTERNAL, "out of memory");
+        st = DANCE_FAIL(DANCE_FW_INTERNAL, err, errlen, "out of memory");
         goto err;
     }
     st = DANCE_FW_OK;
@@ -330,9 +331,9 @@ static dance_fw_status parse_headers(dance_cose_sign1 *m,
     dance_fw_status st;
 
     if (m->protected_len == 0)
-        return dance_fw_seterr(err, errlen, DANCE_FW_MALFORMED,
-                               "COSE_Sign1: empty protected header (alg is "
-                               "required there)");
+        return DANCE_FAIL(DANCE_FW_MALFORMED, err, errlen,
+                          "COSE_Sign1: empty protected header (alg is "
+                          "required there)");
     st = dance_cbor_decode(m->protected_hdr, m->protected_len,
                            "COSE protected header", &ph, err, errlen);
     if (st != DANCE_FW_OK)
@@ -340,31 +341,29 @@ static dance_fw_status parse_headers(dance_cose_sign1 *m,
     st = DANCE_FW_MALFORMED;
     if (!cbor_isa_map(ph) || dance_cbor_map_get(ph, 1, &v) != 0 || v == NULL ||
         dance_cbor_get_int(v, &m->alg) != 0) {
-        dance_fw_seterr(err, errlen, st,
-                        "COSE_Sign1: protected header has no integer alg "
-                        "(or has it twice)");
+        dance_msg(err, errlen,
+                  "COSE_Sign1: protected header has no integer alg "
+                  "(or has it twice)");
         goto done;
     }
     if (dance_cbor_map_get(ph, 2, &v) != 0 || v != NULL) {
-        st = dance_fw_seterr(err, errlen, DANCE_FW_UNSUPPORTED,
-                             "COSE_Sign1: critical header parameters (crit) "
-                             "are not supported");
+        st = DANCE_FAIL(DANCE_FW_UNSUPPORTED, err, errlen,
+                        "COSE_Sign1: critical header parameters (crit) "
+                        "are not supported");
         goto done;
     }
     if (dance_cbor_map_get(ph, 4, &v) != 0) {
-        dance_fw_seterr(err, errlen, st, "COSE_Sign1: kid appears twice");
+        dance_msg(err, errlen, "COSE_Sign1: kid appears twice");
         goto done;
     }
     if (v != NULL) {
         if (dance_cbor_get_bstr(v, &kid, &m->kid_len) != 0) {
-            dance_fw_seterr(err, errlen, st,
-                            "COSE_Sign1: kid is not a byte string");
+            dance_msg(err, errlen, "COSE_Sign1: kid is not a byte string");
             goto done;
         }
         m->kid = dup_bytes(kid, m->kid_len);
         if (m->kid == NULL) {
-            st = dance_fw_seterr(err, errlen, DANCE_FW_INTERNAL,
-                                 "out of memory");
+            st = DANCE_FAIL(DANCE_FW_INTERNAL, err, errlen, "out of memory");
             goto done;
         }
     }
@@ -372,9 +371,9 @@ static dance_fw_status parse_headers(dance_cose_sign1 *m,
         v != NULL || dance_cbor_map_get(unprot, 2, &v) != 0 || v != NULL ||
         dance_cbor_map_get(unprot, 4, &v) != 0 ||
         (v != NULL && m->kid != NULL)) {
-        dance_fw_seterr(err, errlen, st,
-                        "COSE_Sign1: unprotected header is not a map, or "
-                        "repeats alg, crit or kid");
+        dance_msg(err, errlen,
+                  "COSE_Sign1: unprotected header is not a map, or "
+                  "repeats alg, crit or kid");
         goto done;
     }
     st = DANCE_FW_OK;
@@ -402,21 +401,21 @@ dance_fw_status dance_cose_sign1_decode(const uint8_t *buf, size_t len,
     st = DANCE_FW_MALFORMED;
     arr = dance_cbor_untag(top, DANCE_COSE_TAG_SIGN1);
     if (arr == NULL || !cbor_isa_array(arr) || cbor_array_size(arr) != 4) {
-        dance_fw_seterr(err, errlen, st,
-                        "COSE_Sign1: not a 4-element array (tag 18 or none)");
+        dance_msg(err, errlen,
+                  "COSE_Sign1: not a 4-element array (tag 18 or none)");
         goto err;
     }
     el = cbor_array_handle(arr);
     m = calloc(1, sizeof(*m));
     if (m == NULL) {
-        st = dance_fw_seterr(err, errlen, DANCE_FW_INTERNAL, "out of memory");
+        st = DANCE_FAIL(DANCE_FW_INTERNAL, err, errlen, "out of memory");
         goto err;
     }
     if (dance_cbor_get_bstr(el[0], &p, &plen) != 0 ||
         dance_cbor_get_bstr(el[3], &s, &slen) != 0) {
-        dance_fw_seterr(err, errlen, st,
-                        "COSE_Sign1: protected header or signature is not a "
-                        "byte string");
+        dance_msg(err, errlen,
+                  "COSE_Sign1: protected header or signature is not a "
+                  "byte string");
         goto err;
     }
     m->protected_hdr = dup_bytes(p, plen);
@@ -429,8 +428,8 @@ dance_fw_status dance_cose_sign1_decode(const uint8_t *buf, size_t len,
         if (m->payload == NULL)
             goto oom;
     } else if (!dance_cbor_is_null(el[2])) {
-        dance_fw_seterr(err, errlen, st,
-                        "COSE_Sign1: payload is neither a byte string nor nil");
+        dance_msg(err, errlen,
+                  "COSE_Sign1: payload is neither a byte string nor nil");
         goto err;
     }
     if (m->protected_hdr == NULL || m->sig == NULL)
@@ -443,7 +442,7 @@ dance_fw_status dance_cose_sign1_decode(const uint8_t *buf, size_t len,
     return DANCE_FW_OK;
 
 oom:
-    st = dance_fw_seterr(err, errlen, DANCE_FW_INTERNAL, "out of memory");
+    st = DANCE_FAIL(DANCE_FW_INTERNAL, err, errlen, "out of memory");
 err:
     dance_cose_sign1_free(m);
     cbor_decref(&top);
@@ -488,28 +487,28 @@ dance_fw_status dance_cose_sign1_verify(const dance_cose_sign1 *msg,
     if (st != DANCE_FW_OK)
         return st;
     if ((payload == NULL) == (detached == NULL))
-        return dance_fw_seterr(
-            err, errlen, DANCE_FW_MALFORMED, "COSE_Sign1: %s",
-            payload == NULL ? "payload is detached but none was given"
-                            : "payload is attached, a detached one "
-                              "was expected");
+        return DANCE_FAIL(DANCE_FW_MALFORMED, err, errlen, "COSE_Sign1: %s",
+                          payload == NULL
+                              ? "payload is detached but none was given"
+                              : "payload is attached, a detached one "
+                                "was expected");
     if (payload == NULL) {
         payload = detached;
         payload_len = detached_len;
     }
     if (sig_structure(msg->protected_hdr, msg->protected_len, payload,
                       payload_len, &tbs, &tbs_len) != 0)
-        return dance_fw_seterr(err, errlen, DANCE_FW_INTERNAL, "out of memory");
+        return DANCE_FAIL(DANCE_FW_INTERNAL, err, errlen, "out of memory");
     r = raw_verify(pkey, msg->alg, tbs, tbs_len, msg->sig, msg->sig_len);
     free(tbs);
     if (r < 0)
-        return dance_fw_seterr(err, errlen, DANCE_FW_INTERNAL,
-                               "OpenSSL cannot verify with the %s key",
-                               key_desc(pkey));
+        return DANCE_FAIL(DANCE_FW_INTERNAL, err, errlen,
+                          "OpenSSL cannot verify with the %s key",
+                          key_desc(pkey));
     if (r == 0)
-        return dance_fw_seterr(err, errlen, DANCE_FW_BAD_SIGNATURE,
-                               "the %s signature does not verify with the %s "
-                               "key",
-                               dance_cose_alg_name(msg->alg), key_desc(pkey));
+        return DANCE_FAIL(DANCE_FW_BAD_SIGNATURE, err, errlen,
+                          "the %s signature does not verify with the %s "
+                          "key",
+                          dance_cose_alg_name(msg->alg), key_desc(pkey));
     return DANCE_FW_OK;
 }

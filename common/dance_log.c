@@ -13,6 +13,15 @@
  * on its own AF_UNIX socket to /dev/log (or the socket log_file names as
  * "syslog:<path>"), facility daemon. The syslog daemon adds the host name
  * and keeps the time; the host program's syslog is untouched.
+ *
+ * Log files are rotated under the module's feet, and the module cannot
+ * catch the host program's SIGHUP (the program owns its signals). So
+ * before writing a line, at most once a second, the path is looked at
+ * again: when it names another file than the one open (logrotate's
+ * "create": moved away and made anew) or no file (moved away only), the
+ * path is opened again, and the line goes to the new file. A file
+ * truncated in place (logrotate's "copytruncate") needs nothing: it is
+ * open with O_APPEND, so the next line lands at its new end.
  */
 #define _GNU_SOURCE /* secure_getenv */
 #include "dance_log.h"
@@ -26,6 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -43,17 +53,20 @@ static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
 static sink_kind log_sink = SINK_STDERR;
 static FILE *log_fp;        /* SINK_FILE only */
+static char *log_path;      /* SINK_FILE: the path, to reopen it */
+static time_t log_checked;  /* SINK_FILE: the second it was last looked at */
 static int log_sock = -1;   /* SINK_SYSLOG: connected, or -1 */
 static int log_sock_stream; /* the socket is SOCK_STREAM */
 static char log_sock_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 
-static const char *const level_names[] = {"error", "warn", "info", "debug"};
+const char *const dance_log_level_names[] = {"error", "warn", "info", "debug",
+                                             NULL};
 
 /* dance_log_level_parse - see header. */
 int dance_log_level_parse(const char *s, dance_log_level *out)
 {
     for (int i = DANCE_LOG_ERROR; i <= DANCE_LOG_DEBUG; i++)
-        if (strcmp(s, level_names[i]) == 0) {
+        if (strcmp(s, dance_log_level_names[i]) == 0) {
             *out = (dance_log_level)i;
             return 1;
         }
@@ -97,6 +110,40 @@ static int sock_open(void)
     return 0;
 }
 
+/* file_open - a log file, appended to (O_APPEND), closed on exec, one
+ * line per write. NULL with errno set. */
+static FILE *file_open(const char *path)
+{
+    FILE *fp = fopen(path, "ae");
+
+    if (fp != NULL)
+        setvbuf(fp, NULL, _IOLBF, 0);
+    return fp;
+}
+
+/* file_check - SINK_FILE, at most once a second (the second in now): if
+ * log_path no longer names the open file (rotated: moved away, perhaps
+ * made anew), open it again. Under log_lock. */
+static void file_check(time_t now)
+{
+    struct stat at_path, open_file;
+    FILE *fp;
+
+    if (log_fp == NULL || log_path == NULL || now == log_checked)
+        return;
+    log_checked = now;
+    if (fstat(fileno(log_fp), &open_file) != 0)
+        return;
+    if (stat(log_path, &at_path) == 0 && at_path.st_dev == open_file.st_dev &&
+        at_path.st_ino == open_file.st_ino)
+        return; /* the same file (perhaps truncated: O_APPEND copes) */
+    fp = file_open(log_path);
+    if (fp == NULL)
+        return; /* lines go on to the old file; tried again next second */
+    fclose(log_fp);
+    log_fp = fp;
+}
+
 /* atfork_lock, atfork_unlock - hold the log lock across fork(), so a child
  * forked while another thread writes a line does not inherit it held. */
 static void atfork_lock(void)
@@ -116,37 +163,72 @@ static void install_atfork(void)
     pthread_atfork(atfork_lock, atfork_unlock, atfork_unlock);
 }
 
-/* dance_log_configure - see header. */
-int dance_log_configure(dance_log_level level, const char *dest, char *err,
-                        size_t errlen)
+/* open_sink - what dest names: the kind of sink, the syslog socket path
+ * (into sock, sizeof(log_sock_path)) or the opened file (*fp). Returns 1,
+ * or 0 with a message in err. */
+static int open_sink(const char *dest, sink_kind *kind, char *sock, FILE **fp,
+                     char *err, size_t errlen)
 {
-    const char *env = secure_getenv("DANCE_LOG_LEVEL");
-    const char *sock = SYSLOG_DEFAULT;
-    dance_log_level from_env;
-    FILE *fp = NULL;
-    sink_kind kind = SINK_STDERR;
+    const char *path = SYSLOG_DEFAULT;
 
+    *kind = SINK_STDERR;
+    *fp = NULL;
     if (dest != NULL &&
         (strcmp(dest, "syslog") == 0 || strncmp(dest, "syslog:", 7) == 0)) {
-        kind = SINK_SYSLOG;
+        *kind = SINK_SYSLOG;
         if (dest[6] == ':')
-            sock = dest + 7;
-        if (sock[0] != '/' || strlen(sock) >= sizeof(log_sock_path)) {
+            path = dest + 7;
+        if (path[0] != '/' || strlen(path) >= sizeof(log_sock_path)) {
             snprintf(err, errlen,
                      "log_file = %s is not valid (expected syslog or "
                      "syslog:<absolute socket path, at most %zu bytes>)",
                      dest, sizeof(log_sock_path) - 1);
             return 0;
         }
+        snprintf(sock, sizeof(log_sock_path), "%s", path);
     } else if (dest != NULL && strcmp(dest, "stderr") != 0) {
-        fp = fopen(dest, "ae"); /* close on exec */
-        if (fp == NULL) {
+        *fp = file_open(dest);
+        if (*fp == NULL) {
             snprintf(err, errlen, "cannot open log_file %s: %s", dest,
                      strerror(errno));
             return 0;
         }
-        setvbuf(fp, NULL, _IOLBF, 0);
-        kind = SINK_FILE;
+        *kind = SINK_FILE;
+    }
+    return 1;
+}
+
+/* dance_log_check - see header. */
+int dance_log_check(const char *dest, char *err, size_t errlen)
+{
+    char sock[sizeof(log_sock_path)];
+    sink_kind kind;
+    FILE *fp;
+
+    if (!open_sink(dest, &kind, sock, &fp, err, errlen))
+        return 0;
+    if (fp != NULL)
+        fclose(fp);
+    return 1;
+}
+
+/* dance_log_configure - see header. */
+int dance_log_configure(dance_log_level level, const char *dest, char *err,
+                        size_t errlen)
+{
+    const char *env = secure_getenv("DANCE_LOG_LEVEL");
+    char sock[sizeof(log_sock_path)];
+    dance_log_level from_env;
+    FILE *fp = NULL;
+    char *path = NULL;
+    sink_kind kind = SINK_STDERR;
+
+    if (!open_sink(dest, &kind, sock, &fp, err, errlen))
+        return 0;
+    if (kind == SINK_FILE && (path = strdup(dest)) == NULL) {
+        fclose(fp);
+        snprintf(err, errlen, "cannot open log_file %s: out of memory", dest);
+        return 0;
     }
     if (env != NULL && dance_log_level_parse(env, &from_env))
         level = from_env;
@@ -155,6 +237,9 @@ int dance_log_configure(dance_log_level level, const char *dest, char *err,
     if (log_fp != NULL)
         fclose(log_fp);
     log_fp = fp;
+    free(log_path);
+    log_path = path;
+    log_checked = 0;
     sock_close();
     log_sink = kind;
     if (kind == SINK_SYSLOG) {
@@ -248,7 +333,7 @@ void dance_log(dance_log_level level, const char *fmt, ...)
         format_syslog_stamp(now.tv_sec, stamp, sizeof(stamp));
         n = snprintf(line, sizeof(line), "<%d>%s dance[%ld]: %s: %s",
                      FACILITY_DAEMON * 8 + severity[level], stamp, pid,
-                     level_names[level], msg);
+                     dance_log_level_names[level], msg);
         if (n > 0 &&
             send_syslog(line, (size_t)n < sizeof(line) ? (size_t)n
                                                        : sizeof(line) - 1)) {
@@ -257,9 +342,11 @@ void dance_log(dance_log_level level, const char *fmt, ...)
         }
         /* No syslog daemon: stderr rather than nothing. */
     }
+    if (log_sink == SINK_FILE)
+        file_check(now.tv_sec);
     format_stamp(&now, stamp, sizeof(stamp));
     n = snprintf(line, sizeof(line), "%s dance[%ld]: %s: %s\n", stamp, pid,
-                 level_names[level], msg);
+                 dance_log_level_names[level], msg);
     if (n >= (int)sizeof(line)) {
         n = (int)sizeof(line) - 1;
         line[n - 1] = '\n';

@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "dance_ipseckey.h"
+#include "dance_msg.h"
 #include "dance_keystore.h"
 
 /* zone_name - zone lower-cased without a trailing dot, in buf. */
@@ -58,8 +59,8 @@ dance_fw_status dance_keystore_current(dance_res *res, const char *zone,
     *kid = NULL;
     *pkey = NULL;
     if (zone_name(zone, z, sizeof(z)) != 0)
-        return dance_fw_seterr(err, errlen, DANCE_FW_MALFORMED,
-                               "bad key store zone '%s'", zone);
+        return DANCE_FAIL(DANCE_FW_MALFORMED, err, errlen,
+                          "bad key store zone '%s'", zone);
     snprintf(name, sizeof(name), "main.%s", z);
     st = fetch(res, name, now, pkey, &target, err, errlen);
     if (st != DANCE_FW_OK)
@@ -70,14 +71,14 @@ dance_fw_status dance_keystore_current(dance_res *res, const char *zone,
         strcmp(target + tl - zl, z) != 0 ||
         memchr(target, '.', tl - zl - 1) != NULL ||
         !dance_fw_kid_valid((const uint8_t *)target, tl - zl - 1)) {
-        st = dance_fw_seterr(err, errlen, DANCE_FW_DNS,
-                             "%s points to %s, which is not <kid>.%s", name,
-                             target, z);
+        st = DANCE_FAIL(DANCE_FW_DNS, err, errlen,
+                        "%s points to %s, which is not <kid>.%s", name, target,
+                        z);
         goto err;
     }
     *kid = strndup(target, tl - zl - 1);
     if (*kid == NULL) {
-        st = dance_fw_seterr(err, errlen, DANCE_FW_INTERNAL, "out of memory");
+        st = DANCE_FAIL(DANCE_FW_INTERNAL, err, errlen, "out of memory");
         goto err;
     }
     OPENSSL_free(target);
@@ -100,20 +101,20 @@ dance_fw_status dance_keystore_key(dance_res *res, const char *zone,
 
     *pkey = NULL;
     if (zone_name(zone, z, sizeof(z)) != 0)
-        return dance_fw_seterr(err, errlen, DANCE_FW_MALFORMED,
-                               "bad key store zone '%s'", zone);
+        return DANCE_FAIL(DANCE_FW_MALFORMED, err, errlen,
+                          "bad key store zone '%s'", zone);
     if (!dance_fw_kid_valid((const uint8_t *)kid, strlen(kid)))
-        return dance_fw_seterr(err, errlen, DANCE_FW_MALFORMED,
-                               "key id '%s' is not one DNS label", kid);
+        return DANCE_FAIL(DANCE_FW_MALFORMED, err, errlen,
+                          "key id '%s' is not one DNS label", kid);
     snprintf(name, sizeof(name), "%s.%s", kid, z);
     st = fetch(res, name, now, pkey, &target, err, errlen);
     if (st != DANCE_FW_OK)
         return st;
     if (strcasecmp(target, name) != 0) {
-        st = dance_fw_seterr(err, errlen, DANCE_FW_DNS,
-                             "%s is an alias of %s; a key id must name its "
-                             "key directly",
-                             name, target);
+        st = DANCE_FAIL(DANCE_FW_DNS, err, errlen,
+                        "%s is an alias of %s; a key id must name its "
+                        "key directly",
+                        name, target);
         EVP_PKEY_free(*pkey);
         *pkey = NULL;
     }

@@ -21,13 +21,20 @@ typedef enum {
     DANCE_LOG_DEBUG
 } dance_log_level;
 
+/* The names of the levels, indexed by dance_log_level, NULL-terminated:
+ * the only copy (log lines, DANCE_LOG_LEVEL and openssl.cnf's log_level). */
+extern const char *const dance_log_level_names[];
+
 /* dance_log_level_parse - "error", "warn", "info" or "debug"; 0 if not. */
 int dance_log_level_parse(const char *s, dance_log_level *out);
 
 /*
  * dance_log_configure - send messages at level or above to dest:
  *  - "stderr", or a file path (appended to): lines
- *    "2026-11-29T21:42:11.123Z dance[pid]: warn: message" (UTC, ms);
+ *    "2026-11-29T21:42:11.123Z dance[pid]: warn: message" (UTC, ms); a
+ *    file that is rotated (moved away, made anew, or truncated) is
+ *    followed: the path is looked at again at most once a second, before
+ *    a line is written, and opened again when it names another file;
  *  - "syslog" (the socket /dev/log) or "syslog:/path/to/socket": RFC 3164
  *    messages "<28>Nov 29 21:42:11 dance[pid]: warn: message", facility
  *    daemon, sent on the module's own socket, so they carry the dance
@@ -39,6 +46,14 @@ int dance_log_level_parse(const char *s, dance_log_level *out);
  */
 int dance_log_configure(dance_log_level level, const char *dest, char *err,
                         size_t errlen);
+
+/*
+ * dance_log_check - would dance_log_configure accept dest? Opens it the
+ * same way (a file is created if missing, as activation would) and closes
+ * it again; the sink in use is untouched. Returns 1, or 0 with the message
+ * dance_log_configure would give in err.
+ */
+int dance_log_check(const char *dest, char *err, size_t errlen);
 
 /* dance_log_enabled - would a message at level be written? */
 int dance_log_enabled(dance_log_level level);

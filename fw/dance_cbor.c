@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "dance_cbor.h"
+#include "dance_msg.h"
 
 /* dance_cbor_init - see dance_cbor.h. */
 void dance_cbor_init(dance_cbor_buf *b)
@@ -204,10 +205,10 @@ int dance_cbor_wellformed(const uint8_t *buf, size_t len, unsigned max_depth,
             for (val = 0, i = 0; i < extra; i++)
                 val = (val << 8) | buf[pos++];
         } else if (ai == 31) {
-            dance_fw_seterr(err, errlen, DANCE_FW_MALFORMED,
-                            "indefinite-length item at offset %zu (only "
-                            "definite lengths are accepted)",
-                            start);
+            dance_msg(err, errlen,
+                      "indefinite-length item at offset %zu (only "
+                      "definite lengths are accepted)",
+                      start);
             return -1;
         } else {
             goto bad;
@@ -232,9 +233,9 @@ int dance_cbor_wellformed(const uint8_t *buf, size_t len, unsigned max_depth,
             if (val > len - pos)
                 goto truncated;
             if (depth + 1 > max_depth) {
-                dance_fw_seterr(err, errlen, DANCE_FW_MALFORMED,
-                                "items nested deeper than %u at offset %zu",
-                                max_depth, start);
+                dance_msg(err, errlen,
+                          "items nested deeper than %u at offset %zu",
+                          max_depth, start);
                 return -1;
             }
             remaining[++depth] = mt == 5 ? val * 2 : val;
@@ -246,22 +247,20 @@ int dance_cbor_wellformed(const uint8_t *buf, size_t len, unsigned max_depth,
         }
     }
     if (pos != len) {
-        dance_fw_seterr(err, errlen, DANCE_FW_MALFORMED,
-                        "%zu octets of trailing data after the item",
-                        len - pos);
+        dance_msg(err, errlen, "%zu octets of trailing data after the item",
+                  len - pos);
         return -1;
     }
     return 0;
 
 truncated:
-    dance_fw_seterr(err, errlen, DANCE_FW_MALFORMED,
-                    "truncated: the item at offset %zu runs past the end "
-                    "(%zu octets)",
-                    start, len);
+    dance_msg(err, errlen,
+              "truncated: the item at offset %zu runs past the end "
+              "(%zu octets)",
+              start, len);
     return -1;
 bad:
-    dance_fw_seterr(err, errlen, DANCE_FW_MALFORMED,
-                    "not well-formed CBOR at offset %zu", start);
+    dance_msg(err, errlen, "not well-formed CBOR at offset %zu", start);
     return -1;
 }
 
@@ -275,24 +274,24 @@ dance_fw_status dance_cbor_decode(const uint8_t *buf, size_t len,
 
     *item = NULL;
     if (buf == NULL || len == 0)
-        return dance_fw_seterr(err, errlen, DANCE_FW_MALFORMED,
-                               "%s: empty input", what);
+        return DANCE_FAIL(DANCE_FW_MALFORMED, err, errlen, "%s: empty input",
+                          what);
     if (dance_cbor_wellformed(buf, len, DANCE_CBOR_MAX_DEPTH, why,
                               sizeof(why)) != 0)
-        return dance_fw_seterr(err, errlen, DANCE_FW_MALFORMED,
-                               "%s is not valid CBOR: %s", what, why);
+        return DANCE_FAIL(DANCE_FW_MALFORMED, err, errlen,
+                          "%s is not valid CBOR: %s", what, why);
     *item = cbor_load(buf, len, &res);
     if (*item == NULL || res.error.code != CBOR_ERR_NONE || res.read != len) {
         if (*item != NULL)
             cbor_decref(item);
         *item = NULL;
         if (res.error.code == CBOR_ERR_MEMERROR)
-            return dance_fw_seterr(err, errlen, DANCE_FW_INTERNAL,
-                                   "%s: out of memory decoding CBOR", what);
-        return dance_fw_seterr(err, errlen, DANCE_FW_MALFORMED,
-                               "%s: libcbor cannot decode it (error %d at "
-                               "offset %zu)",
-                               what, (int)res.error.code, res.error.position);
+            return DANCE_FAIL(DANCE_FW_INTERNAL, err, errlen,
+                              "%s: out of memory decoding CBOR", what);
+        return DANCE_FAIL(DANCE_FW_MALFORMED, err, errlen,
+                          "%s: libcbor cannot decode it (error %d at "
+                          "offset %zu)",
+                          what, (int)res.error.code, res.error.position);
     }
     return DANCE_FW_OK;
 }

@@ -9,6 +9,7 @@
 #include <openssl/x509.h>
 
 #include "dance_cbor.h"
+#include "dance_msg.h"
 #include "dance_cose.h"
 #include "dance_rollover.h"
 
@@ -67,14 +68,14 @@ dance_fw_status dance_rollover_create(const char *app_id, uint64_t version,
 
     *out = NULL;
     if (!app_id_ok(app_id, strlen(app_id)))
-        return dance_fw_seterr(err, errlen, DANCE_FW_UNSUPPORTED,
-                               "app id must be 1..%d printable characters",
-                               MAX_APP_ID);
+        return DANCE_FAIL(DANCE_FW_UNSUPPORTED, err, errlen,
+                          "app id must be 1..%d printable characters",
+                          MAX_APP_ID);
     if (!dance_fw_kid_valid((const uint8_t *)new_kid, strlen(new_kid)) ||
         !dance_fw_kid_valid((const uint8_t *)old_kid, strlen(old_kid)))
-        return dance_fw_seterr(err, errlen, DANCE_FW_UNSUPPORTED,
-                               "key ids must be DNS labels (1..63 of a-z A-Z "
-                               "0-9 - _)");
+        return DANCE_FAIL(DANCE_FW_UNSUPPORTED, err, errlen,
+                          "key ids must be DNS labels (1..63 of a-z A-Z "
+                          "0-9 - _)");
     st = dance_cose_alg_for_key(new_pub, &new_alg, err, errlen);
     if (st == DANCE_FW_OK)
         st = dance_cose_alg_for_key(old_priv, &old_alg, err, errlen);
@@ -82,8 +83,8 @@ dance_fw_status dance_rollover_create(const char *app_id, uint64_t version,
         return st;
     spki_len = i2d_PUBKEY(new_pub, &spki);
     if (spki_len <= 0)
-        return dance_fw_seterr(err, errlen, DANCE_FW_INTERNAL,
-                               "cannot encode the new public key");
+        return DANCE_FAIL(DANCE_FW_INTERNAL, err, errlen,
+                          "cannot encode the new public key");
     dance_cbor_init(&b);
     dance_cbor_put_map(&b, 7);
     dance_cbor_put_uint(&b, RO_APP_ID);
@@ -101,7 +102,7 @@ dance_fw_status dance_rollover_create(const char *app_id, uint64_t version,
     dance_cbor_put_uint(&b, RO_OLD_ALG);
     dance_cbor_put_int(&b, old_alg);
     if (dance_cbor_take(&b, &payload, &payload_len) != 0) {
-        st = dance_fw_seterr(err, errlen, DANCE_FW_INTERNAL, "out of memory");
+        st = DANCE_FAIL(DANCE_FW_INTERNAL, err, errlen, "out of memory");
         goto done;
     }
     st = dance_cose_sign1_create(old_priv, (const uint8_t *)old_kid,
@@ -143,10 +144,10 @@ static dance_fw_status parse_payload(const uint8_t *buf, size_t len,
     st = dance_cbor_decode(buf, len, "rollover manifest", &map, err, errlen);
     if (st != DANCE_FW_OK)
         return st;
-    st = dance_fw_seterr(err, errlen, DANCE_FW_MALFORMED,
-                         "rollover manifest: not a map with 1: app-id, "
-                         "2: version, 3: new kid, 4: new alg, 5: new key "
-                         "(SPKI), 6: old kid, 7: old alg");
+    st = DANCE_FAIL(DANCE_FW_MALFORMED, err, errlen,
+                    "rollover manifest: not a map with 1: app-id, "
+                    "2: version, 3: new kid, 4: new alg, 5: new key "
+                    "(SPKI), 6: old kid, 7: old alg");
     if (!cbor_isa_map(map) || get_text(map, RO_APP_ID, 0, &info->app_id) ||
         get_text(map, RO_NEW_KID, 1, &info->new_kid) ||
         get_text(map, RO_OLD_KID, 1, &info->old_kid))
@@ -163,7 +164,7 @@ static dance_fw_status parse_payload(const uint8_t *buf, size_t len,
         goto done;
     info->new_spki = malloc(info->new_spki_len);
     if (info->new_spki == NULL) {
-        st = dance_fw_seterr(err, errlen, DANCE_FW_INTERNAL, "out of memory");
+        st = DANCE_FAIL(DANCE_FW_INTERNAL, err, errlen, "out of memory");
         goto done;
     }
     memcpy(info->new_spki, p, info->new_spki_len);
@@ -194,8 +195,8 @@ static dance_fw_status decode_vendor(const uint8_t *buf, size_t len,
         return st;
     payload = dance_cose_sign1_get0_payload(*msg, &payload_len);
     if (payload == NULL) {
-        st = dance_fw_seterr(err, errlen, DANCE_FW_MALFORMED,
-                             "rollover manifest: the payload is detached");
+        st = DANCE_FAIL(DANCE_FW_MALFORMED, err, errlen,
+                        "rollover manifest: the payload is detached");
         goto err;
     }
     st = parse_payload(payload, payload_len, info, err, errlen);
@@ -205,18 +206,18 @@ static dance_fw_status decode_vendor(const uint8_t *buf, size_t len,
     if (kid == NULL || kid_len != strlen(info->old_kid) ||
         memcmp(kid, info->old_kid, kid_len) != 0 ||
         dance_cose_sign1_alg(*msg) != info->old_alg) {
-        st = dance_fw_seterr(err, errlen, DANCE_FW_KEY_MISMATCH,
-                             "rollover manifest: the signature's kid and alg "
-                             "are not the old key id and algorithm (%s)",
-                             info->old_kid);
+        st = DANCE_FAIL(DANCE_FW_KEY_MISMATCH, err, errlen,
+                        "rollover manifest: the signature's kid and alg "
+                        "are not the old key id and algorithm (%s)",
+                        info->old_kid);
         goto err;
     }
     p = info->new_spki;
     nk = d2i_PUBKEY(NULL, &p, (long)info->new_spki_len);
     if (nk == NULL || p != info->new_spki + info->new_spki_len) {
-        st = dance_fw_seterr(err, errlen, DANCE_FW_MALFORMED,
-                             "rollover manifest: the new public key is not "
-                             "SubjectPublicKeyInfo DER");
+        st = DANCE_FAIL(DANCE_FW_MALFORMED, err, errlen,
+                        "rollover manifest: the new public key is not "
+                        "SubjectPublicKeyInfo DER");
         goto err;
     }
     st = dance_cose_check_alg_key(info->new_alg, nk, err, errlen);
@@ -268,8 +269,8 @@ dance_fw_status dance_rollover_verify_vendor(const uint8_t *buf, size_t len,
     dance_cose_sign1_free(msg);
     if (st == DANCE_FW_OK)
         return DANCE_FW_OK;
-    dance_fw_seterr(err, errlen, st, "vendor signature (old key %s): %s",
-                    info->old_kid, why);
+    dance_msg(err, errlen, "vendor signature (old key %s): %s", info->old_kid,
+              why);
     dance_rollover_info_clear(info);
     if (new_key != NULL) {
         EVP_PKEY_free(*new_key);
@@ -293,10 +294,10 @@ dance_fw_status dance_rollover_extend(const uint8_t *vendor, size_t len,
     *out = NULL;
     if (nonce_len < DANCE_ROLLOVER_NONCE_MIN ||
         nonce_len > DANCE_ROLLOVER_NONCE_MAX)
-        return dance_fw_seterr(err, errlen, DANCE_FW_NONCE,
-                               "the nonce must have %d..%d octets, not %zu",
-                               DANCE_ROLLOVER_NONCE_MIN,
-                               DANCE_ROLLOVER_NONCE_MAX, nonce_len);
+        return DANCE_FAIL(DANCE_FW_NONCE, err, errlen,
+                          "the nonce must have %d..%d octets, not %zu",
+                          DANCE_ROLLOVER_NONCE_MIN, DANCE_ROLLOVER_NONCE_MAX,
+                          nonce_len);
     st = dance_rollover_decode(vendor, len, &info, NULL, err, errlen);
     dance_rollover_info_clear(&info);
     if (st != DANCE_FW_OK)
@@ -308,7 +309,7 @@ dance_fw_status dance_rollover_extend(const uint8_t *vendor, size_t len,
     dance_cbor_put_uint(&b, EXT_NONCE);
     dance_cbor_put_bstr(&b, nonce, nonce_len);
     if (dance_cbor_take(&b, &payload, &payload_len) != 0)
-        return dance_fw_seterr(err, errlen, DANCE_FW_INTERNAL, "out of memory");
+        return DANCE_FAIL(DANCE_FW_INTERNAL, err, errlen, "out of memory");
     st = dance_cose_sign1_create(server_priv, NULL, 0, payload, payload_len, 0,
                                  out, out_len, err, errlen);
     free(payload);
@@ -336,13 +337,13 @@ dance_rollover_device_check(const uint8_t *buf, size_t len, EVP_PKEY *trust_pub,
         return st;
     payload = dance_cose_sign1_get0_payload(outer, &payload_len);
     if (payload == NULL) {
-        st = dance_fw_seterr(err, errlen, DANCE_FW_MALFORMED,
-                             "extended rollover: the payload is detached");
+        st = DANCE_FAIL(DANCE_FW_MALFORMED, err, errlen,
+                        "extended rollover: the payload is detached");
         goto done;
     }
     st = dance_cose_sign1_verify(outer, server_pub, NULL, 0, why, sizeof(why));
     if (st != DANCE_FW_OK) {
-        dance_fw_seterr(err, errlen, st, "update server signature: %s", why);
+        dance_msg(err, errlen, "update server signature: %s", why);
         goto done;
     }
     st = dance_cbor_decode(payload, payload_len, "extended rollover", &map, err,
@@ -353,15 +354,15 @@ dance_rollover_device_check(const uint8_t *buf, size_t len, EVP_PKEY *trust_pub,
         dance_cbor_get_bstr(v, &vendor, &vendor_len) != 0 ||
         dance_cbor_map_get(map, EXT_NONCE, &v) != 0 ||
         dance_cbor_get_bstr(v, &got, &got_len) != 0) {
-        st = dance_fw_seterr(err, errlen, DANCE_FW_MALFORMED,
-                             "extended rollover: not {1: vendor manifest, "
-                             "2: nonce}");
+        st = DANCE_FAIL(DANCE_FW_MALFORMED, err, errlen,
+                        "extended rollover: not {1: vendor manifest, "
+                        "2: nonce}");
         goto done;
     }
     if (got_len != nonce_len || CRYPTO_memcmp(got, nonce, nonce_len) != 0) {
-        st = dance_fw_seterr(err, errlen, DANCE_FW_NONCE,
-                             "the nonce is not the one this device issued "
-                             "(replayed or meant for another device)");
+        st = DANCE_FAIL(DANCE_FW_NONCE, err, errlen,
+                        "the nonce is not the one this device issued "
+                        "(replayed or meant for another device)");
         goto done;
     }
     st = dance_rollover_verify_vendor(vendor, vendor_len, trust_pub, info,

@@ -2,7 +2,6 @@
  * dance_ipseckey.c - IPSECKEY RDATA <-> public keys, and fetching a key
  * through DNSSEC (see dance_ipseckey.h for the encodings).
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -12,6 +11,7 @@
 #include <openssl/param_build.h>
 
 #include "dance_ipseckey.h"
+#include "dance_msg.h"
 
 #define RSA_MIN_BITS 2048
 #define RSA_MAX_BITS 16384
@@ -34,23 +34,6 @@ const char *dance_ipseckey_status_str(dance_ipseckey_status st)
     return "unknown";
 }
 
-/* seterr - format a message into err (if any) and return st. */
-static dance_ipseckey_status seterr(char *err, size_t errlen,
-                                    dance_ipseckey_status st, const char *fmt,
-                                    ...) __attribute__((format(printf, 4, 5)));
-static dance_ipseckey_status
-seterr(char *err, size_t errlen, dance_ipseckey_status st, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (err != NULL && errlen > 0) {
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return st;
-}
-
 /* dance_ipseckey_parse - see dance_ipseckey.h. */
 dance_ipseckey_status dance_ipseckey_parse(const uint8_t *rdata, size_t len,
                                            dance_ipseckey *out, char *err,
@@ -58,21 +41,21 @@ dance_ipseckey_status dance_ipseckey_parse(const uint8_t *rdata, size_t len,
 {
     memset(out, 0, sizeof(*out));
     if (rdata == NULL || len < 3)
-        return seterr(err, errlen, DANCE_IPSECKEY_MALFORMED,
-                      "IPSECKEY RDATA too short (%zu octets)", len);
+        return DANCE_FAIL(DANCE_IPSECKEY_MALFORMED, err, errlen,
+                          "IPSECKEY RDATA too short (%zu octets)", len);
     out->precedence = rdata[0];
     out->gateway_type = rdata[1];
     out->algorithm = rdata[2];
     if (out->gateway_type != 0)
-        return seterr(err, errlen, DANCE_IPSECKEY_UNSUPPORTED,
-                      "IPSECKEY gateway type %u (only 0, no gateway, is "
-                      "accepted for signing keys)",
-                      out->gateway_type);
+        return DANCE_FAIL(DANCE_IPSECKEY_UNSUPPORTED, err, errlen,
+                          "IPSECKEY gateway type %u (only 0, no gateway, is "
+                          "accepted for signing keys)",
+                          out->gateway_type);
     out->key = rdata + 3;
     out->key_len = len - 3;
     if (out->key_len == 0)
-        return seterr(err, errlen, DANCE_IPSECKEY_MALFORMED,
-                      "IPSECKEY record has no public key");
+        return DANCE_FAIL(DANCE_IPSECKEY_MALFORMED, err, errlen,
+                          "IPSECKEY record has no public key");
     return DANCE_IPSECKEY_OK;
 }
 
@@ -132,9 +115,9 @@ static dance_ipseckey_status rsa_to_pkey(OSSL_LIB_CTX *libctx, const uint8_t *k,
         goto err;
     bits = BN_num_bits(n);
     if (bits < RSA_MIN_BITS || bits > RSA_MAX_BITS) {
-        st = seterr(err, errlen, DANCE_IPSECKEY_UNSUPPORTED,
-                    "RSA modulus of %d bits (accepted: %d..%d)", bits,
-                    RSA_MIN_BITS, RSA_MAX_BITS);
+        st = DANCE_FAIL(DANCE_IPSECKEY_UNSUPPORTED, err, errlen,
+                        "RSA modulus of %d bits (accepted: %d..%d)", bits,
+                        RSA_MIN_BITS, RSA_MAX_BITS);
         goto done;
     }
     bld = OSSL_PARAM_BLD_new();
@@ -151,14 +134,14 @@ static dance_ipseckey_status rsa_to_pkey(OSSL_LIB_CTX *libctx, const uint8_t *k,
     goto done;
 
 malformed:
-    st = seterr(err, errlen, DANCE_IPSECKEY_MALFORMED,
-                "RSA key (RFC 3110) malformed: bad exponent or modulus "
-                "length in %zu octets",
-                len);
+    st = DANCE_FAIL(DANCE_IPSECKEY_MALFORMED, err, errlen,
+                    "RSA key (RFC 3110) malformed: bad exponent or modulus "
+                    "length in %zu octets",
+                    len);
     goto done;
 err:
-    st = seterr(err, errlen, DANCE_IPSECKEY_INTERNAL,
-                "cannot build the RSA key (OpenSSL error)");
+    st = DANCE_FAIL(DANCE_IPSECKEY_INTERNAL, err, errlen,
+                    "cannot build the RSA key (OpenSSL error)");
 done:
     OSSL_PARAM_free(params);
     OSSL_PARAM_BLD_free(bld);
@@ -182,14 +165,15 @@ static dance_ipseckey_status ec_to_pkey(OSSL_LIB_CTX *libctx, const uint8_t *k,
     } else if (len == 96) {
         group = "P-384";
     } else {
-        return seterr(err, errlen, DANCE_IPSECKEY_UNSUPPORTED,
-                      "ECDSA key of %zu octets (64 for P-256, 96 for P-384)",
-                      len);
+        return DANCE_FAIL(
+            DANCE_IPSECKEY_UNSUPPORTED, err, errlen,
+            "ECDSA key of %zu octets (64 for P-256, 96 for P-384)", len);
     }
     if (curve != NULL && strcmp(curve, group) != 0)
-        return seterr(err, errlen, DANCE_IPSECKEY_UNSUPPORTED,
-                      "the record holds a %s key, but curve %s was asked for",
-                      group, curve);
+        return DANCE_FAIL(
+            DANCE_IPSECKEY_UNSUPPORTED, err, errlen,
+            "the record holds a %s key, but curve %s was asked for", group,
+            curve);
     point[0] = 0x04; /* uncompressed point */
     memcpy(point + 1, k, len);
     params[0] = OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME,
@@ -199,8 +183,8 @@ static dance_ipseckey_status ec_to_pkey(OSSL_LIB_CTX *libctx, const uint8_t *k,
     params[2] = OSSL_PARAM_construct_end();
     *out = pkey_fromdata(libctx, "EC", params);
     if (*out == NULL)
-        return seterr(err, errlen, DANCE_IPSECKEY_MALFORMED,
-                      "ECDSA key is not a point on %s", group);
+        return DANCE_FAIL(DANCE_IPSECKEY_MALFORMED, err, errlen,
+                          "ECDSA key is not a point on %s", group);
     return DANCE_IPSECKEY_OK;
 }
 
@@ -215,10 +199,10 @@ dance_ipseckey_status dance_ipseckey_to_pkey(OSSL_LIB_CTX *libctx,
 
     *out = NULL;
     if (curve != NULL && k->algorithm != DANCE_IPSECKEY_ALG_ECDSA)
-        return seterr(err, errlen, DANCE_IPSECKEY_UNSUPPORTED,
-                      "curve %s asked for, but the record holds an "
-                      "algorithm %u (not ECDSA) key",
-                      curve, k->algorithm);
+        return DANCE_FAIL(DANCE_IPSECKEY_UNSUPPORTED, err, errlen,
+                          "curve %s asked for, but the record holds an "
+                          "algorithm %u (not ECDSA) key",
+                          curve, k->algorithm);
     switch (k->algorithm) {
     case DANCE_IPSECKEY_ALG_RSA:
         st = rsa_to_pkey(libctx, k->key, k->key_len, out, err, errlen);
@@ -232,29 +216,29 @@ dance_ipseckey_status dance_ipseckey_to_pkey(OSSL_LIB_CTX *libctx,
         else if (k->key_len == 57)
             name = "ED448";
         else
-            return seterr(err, errlen, DANCE_IPSECKEY_UNSUPPORTED,
-                          "EdDSA key of %zu octets (32 for Ed25519, 57 for "
-                          "Ed448)",
-                          k->key_len);
+            return DANCE_FAIL(DANCE_IPSECKEY_UNSUPPORTED, err, errlen,
+                              "EdDSA key of %zu octets (32 for Ed25519, 57 for "
+                              "Ed448)",
+                              k->key_len);
         *out = EVP_PKEY_new_raw_public_key_ex(libctx, name, NULL, k->key,
                                               k->key_len);
         if (*out == NULL)
-            return seterr(err, errlen, DANCE_IPSECKEY_MALFORMED,
-                          "cannot use the %s key", name);
+            return DANCE_FAIL(DANCE_IPSECKEY_MALFORMED, err, errlen,
+                              "cannot use the %s key", name);
         st = DANCE_IPSECKEY_OK;
         break;
     default:
-        return seterr(err, errlen, DANCE_IPSECKEY_UNSUPPORTED,
-                      "IPSECKEY algorithm %u (supported: 2 RSA, 3 ECDSA, "
-                      "4 EdDSA)",
-                      k->algorithm);
+        return DANCE_FAIL(DANCE_IPSECKEY_UNSUPPORTED, err, errlen,
+                          "IPSECKEY algorithm %u (supported: 2 RSA, 3 ECDSA, "
+                          "4 EdDSA)",
+                          k->algorithm);
     }
     if (st == DANCE_IPSECKEY_OK && k->algorithm != DANCE_IPSECKEY_ALG_EDDSA &&
         !public_check(libctx, *out)) {
         EVP_PKEY_free(*out);
         *out = NULL;
-        st = seterr(err, errlen, DANCE_IPSECKEY_MALFORMED,
-                    "OpenSSL's public-key check rejects the key");
+        st = DANCE_FAIL(DANCE_IPSECKEY_MALFORMED, err, errlen,
+                        "OpenSSL's public-key check rejects the key");
     }
     return st;
 }
@@ -318,9 +302,9 @@ dance_ipseckey_status dance_ipseckey_from_pkey(const EVP_PKEY *pkey,
         else if (strcmp(group, "secp384r1") == 0 || strcmp(group, "P-384") == 0)
             fsize = 48;
         else
-            return seterr(err, errlen, DANCE_IPSECKEY_UNSUPPORTED,
-                          "EC key on curve %s (supported: P-256, P-384)",
-                          group);
+            return DANCE_FAIL(DANCE_IPSECKEY_UNSUPPORTED, err, errlen,
+                              "EC key on curve %s (supported: P-256, P-384)",
+                              group);
         if (!bn_param_bin(pkey, OSSL_PKEY_PARAM_EC_PUB_X, fsize, &a, &alen) ||
             !bn_param_bin(pkey, OSSL_PKEY_PARAM_EC_PUB_Y, fsize, &b, &blen) ||
             (*key = OPENSSL_malloc(2 * fsize)) == NULL)
@@ -334,9 +318,10 @@ dance_ipseckey_status dance_ipseckey_from_pkey(const EVP_PKEY *pkey,
         *alg = DANCE_IPSECKEY_ALG_RSA;
         if (EVP_PKEY_get_bits(pkey) < RSA_MIN_BITS ||
             EVP_PKEY_get_bits(pkey) > RSA_MAX_BITS)
-            return seterr(err, errlen, DANCE_IPSECKEY_UNSUPPORTED,
-                          "RSA key of %d bits (accepted: %d..%d)",
-                          EVP_PKEY_get_bits(pkey), RSA_MIN_BITS, RSA_MAX_BITS);
+            return DANCE_FAIL(DANCE_IPSECKEY_UNSUPPORTED, err, errlen,
+                              "RSA key of %d bits (accepted: %d..%d)",
+                              EVP_PKEY_get_bits(pkey), RSA_MIN_BITS,
+                              RSA_MAX_BITS);
         if (!bn_param_bin(pkey, OSSL_PKEY_PARAM_RSA_E, 0, &a, &alen) ||
             !bn_param_bin(pkey, OSSL_PKEY_PARAM_RSA_N, 0, &b, &blen) ||
             alen > 0xffff)
@@ -357,11 +342,11 @@ dance_ipseckey_status dance_ipseckey_from_pkey(const EVP_PKEY *pkey,
         *key_len = off + alen + blen;
         goto ok;
     }
-    return seterr(err, errlen, DANCE_IPSECKEY_UNSUPPORTED,
-                  "key type %s (supported: Ed25519, Ed448, ECDSA P-256/P-384, "
-                  "RSA)",
-                  EVP_PKEY_get0_type_name(pkey) ? EVP_PKEY_get0_type_name(pkey)
-                                                : "?");
+    return DANCE_FAIL(
+        DANCE_IPSECKEY_UNSUPPORTED, err, errlen,
+        "key type %s (supported: Ed25519, Ed448, ECDSA P-256/P-384, "
+        "RSA)",
+        EVP_PKEY_get0_type_name(pkey) ? EVP_PKEY_get0_type_name(pkey) : "?");
 ok:
     OPENSSL_free(a);
     OPENSSL_free(b);
@@ -372,8 +357,8 @@ err:
     OPENSSL_free(*key);
     *key = NULL;
     *key_len = 0;
-    return seterr(err, errlen, DANCE_IPSECKEY_INTERNAL,
-                  "cannot read the public key (OpenSSL error)");
+    return DANCE_FAIL(DANCE_IPSECKEY_INTERNAL, err, errlen,
+                      "cannot read the public key (OpenSSL error)");
 }
 
 /* dance_ipseckey_record - see dance_ipseckey.h. */
@@ -389,8 +374,8 @@ dance_ipseckey_status dance_ipseckey_record(const char *owner,
 
     *line = NULL;
     if (precedence > 255)
-        return seterr(err, errlen, DANCE_IPSECKEY_UNSUPPORTED,
-                      "precedence %u is not in 0..255", precedence);
+        return DANCE_FAIL(DANCE_IPSECKEY_UNSUPPORTED, err, errlen,
+                          "precedence %u is not in 0..255", precedence);
     st = dance_ipseckey_from_pkey(pkey, &alg, &key, &key_len, err, errlen);
     if (st != DANCE_IPSECKEY_OK)
         return st;
@@ -399,7 +384,7 @@ dance_ipseckey_status dance_ipseckey_record(const char *owner,
     n = strlen(owner) + b64len + 64;
     *line = OPENSSL_malloc(n);
     if (b64 == NULL || *line == NULL) {
-        st = seterr(err, errlen, DANCE_IPSECKEY_INTERNAL, "out of memory");
+        st = DANCE_FAIL(DANCE_IPSECKEY_INTERNAL, err, errlen, "out of memory");
         goto err;
     }
     EVP_EncodeBlock(b64, key, (int)key_len);
@@ -454,16 +439,17 @@ static dance_ipseckey_status lookup_cname(dance_res *res, const char *name,
 
     *target = NULL;
     if (r == NULL)
-        return seterr(err, errlen, DANCE_IPSECKEY_INTERNAL, "out of memory");
+        return DANCE_FAIL(DANCE_IPSECKEY_INTERNAL, err, errlen,
+                          "out of memory");
     s = dance_res_result_status(r);
     if (s == DANCE_RES_SECURE) {
         rrs = dance_res_result_get1_rrset(r);
         if (rrs == NULL || ldns_rr_list_rr_count(rrs) != 1 ||
             ldns_rr_get_type(ldns_rr_list_rr(rrs, 0)) != LDNS_RR_TYPE_CNAME ||
             ldns_rr_rd_count(ldns_rr_list_rr(rrs, 0)) != 1) {
-            st = seterr(err, errlen, DANCE_IPSECKEY_DNS,
-                        "CNAME lookup of %s: secure, but not one CNAME record",
-                        name);
+            st = DANCE_FAIL(
+                DANCE_IPSECKEY_DNS, err, errlen,
+                "CNAME lookup of %s: secure, but not one CNAME record", name);
             goto done;
         }
         *target = dname_str(ldns_rr_rdf(ldns_rr_list_rr(rrs, 0), 0));
@@ -472,16 +458,16 @@ static dance_ipseckey_status lookup_cname(dance_res *res, const char *name,
             *target = dname_str(owner);
         ldns_rdf_deep_free(owner);
     } else {
-        st =
-            seterr(err, errlen, DANCE_IPSECKEY_DNS,
-                   "CNAME lookup of %s: %s (%s); both the alias and the key "
-                   "record must be DNSSEC-secure",
-                   name, dance_res_status_str(s), dance_res_result_get0_why(r));
+        st = DANCE_FAIL(
+            DANCE_IPSECKEY_DNS, err, errlen,
+            "CNAME lookup of %s: %s (%s); both the alias and the key "
+            "record must be DNSSEC-secure",
+            name, dance_res_status_str(s), dance_res_result_get0_why(r));
         goto done;
     }
-    st = *target != NULL
-             ? DANCE_IPSECKEY_OK
-             : seterr(err, errlen, DANCE_IPSECKEY_INTERNAL, "out of memory");
+    st = *target != NULL ? DANCE_IPSECKEY_OK
+                         : DANCE_FAIL(DANCE_IPSECKEY_INTERNAL, err, errlen,
+                                      "out of memory");
 done:
     ldns_rr_list_deep_free(rrs);
     dance_res_result_free(r);
@@ -506,12 +492,13 @@ static dance_ipseckey_status lookup_key(dance_res *res, const char *name,
 
     r = dance_res_lookup(res, name, LDNS_RR_TYPE_IPSECKEY, now);
     if (r == NULL)
-        return seterr(err, errlen, DANCE_IPSECKEY_INTERNAL, "out of memory");
+        return DANCE_FAIL(DANCE_IPSECKEY_INTERNAL, err, errlen,
+                          "out of memory");
     if (dance_res_result_status(r) != DANCE_RES_SECURE) {
-        st = seterr(err, errlen, DANCE_IPSECKEY_DNS,
-                    "IPSECKEY lookup of %s: %s (%s)", name,
-                    dance_res_status_str(dance_res_result_status(r)),
-                    dance_res_result_get0_why(r));
+        st = DANCE_FAIL(DANCE_IPSECKEY_DNS, err, errlen,
+                        "IPSECKEY lookup of %s: %s (%s)", name,
+                        dance_res_status_str(dance_res_result_status(r)),
+                        dance_res_result_get0_why(r));
         goto done;
     }
     rrs = dance_res_result_get1_rrset(r);
@@ -523,23 +510,25 @@ static dance_ipseckey_status lookup_key(dance_res *res, const char *name,
         }
     }
     if (count != 1) {
-        st = seterr(err, errlen, DANCE_IPSECKEY_DNS,
-                    "IPSECKEY lookup of %s: secure, but %zu records (a key id "
-                    "must name exactly one key)",
-                    name, count);
+        st = DANCE_FAIL(
+            DANCE_IPSECKEY_DNS, err, errlen,
+            "IPSECKEY lookup of %s: secure, but %zu records (a key id "
+            "must name exactly one key)",
+            name, count);
         goto done;
     }
     if (ldns_str2rdf_dname(&want, name) != LDNS_STATUS_OK ||
         ldns_dname_compare(want, ldns_rr_owner(rr)) != 0) {
-        st = seterr(err, errlen, DANCE_IPSECKEY_DNS,
-                    "IPSECKEY lookup of %s: the key is held by another name "
-                    "(an alias of an alias is not accepted)",
-                    name);
+        st =
+            DANCE_FAIL(DANCE_IPSECKEY_DNS, err, errlen,
+                       "IPSECKEY lookup of %s: the key is held by another name "
+                       "(an alias of an alias is not accepted)",
+                       name);
         goto done;
     }
     buf = ldns_buffer_new(512);
     if (buf == NULL || ldns_rr_rdata2buffer_wire(buf, rr) != LDNS_STATUS_OK) {
-        st = seterr(err, errlen, DANCE_IPSECKEY_INTERNAL, "out of memory");
+        st = DANCE_FAIL(DANCE_IPSECKEY_INTERNAL, err, errlen, "out of memory");
         goto done;
     }
     st = dance_ipseckey_parse(ldns_buffer_begin(buf), ldns_buffer_position(buf),
@@ -547,7 +536,7 @@ static dance_ipseckey_status lookup_key(dance_res *res, const char *name,
     if (st == DANCE_IPSECKEY_OK)
         st = dance_ipseckey_to_pkey(libctx, &k, curve, pkey, why, sizeof(why));
     if (st != DANCE_IPSECKEY_OK)
-        seterr(err, errlen, st, "IPSECKEY record of %s: %s", name, why);
+        dance_msg(err, errlen, "IPSECKEY record of %s: %s", name, why);
 done:
     ldns_rdf_deep_free(want);
     ldns_buffer_free(buf);
@@ -571,8 +560,8 @@ dance_ipseckey_status dance_ipseckey_fetch(dance_res *res, const char *name,
     if (target != NULL)
         *target = NULL;
     if (ldns_str2rdf_dname(&check, name) != LDNS_STATUS_OK)
-        return seterr(err, errlen, DANCE_IPSECKEY_MALFORMED,
-                      "'%s' is not a valid domain name", name);
+        return DANCE_FAIL(DANCE_IPSECKEY_MALFORMED, err, errlen,
+                          "'%s' is not a valid domain name", name);
     ldns_rdf_deep_free(check);
     st = lookup_cname(res, name, now, &t, err, errlen);
     if (st != DANCE_IPSECKEY_OK)

@@ -3,12 +3,12 @@
  * firmware-key modules.
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "dance_fw.h"
+#include "dance_msg.h"
 
 /* dance_fw_status_str - see dance_fw.h. */
 const char *dance_fw_status_str(dance_fw_status st)
@@ -34,20 +34,6 @@ const char *dance_fw_status_str(dance_fw_status st)
         return "internal";
     }
     return "unknown";
-}
-
-/* dance_fw_seterr - see dance_fw.h. */
-dance_fw_status dance_fw_seterr(char *err, size_t errlen, dance_fw_status st,
-                                const char *fmt, ...)
-{
-    va_list ap;
-
-    if (err != NULL && errlen > 0) {
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return st;
 }
 
 /* dance_fw_kid_valid - see dance_fw.h. */
@@ -79,24 +65,23 @@ dance_fw_status dance_fw_read_file(const char *path, size_t max, uint8_t **data,
     *data = NULL;
     *len = 0;
     if (f == NULL)
-        return dance_fw_seterr(err, errlen, DANCE_FW_INTERNAL,
-                               "cannot open %s: %s", path, strerror(errno));
+        return DANCE_FAIL(DANCE_FW_INTERNAL, err, errlen, "cannot open %s: %s",
+                          path, strerror(errno));
     buf = malloc(max + 1);
     if (buf == NULL) {
-        st = dance_fw_seterr(err, errlen, DANCE_FW_INTERNAL, "out of memory");
+        st = DANCE_FAIL(DANCE_FW_INTERNAL, err, errlen, "out of memory");
         goto err;
     }
     while ((got = fread(buf + n, 1, max + 1 - n, f)) > 0) {
         n += got;
         if (n > max) {
-            st = dance_fw_seterr(err, errlen, DANCE_FW_INTERNAL,
-                                 "%s is larger than %zu octets", path, max);
+            st = DANCE_FAIL(DANCE_FW_INTERNAL, err, errlen,
+                            "%s is larger than %zu octets", path, max);
             goto err;
         }
     }
     if (ferror(f)) {
-        st = dance_fw_seterr(err, errlen, DANCE_FW_INTERNAL, "cannot read %s",
-                             path);
+        st = DANCE_FAIL(DANCE_FW_INTERNAL, err, errlen, "cannot read %s", path);
         goto err;
     }
     if (f != stdin)

@@ -10,6 +10,7 @@
 #include <openssl/evp.h>
 
 #include "dance_cbor.h"
+#include "dance_msg.h"
 #include "dance_suit.h"
 
 /* Key numbers (draft-ietf-suit-manifest). */
@@ -94,10 +95,10 @@ dance_fw_status dance_suit_manifest_create(uint64_t seq,
 
     *out = NULL;
     if (!uri_ok(uri, strlen(uri)))
-        return dance_fw_seterr(err, errlen, DANCE_FW_UNSUPPORTED,
-                               "the URI must be 1..%d printable ASCII "
-                               "characters without spaces",
-                               MAX_URI);
+        return DANCE_FAIL(DANCE_FW_UNSUPPORTED, err, errlen,
+                          "the URI must be 1..%d printable ASCII "
+                          "characters without spaces",
+                          MAX_URI);
     dance_cbor_init(&m);
     dance_cbor_init(&common);
     dance_cbor_init(&seqbuf);
@@ -154,7 +155,7 @@ dance_fw_status dance_suit_manifest_create(uint64_t seq,
     put_wrapped(&m, &seqbuf);
 
     if (dance_cbor_take(&m, out, out_len) != 0)
-        return dance_fw_seterr(err, errlen, DANCE_FW_INTERNAL, "out of memory");
+        return DANCE_FAIL(DANCE_FW_INTERNAL, err, errlen, "out of memory");
     return DANCE_FW_OK;
 }
 
@@ -183,9 +184,9 @@ static dance_fw_status parse_params(const cbor_item_t *map,
             dance_cbor_get_bstr(el[1], &p, &n) != 0)
             goto bad;
         if (alg != SUIT_DIGEST_SHA256 || n != 32) {
-            st = dance_fw_seterr(err, errlen, DANCE_FW_UNSUPPORTED,
-                                 "image digest: only SHA-256 (-16, 32 "
-                                 "octets) is supported");
+            st = DANCE_FAIL(DANCE_FW_UNSUPPORTED, err, errlen,
+                            "image digest: only SHA-256 (-16, 32 "
+                            "octets) is supported");
             goto done;
         }
         memcpy(info->image_digest, p, 32);
@@ -203,8 +204,7 @@ static dance_fw_status parse_params(const cbor_item_t *map,
             goto bad;
         info->uri = malloc(n + 1);
         if (info->uri == NULL) {
-            st = dance_fw_seterr(err, errlen, DANCE_FW_INTERNAL,
-                                 "out of memory");
+            st = DANCE_FAIL(DANCE_FW_INTERNAL, err, errlen, "out of memory");
             goto done;
         }
         memcpy(info->uri, s, n);
@@ -213,9 +213,9 @@ static dance_fw_status parse_params(const cbor_item_t *map,
     st = DANCE_FW_OK;
     goto done;
 bad:
-    st = dance_fw_seterr(err, errlen, DANCE_FW_MALFORMED,
-                         "manifest: bad parameters (image digest must be "
-                         "<<[-16, bstr]>>, size a uint, uri printable text)");
+    st = DANCE_FAIL(DANCE_FW_MALFORMED, err, errlen,
+                    "manifest: bad parameters (image digest must be "
+                    "<<[-16, bstr]>>, size a uint, uri printable text)");
 done:
     if (d != NULL)
         cbor_decref(&d);
@@ -235,16 +235,16 @@ static dance_fw_status parse_sequence(const cbor_item_t *wrapped,
     dance_fw_status st;
 
     if (dance_cbor_get_bstr(wrapped, &p, &n) != 0)
-        return dance_fw_seterr(err, errlen, DANCE_FW_MALFORMED,
-                               "manifest: %s is not a byte string", what);
+        return DANCE_FAIL(DANCE_FW_MALFORMED, err, errlen,
+                          "manifest: %s is not a byte string", what);
     st = dance_cbor_decode(p, n, what, &seq, err, errlen);
     if (st != DANCE_FW_OK)
         return st;
     if (!cbor_isa_array(seq) || cbor_array_size(seq) % 2 != 0) {
-        st = dance_fw_seterr(err, errlen, DANCE_FW_MALFORMED,
-                             "manifest: %s is not a list of command, "
-                             "argument pairs",
-                             what);
+        st = DANCE_FAIL(DANCE_FW_MALFORMED, err, errlen,
+                        "manifest: %s is not a list of command, "
+                        "argument pairs",
+                        what);
         goto done;
     }
     el = cbor_array_handle(seq);
@@ -282,26 +282,24 @@ dance_fw_status dance_suit_manifest_parse(const uint8_t *buf, size_t len,
     st = DANCE_FW_MALFORMED;
     map = dance_cbor_untag(m, 1070); /* SUIT_Manifest_Tagged or bare */
     if (map == NULL || !cbor_isa_map(map)) {
-        dance_fw_seterr(err, errlen, st, "manifest: not a CBOR map");
+        dance_msg(err, errlen, "manifest: not a CBOR map");
         goto err;
     }
     v = NULL;
     if (dance_cbor_map_get(map, SUIT_MANIFEST_VERSION, &v) != 0 ||
         dance_cbor_get_uint(v, &version) != 0 || version != 1) {
-        st = dance_fw_seterr(err, errlen, DANCE_FW_UNSUPPORTED,
-                             "manifest: manifest-version must be 1");
+        st = DANCE_FAIL(DANCE_FW_UNSUPPORTED, err, errlen,
+                        "manifest: manifest-version must be 1");
         goto err;
     }
     if (dance_cbor_map_get(map, SUIT_MANIFEST_SEQ, &v) != 0 ||
         dance_cbor_get_uint(v, &info->seq) != 0) {
-        dance_fw_seterr(err, errlen, st,
-                        "manifest: no unsigned sequence number (key 2)");
+        dance_msg(err, errlen, "manifest: no unsigned sequence number (key 2)");
         goto err;
     }
     if (dance_cbor_map_get(map, SUIT_COMMON, &v) != 0 ||
         dance_cbor_get_bstr(v, &p, &n) != 0) {
-        dance_fw_seterr(err, errlen, st,
-                        "manifest: no common section (key 3, a bstr)");
+        dance_msg(err, errlen, "manifest: no common section (key 3, a bstr)");
         goto err;
     }
     st = dance_cbor_decode(p, n, "manifest common", &common, err, errlen);
@@ -311,12 +309,11 @@ dance_fw_status dance_suit_manifest_parse(const uint8_t *buf, size_t len,
     if (dance_cbor_map_get(common, SUIT_COMMON_COMPONENTS, &comps) != 0 ||
         comps == NULL || !cbor_isa_array(comps) ||
         cbor_array_size(comps) == 0) {
-        dance_fw_seterr(err, errlen, st,
-                        "manifest: common has no components list");
+        dance_msg(err, errlen, "manifest: common has no components list");
         goto err;
     }
     if (dance_cbor_map_get(common, SUIT_COMMON_SEQUENCE, &v) != 0) {
-        dance_fw_seterr(err, errlen, st, "manifest: common repeats key 4");
+        dance_msg(err, errlen, "manifest: common repeats key 4");
         goto err;
     }
     if (v != NULL) {
@@ -325,8 +322,8 @@ dance_fw_status dance_suit_manifest_parse(const uint8_t *buf, size_t len,
             goto err;
     }
     if (dance_cbor_map_get(map, SUIT_INSTALL, &v) != 0) {
-        st = dance_fw_seterr(err, errlen, DANCE_FW_MALFORMED,
-                             "manifest: install repeated");
+        st = DANCE_FAIL(DANCE_FW_MALFORMED, err, errlen,
+                        "manifest: install repeated");
         goto err;
     }
     if (v != NULL) {
@@ -385,22 +382,21 @@ dance_fw_status dance_suit_envelope_sign(const uint8_t *manifest,
 
     *out = NULL;
     if (kid == NULL || !dance_fw_kid_valid((const uint8_t *)kid, strlen(kid)))
-        return dance_fw_seterr(err, errlen, DANCE_FW_UNSUPPORTED,
-                               "key id '%s' is not one DNS label (1..63 of "
-                               "a-z A-Z 0-9 - _)",
-                               kid ? kid : "");
+        return DANCE_FAIL(DANCE_FW_UNSUPPORTED, err, errlen,
+                          "key id '%s' is not one DNS label (1..63 of "
+                          "a-z A-Z 0-9 - _)",
+                          kid ? kid : "");
     st = dance_suit_manifest_parse(manifest, manifest_len, &info, err, errlen);
     dance_suit_info_clear(&info);
     if (st != DANCE_FW_OK)
         return st;
     if (EVP_Digest(manifest, manifest_len, digest, NULL, EVP_sha256(), NULL) !=
         1)
-        return dance_fw_seterr(err, errlen, DANCE_FW_INTERNAL,
-                               "SHA-256 failed");
+        return DANCE_FAIL(DANCE_FW_INTERNAL, err, errlen, "SHA-256 failed");
     dance_cbor_init(&d);
     put_digest(&d, digest);
     if (dance_cbor_take(&d, &digest_enc, &digest_len) != 0) {
-        st = dance_fw_seterr(err, errlen, DANCE_FW_INTERNAL, "out of memory");
+        st = DANCE_FAIL(DANCE_FW_INTERNAL, err, errlen, "out of memory");
         goto done;
     }
     st = dance_cose_sign1_create(pkey, (const uint8_t *)kid, strlen(kid),
@@ -410,7 +406,7 @@ dance_fw_status dance_suit_envelope_sign(const uint8_t *manifest,
         goto done;
     if (encode_envelope(digest_enc, digest_len, &sig, &sig_len, 1, manifest,
                         manifest_len, out, out_len) != 0)
-        st = dance_fw_seterr(err, errlen, DANCE_FW_INTERNAL, "out of memory");
+        st = DANCE_FAIL(DANCE_FW_INTERNAL, err, errlen, "out of memory");
 done:
     free(digest_enc);
     free(sig);
@@ -450,26 +446,26 @@ static dance_fw_status decode_envelope(const uint8_t *buf, size_t len,
         return st;
     map = dance_cbor_untag(*top, DANCE_SUIT_TAG_ENVELOPE);
     if (map == NULL || !cbor_isa_map(map))
-        return dance_fw_seterr(err, errlen, DANCE_FW_MALFORMED,
-                               "SUIT envelope: not a map (tag 107 or none)");
+        return DANCE_FAIL(DANCE_FW_MALFORMED, err, errlen,
+                          "SUIT envelope: not a map (tag 107 or none)");
     if (dance_cbor_map_get(map, SUIT_ENV_MANIFEST, &v) != 0 ||
         dance_cbor_get_bstr(v, manifest, manifest_len) != 0)
-        return dance_fw_seterr(err, errlen, DANCE_FW_MALFORMED,
-                               "SUIT envelope: no manifest (key 3, bstr)");
+        return DANCE_FAIL(DANCE_FW_MALFORMED, err, errlen,
+                          "SUIT envelope: no manifest (key 3, bstr)");
     if (dance_cbor_map_get(map, SUIT_ENV_AUTH, &v) != 0 ||
         dance_cbor_get_bstr(v, &p, &n) != 0)
-        return dance_fw_seterr(err, errlen, DANCE_FW_MALFORMED,
-                               "SUIT envelope: no authentication wrapper "
-                               "(key 2, bstr)");
+        return DANCE_FAIL(DANCE_FW_MALFORMED, err, errlen,
+                          "SUIT envelope: no authentication wrapper "
+                          "(key 2, bstr)");
     st = dance_cbor_decode(p, n, "authentication wrapper", auth, err, errlen);
     if (st != DANCE_FW_OK)
         return st;
     if (!cbor_isa_array(*auth) || cbor_array_size(*auth) < 2 ||
         cbor_array_size(*auth) > 1 + DANCE_SUIT_MAX_SIGNATURES)
-        return dance_fw_seterr(err, errlen, DANCE_FW_MALFORMED,
-                               "authentication wrapper: not [digest, 1..%d "
-                               "signatures]",
-                               DANCE_SUIT_MAX_SIGNATURES);
+        return DANCE_FAIL(DANCE_FW_MALFORMED, err, errlen,
+                          "authentication wrapper: not [digest, 1..%d "
+                          "signatures]",
+                          DANCE_SUIT_MAX_SIGNATURES);
     return DANCE_FW_OK;
 }
 
@@ -491,31 +487,30 @@ static dance_fw_status check_digest(const uint8_t *enc, size_t enc_len,
         return st;
     st = DANCE_FW_MALFORMED;
     if (!cbor_isa_array(d) || cbor_array_size(d) != 2) {
-        dance_fw_seterr(err, errlen, st,
-                        "manifest digest: not [algorithm, bytes]");
+        dance_msg(err, errlen, "manifest digest: not [algorithm, bytes]");
         goto done;
     }
     el = cbor_array_handle(d);
     if (dance_cbor_get_int(el[0], &alg) != 0 ||
         dance_cbor_get_bstr(el[1], &p, &n) != 0) {
-        dance_fw_seterr(err, errlen, st, "manifest digest: not [int, bstr]");
+        dance_msg(err, errlen, "manifest digest: not [int, bstr]");
         goto done;
     }
     if (alg != SUIT_DIGEST_SHA256 || n != 32) {
-        st = dance_fw_seterr(err, errlen, DANCE_FW_UNSUPPORTED,
-                             "manifest digest: algorithm %lld with %zu "
-                             "octets (only SHA-256, -16, is supported)",
-                             (long long)alg, n);
+        st = DANCE_FAIL(DANCE_FW_UNSUPPORTED, err, errlen,
+                        "manifest digest: algorithm %lld with %zu "
+                        "octets (only SHA-256, -16, is supported)",
+                        (long long)alg, n);
         goto done;
     }
     if (EVP_Digest(manifest, manifest_len, md, NULL, EVP_sha256(), NULL) != 1) {
-        st = dance_fw_seterr(err, errlen, DANCE_FW_INTERNAL, "SHA-256 failed");
+        st = DANCE_FAIL(DANCE_FW_INTERNAL, err, errlen, "SHA-256 failed");
         goto done;
     }
     if (CRYPTO_memcmp(md, p, 32) != 0) {
-        st = dance_fw_seterr(err, errlen, DANCE_FW_DIGEST_MISMATCH,
-                             "the manifest's SHA-256 does not match the "
-                             "digest in the authentication wrapper");
+        st = DANCE_FAIL(DANCE_FW_DIGEST_MISMATCH, err, errlen,
+                        "the manifest's SHA-256 does not match the "
+                        "digest in the authentication wrapper");
         goto done;
     }
     st = DANCE_FW_OK;
@@ -543,8 +538,8 @@ dance_fw_status dance_suit_envelope_decode(const uint8_t *buf, size_t len,
         goto err;
     el = cbor_array_handle(auth);
     if (dance_cbor_get_bstr(el[0], &p, &n) != 0) {
-        st = dance_fw_seterr(err, errlen, DANCE_FW_MALFORMED,
-                             "authentication wrapper: digest is not a bstr");
+        st = DANCE_FAIL(DANCE_FW_MALFORMED, err, errlen,
+                        "authentication wrapper: digest is not a bstr");
         goto err;
     }
     st = check_digest(p, n, manifest, manifest_len, err, errlen);
@@ -552,22 +547,21 @@ dance_fw_status dance_suit_envelope_decode(const uint8_t *buf, size_t len,
         goto err;
     env = calloc(1, sizeof(*env));
     if (env == NULL || (env->digest_enc = malloc(n)) == NULL) {
-        st = dance_fw_seterr(err, errlen, DANCE_FW_INTERNAL, "out of memory");
+        st = DANCE_FAIL(DANCE_FW_INTERNAL, err, errlen, "out of memory");
         goto err;
     }
     memcpy(env->digest_enc, p, n);
     env->digest_len = n;
     for (i = 1; i < cbor_array_size(auth); i++) {
         if (dance_cbor_get_bstr(el[i], &p, &n) != 0) {
-            st = dance_fw_seterr(err, errlen, DANCE_FW_MALFORMED,
-                                 "authentication block %zu is not a bstr", i);
+            st = DANCE_FAIL(DANCE_FW_MALFORMED, err, errlen,
+                            "authentication block %zu is not a bstr", i);
             goto err;
         }
         st = dance_cose_sign1_decode(p, n, &env->sigs[env->nsigs], why,
                                      sizeof(why));
         if (st != DANCE_FW_OK) {
-            dance_fw_seterr(err, errlen, st, "authentication block %zu: %s", i,
-                            why);
+            dance_msg(err, errlen, "authentication block %zu: %s", i, why);
             goto err;
         }
         env->nsigs++;
@@ -608,9 +602,9 @@ dance_fw_status dance_suit_envelope_add_signature(
     if (st != DANCE_FW_OK)
         return st;
     if (dance_suit_envelope_num_signatures(env) >= DANCE_SUIT_MAX_SIGNATURES) {
-        st = dance_fw_seterr(err, errlen, DANCE_FW_UNSUPPORTED,
-                             "the envelope already has %d signatures",
-                             DANCE_SUIT_MAX_SIGNATURES);
+        st = DANCE_FAIL(DANCE_FW_UNSUPPORTED, err, errlen,
+                        "the envelope already has %d signatures",
+                        DANCE_SUIT_MAX_SIGNATURES);
         goto done;
     }
     st = decode_envelope(envelope, len, &top, &auth, &manifest, &manifest_len,
@@ -638,7 +632,7 @@ dance_fw_status dance_suit_envelope_add_signature(
         goto done;
     if (encode_envelope(digest_enc, digest_len, sigs, lens, nsigs + 1, manifest,
                         manifest_len, out, out_len) != 0)
-        st = dance_fw_seterr(err, errlen, DANCE_FW_INTERNAL, "out of memory");
+        st = DANCE_FAIL(DANCE_FW_INTERNAL, err, errlen, "out of memory");
     free(sigs[nsigs]);
 done:
     if (auth != NULL)
@@ -675,8 +669,8 @@ dance_fw_status dance_suit_envelope_verify(const dance_suit_envelope *env,
                                            size_t errlen)
 {
     if (i >= env->nsigs)
-        return dance_fw_seterr(err, errlen, DANCE_FW_MALFORMED,
-                               "the envelope has no signature %zu", i + 1);
+        return DANCE_FAIL(DANCE_FW_MALFORMED, err, errlen,
+                          "the envelope has no signature %zu", i + 1);
     return dance_cose_sign1_verify(env->sigs[i], pkey, env->digest_enc,
                                    env->digest_len, err, errlen);
 }
@@ -693,8 +687,8 @@ dance_fw_status dance_suit_file_digest(const char *path, uint8_t digest[32],
 
     *size = 0;
     if (f == NULL) {
-        st = dance_fw_seterr(err, errlen, DANCE_FW_INTERNAL,
-                             "cannot open %s: %s", path, strerror(errno));
+        st = DANCE_FAIL(DANCE_FW_INTERNAL, err, errlen, "cannot open %s: %s",
+                        path, strerror(errno));
         goto done;
     }
     if (ctx == NULL || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1)
@@ -705,8 +699,7 @@ dance_fw_status dance_suit_file_digest(const char *path, uint8_t digest[32],
         *size += n;
     }
     if (ferror(f)) {
-        st = dance_fw_seterr(err, errlen, DANCE_FW_INTERNAL, "cannot read %s",
-                             path);
+        st = DANCE_FAIL(DANCE_FW_INTERNAL, err, errlen, "cannot read %s", path);
         goto done;
     }
     if (EVP_DigestFinal_ex(ctx, digest, NULL) != 1)
@@ -714,7 +707,7 @@ dance_fw_status dance_suit_file_digest(const char *path, uint8_t digest[32],
     st = DANCE_FW_OK;
     goto done;
 crypto:
-    st = dance_fw_seterr(err, errlen, DANCE_FW_INTERNAL, "SHA-256 failed");
+    st = DANCE_FAIL(DANCE_FW_INTERNAL, err, errlen, "SHA-256 failed");
 done:
     if (f != NULL)
         fclose(f);
@@ -732,20 +725,20 @@ dance_fw_status dance_suit_check_image(const dance_suit_info *info,
     dance_fw_status st;
 
     if (!info->has_digest || !info->has_size)
-        return dance_fw_seterr(err, errlen, DANCE_FW_MALFORMED,
-                               "the manifest has no image digest and size");
+        return DANCE_FAIL(DANCE_FW_MALFORMED, err, errlen,
+                          "the manifest has no image digest and size");
     st = dance_suit_file_digest(path, md, &size, err, errlen);
     if (st != DANCE_FW_OK)
         return st;
     if (size != info->image_size)
-        return dance_fw_seterr(err, errlen, DANCE_FW_DIGEST_MISMATCH,
-                               "%s has %llu octets, the manifest says %llu",
-                               path, (unsigned long long)size,
-                               (unsigned long long)info->image_size);
+        return DANCE_FAIL(DANCE_FW_DIGEST_MISMATCH, err, errlen,
+                          "%s has %llu octets, the manifest says %llu", path,
+                          (unsigned long long)size,
+                          (unsigned long long)info->image_size);
     if (CRYPTO_memcmp(md, info->image_digest, 32) != 0)
-        return dance_fw_seterr(err, errlen, DANCE_FW_DIGEST_MISMATCH,
-                               "%s does not match the manifest's image "
-                               "digest",
-                               path);
+        return DANCE_FAIL(DANCE_FW_DIGEST_MISMATCH, err, errlen,
+                          "%s does not match the manifest's image "
+                          "digest",
+                          path);
     return DANCE_FW_OK;
 }

@@ -27,14 +27,6 @@ typedef enum {
 const char *dance_fw_status_str(dance_fw_status st);
 
 /*
- * dance_fw_seterr - format a message into err (when err is not NULL and
- * errlen > 0) and return st; lets callers write "return dance_fw_seterr(...)".
- */
-dance_fw_status dance_fw_seterr(char *err, size_t errlen, dance_fw_status st,
-                                const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-/*
  * dance_fw_kid_valid - 1 if kid (len octets) is usable as a key id: one DNS
  * label of 1..63 letters, digits, '-' or '_'; 0 otherwise.
  */
