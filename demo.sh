@@ -45,7 +45,7 @@ cmake --build build -j"$(nproc)" >/dev/null
 work=$(mktemp -d /tmp/dance-demo.XXXXXX)
 server_pid=
 cleanup() {
-    [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null || true
+    if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null || true; fi
     "$top/tests/dnsworld/dnsworld.sh" stop "$work/dns" >/dev/null 2>&1 || true
     rm -rf "$work"
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 # test.sh - build and run every test: once as a normal build, once under
-# AddressSanitizer + UndefinedBehaviorSanitizer, plus the format check.
+# AddressSanitizer + UndefinedBehaviorSanitizer, after the format check
+# (clang-format) and the shell check (shellcheck).
 #   ./test.sh          everything (what CI runs)
 #   ./test.sh --quick  the normal build only
 set -euo pipefail
@@ -12,6 +13,32 @@ scripts/deps.sh
 echo "== format check (.clang-format)"
 mapfile -t sources < <(git ls-files '*.c' '*.h' 2>/dev/null || find . -name '*.[ch]' -not -path './build*')
 clang-format --dry-run -Werror "${sources[@]}"
+
+# shell_scripts - every shell script in the tree: the files git tracks
+# (all files when this is no git checkout) whose first line is a sh/bash
+# shebang, and the *.sh libraries that scripts source (no shebang).
+shell_scripts() {
+    local f
+    { git ls-files 2>/dev/null ||
+        find . -type f -not -path './build*' -printf '%P\n'; } |
+        while IFS= read -r f; do
+            [ -f "$f" ] || continue
+            case "$f" in
+            *.sh) echo "$f" ;;
+            *)
+                if head -n 1 "$f" |
+                    grep -qE '^#!(/usr)?/bin/(env +)?(ba|da)?sh\b'; then
+                    echo "$f"
+                fi
+                ;;
+            esac
+        done
+}
+echo "== shell check (shellcheck $(shellcheck --version |
+    sed -n 's/^version: //p'), .shellcheckrc)"
+mapfile -t scripts < <(shell_scripts)
+shellcheck "${scripts[@]}"
+echo "shellcheck: ${#scripts[@]} scripts, no findings"
 
 # Totals over every ctest run, printed as the last line.
 passed=0

@@ -437,8 +437,8 @@ const dance_config_key dance_config_table[] = {
      FIELD(server_dane), ENUM(sdane_names, NULL)},
     {"profile", DANCE_KEY_ENUM, DANCE_ROLE_BOTH, DANCE_KEY_SUMMARY,
      "client-auth (alias client-auth-13), hello",
-     DANCE_PROFILE_CLIENT_AUTH_13 /* the draft's (issue 10) */, NULL, NULL,
-     "client-auth",
+     DANCE_PROFILE_CLIENT_AUTH_13, /* the draft's (issue 10) */
+     NULL, NULL, "client-auth",
      "the wire profile of dane_clientid: hello (legacy, ClientHello) or "
      "client-auth (draft-ietf-dance-client-auth)",
      FIELD(profile), ENUM(prof_names, prof_aliases)},

@@ -27,8 +27,8 @@ static const char keystore_usage[] =
     "main.ZONE points to, or the key KID.ZONE.\n"
     "\n"
     "  --kid KID          key id, one DNS label\n"
-    "  --precedence N     IPSECKEY precedence (default 10)\n" DANCE_OPTS_USAGE
-        DANCE_OPTS_KEYSTORE_USAGE "\n"
+    "  --precedence N     IPSECKEY precedence (default 10)"
+    "\n" DANCE_OPTS_USAGE DANCE_OPTS_KEYSTORE_USAGE "\n"
     "Exit status: 0 ok, 1 usage, 2 bad key, 3 DNS says no, 4 internal.\n";
 
 /* cmd_record - `dance keystore record`. */

@@ -40,8 +40,8 @@ static const char manifest_usage[] =
     "  --key FILE.pem     signing key (private)\n"
     "  --kid KID          key id, one DNS label\n"
     "  --trust FILE       the device's vendor trust anchor (public key)\n"
-    "  --server-key FILE  the update server's public key\n" DANCE_OPTS_USAGE
-        DANCE_OPTS_KEYSTORE_USAGE "\n"
+    "  --server-key FILE  the update server's public key"
+    "\n" DANCE_OPTS_USAGE DANCE_OPTS_KEYSTORE_USAGE "\n"
     "Exit status: 0 ok, 1 usage, 2 invalid (malformed, digest, signature),\n"
     "3 the DNS key store says no (not secure, kid not main), 4 internal.\n";
 

@@ -42,8 +42,8 @@ static const char rollover_usage[] =
     "vendor signature with the device's current trust anchor; --out writes\n"
     "the new key to install.\n"
     "\n"
-    "  --nonce HEX        8..64 octets, hex\n" DANCE_OPTS_USAGE
-        DANCE_OPTS_KEYSTORE_USAGE "\n"
+    "  --nonce HEX        8..64 octets, hex"
+    "\n" DANCE_OPTS_USAGE DANCE_OPTS_KEYSTORE_USAGE "\n"
     "Exit status: 0 ok, 1 usage, 2 invalid (malformed, signature, nonce),\n"
     "3 the DNS key store says no, 4 internal.\n";
 

@@ -13,6 +13,7 @@
 #  2. every openssl.cnf key the provider reads (dance_config_table in
 #     provider/dance_config.c) has a row in the key tables of README.md and
 #     openssl.cnf.d/README.md, and every row of those tables is such a key.
+# shellcheck disable=SC2016 # backquotes in single-quoted regexes: Markdown code spans
 set -euo pipefail
 [ $# -eq 1 ] || { echo "usage: $0 SOURCE_DIR" >&2; exit 2; }
 SRC=$(cd "$1" && pwd)

@@ -33,7 +33,7 @@ head -c 100 /dev/urandom >"$TMP/fw.bin"
 mkdir "$TMP/corpus"
 # seed SELECTOR FILE - one corpus entry: the selector octet, then FILE.
 seed() {
-    { printf "\\x$1"; cat "$2"; } >"$TMP/corpus/seed-$1-$(basename "$2")"
+    { printf '%b' "\\x$1"; cat "$2"; } >"$TMP/corpus/seed-$1-$(basename "$2")"
 }
 seed 00 "$TMP/env.cbor"
 seed 01 "$TMP/m.cbor"

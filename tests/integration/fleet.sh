@@ -155,8 +155,11 @@ for i in 1 500 1000 $((RANDOM % 1000 + 1)); do
         echo "# $d: $got"
     fi
 done
-[ "$ok" = 1 ] && pass "sampled records are secure and hold the keys' SPKI digest" ||
+if [ "$ok" = 1 ]; then
+    pass "sampled records are secure and hold the keys' SPKI digest"
+else
     fail "sampled records are secure and hold the keys' SPKI digest" "see above"
+fi
 
 # --- TLS: unmodified s_server/s_client with the module ----------------------------
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
@@ -177,7 +180,7 @@ conf server client_auth=require 'allow = *.fleet.test' dnssec=validate \
 conf client client_name=auto client_auth=off log_level=info \
     "log_file = $TMP/client.log"
 conf client-liar client_name=dev0006.fleet.test client_auth=off
-if ! env "${MODULE_ENV[@]}" OPENSSL_CONF=$TMP/server.cnf openssl list -providers 2>&1 |
+if ! env "${MODULE_ENV[@]}" "OPENSSL_CONF=$TMP/server.cnf" openssl list -providers 2>&1 |
     grep -q '^  dance$'; then
     fail "the module loads in the server" "openssl list -providers" \
         "$TMP/server.log"
@@ -188,7 +191,7 @@ for ((i = 0; i < 50; i++)); do
     PORT=$((10000 + 14 * (22768 / 16) + RANDOM % (22768 / 16)))
     timeout 1 bash -c "exec 3<>/dev/tcp/127.0.0.1/$PORT" 2>/dev/null || break
 done
-env "${MODULE_ENV[@]}" OPENSSL_CONF=$TMP/server.cnf openssl s_server -www -accept "127.0.0.1:$PORT" \
+env "${MODULE_ENV[@]}" "OPENSSL_CONF=$TMP/server.cnf" openssl s_server -www -accept "127.0.0.1:$PORT" \
     -cert "$TMP/srv.crt" -key "$TMP/srv.key" </dev/null \
     >"$TMP/s_server.log" 2>&1 &
 SERVER_PID=$!
@@ -202,7 +205,7 @@ done
 handshake() {
     local out page
     out=$(printf 'GET / HTTP/1.0\r\n\r\n' |
-        env "${MODULE_ENV[@]}" OPENSSL_CONF=$TMP/${3:-client}.cnf timeout 15 openssl s_client \
+        env "${MODULE_ENV[@]}" "OPENSSL_CONF=$TMP/${3:-client}.cnf" timeout 15 openssl s_client \
             -tls1_3 -ign_eof -connect "127.0.0.1:$PORT" \
             -servername server.fleet.test -cert "$1" -key "$2" 2>&1) || true
     # (no "awk | grep -q": under pipefail, grep's early exit would fail the
@@ -222,16 +225,25 @@ for i in 1 2 1000 $((RANDOM % 1000 + 1)) $((RANDOM % 1000 + 1)); do
     v=$(handshake "$TMP/ids/certs/$d.crt" "$TMP/ids/keys/$d.key")
     [ "$v" = authenticated ] || { ok=0; echo "# $d: $v"; }
 done
-[ "$ok" = 1 ] && pass "a sample of enrolled devices is authenticated (TLS 1.3)" ||
+if [ "$ok" = 1 ]; then
+    pass "a sample of enrolled devices is authenticated (TLS 1.3)"
+else
     fail "a sample of enrolled devices is authenticated" "see above" \
         "$TMP/server.log"
+fi
 v=$(handshake "$TMP/stranger/certs/dev2000.crt" "$TMP/stranger/keys/dev2000.key")
-[ "$v" = refused ] && pass "a device that is not enrolled is refused" ||
+if [ "$v" = refused ]; then
+    pass "a device that is not enrolled is refused"
+else
     fail "a device that is not enrolled is refused" "$v" "$TMP/server.log"
+fi
 v=$(handshake "$TMP/ids/certs/dev0005.crt" "$TMP/ids/keys/dev0005.key" client-liar)
-[ "$v" = refused ] && pass "dev0005's key claiming dev0006's name is refused" ||
+if [ "$v" = refused ]; then
+    pass "dev0005's key claiming dev0006's name is refused"
+else
     fail "dev0005's key claiming dev0006's name is refused" "$v" \
         "$TMP/server.log"
+fi
 
 # --- rotation of dev0007 under a client loop -----------------------------------------
 DEV=dev0007.fleet.test
@@ -310,12 +322,18 @@ else
         "$n_bad failed ($n_old old, $n_new new)" "$TMP/loop.log"
 fi
 v=$(handshake "$OLD_CRT" "$OLD_KEY")
-[ "$v" = refused ] && pass "the old key is refused after old-key-refused-after" ||
+if [ "$v" = refused ]; then
+    pass "the old key is refused after old-key-refused-after"
+else
     fail "the old key is refused after old-key-refused-after" "$v" \
         "$TMP/server.log"
+fi
 v=$(handshake "$NEW_CRT" "$NEW_KEY")
-[ "$v" = authenticated ] && pass "the new key is still authenticated" ||
+if [ "$v" = authenticated ]; then
+    pass "the new key is still authenticated"
+else
     fail "the new key is still authenticated" "$v" "$TMP/server.log"
+fi
 RC=0
 "$DANCE" check --name "$DEV" "${RES[@]}" "$OLD_KEY" >"$TMP/check2.out" 2>&1 ||
     RC=$?
@@ -349,7 +367,17 @@ RC=0
 "$DANCE" publish add "${PUB[@]}" \
     -y "no-such-key:$PRIMARY_SECRET" "$TMP/bad.rr" >"$TMP/bad2.out" 2>&1 ||
     RC=$?
-expect "an unknown TSIG key: BADKEY, exit 2" "$RC" 2 "$TMP/bad2.out" BADKEY
+# Knot 3.2 (Debian 12) answers NOTAUTH with an unsigned TSIG whose error is
+# BADKEY (RFC 8945 5.2), and the tool names it; Knot 3.4 (Debian 13)
+# answers a bare NOTAUTH without a TSIG record, so all the tool can say is
+# NOTAUTH, which it must still explain by the key.
+if [ "$(printf '%s\n' 3.3 "$(knotd --version | sed -n 's/.*Knot DNS[^0-9]*//p')" |
+    sort -V | head -n 1)" = 3.3 ]; then
+    expect "an unknown TSIG key: NOTAUTH (no TSIG in the answer), exit 2" \
+        "$RC" 2 "$TMP/bad2.out" "NOTAUTH: .* this key"
+else
+    expect "an unknown TSIG key: BADKEY, exit 2" "$RC" 2 "$TMP/bad2.out" BADKEY
+fi
 sed 's/\.fleet\.test\./.locked.test./' "$TMP/bad.rr" >"$TMP/locked.rr"
 RC=0
 "$DANCE" publish add --zone "$PRIMARY_LOCKED_ZONE" --primary "$PRIMARY_ADDR" \
@@ -398,8 +426,11 @@ RC=0
     -k "$PRIMARY_KEY" --wait 0 "$TMP/bad.rr" >"$TMP/bad8.out" 2>&1 || RC=$?
 expect "a primary that is down: NOT changed, nothing was sent, exit 2" \
     "$RC" 2 "$TMP/bad8.out" 'nothing was sent'
-bad_absent && pass "after the refused key options nothing is published" ||
+if bad_absent; then
+    pass "after the refused key options nothing is published"
+else
     fail "after the refused key options nothing is published" "a name exists"
+fi
 # Control: the same 3 records with the right key do get published, so the
 # absence checks above could have failed.
 RC=0
@@ -454,7 +485,7 @@ for ((i = 0; i < 50; i++)); do
     PORT=$((10000 + 14 * (22768 / 16) + RANDOM % (22768 / 16)))
     timeout 1 bash -c "exec 3<>/dev/tcp/127.0.0.1/$PORT" 2>/dev/null || break
 done
-env "${MODULE_ENV[@]}" OPENSSL_CONF=$TMP/server2.cnf openssl s_server -www -accept "127.0.0.1:$PORT" \
+env "${MODULE_ENV[@]}" "OPENSSL_CONF=$TMP/server2.cnf" openssl s_server -www -accept "127.0.0.1:$PORT" \
     -cert "$TMP/srv.crt" -key "$TMP/srv.key" </dev/null \
     >"$TMP/s_server2.log" 2>&1 &
 SERVER2_PID=$!

@@ -39,6 +39,7 @@
 # scanned for sanitizer reports; openssl s_server/s_client run with
 # detect_leaks=1, other programs (curl, nginx, python) with detect_leaks=0.
 # shellcheck shell=bash
+# shellcheck disable=SC2034 # the scripts that source this read its variables
 # shellcheck source=tests/cnf/cnf.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../cnf/cnf.sh"
 

@@ -44,6 +44,8 @@
 # fails.
 # shellcheck shell=bash
 
+# shellcheck disable=SC2034 # the scripts that source this read its variables
+
 # The matrix checks each application over TLS 1.2 and 1.3 alike, which
 # only the legacy profile spans: every configuration here says
 # profile = hello (lib.sh's TLS_PROFILE). The default profile
@@ -229,7 +231,7 @@ mx_stop_all() {
 # web servers (matrix_web.sh, matrix_nginx.sh)
 
 # req HOST - an HTTP/1.0 request for / (printf format).
-req() { echo "GET / HTTP/1.0\r\nHost: $1\r\n\r\n"; }
+req() { printf '%s\n' "GET / HTTP/1.0\r\nHost: $1\r\n\r\n"; }
 
 # web_matrix APP LABEL MODE PORT SNI STRICTNESS - the cases for one
 # listener.  MODE: require|optional (the provider's client_auth);

@@ -34,6 +34,7 @@ declare -A NGPORT
 ng_start() {
     local name=$1 conf=$2 d=$TMP/$1 l
     mkdir -p "$d/logs" "$d/tmp"
+    # shellcheck disable=SC2016 # nginx's variables, not the shell's
     local body='return 200 "ADMITTED verify=$ssl_client_verify dn=$ssl_client_s_dn\n";'
     {
         cat <<NGEOF

@@ -54,7 +54,7 @@ HAEOF
             else
                 echo "    bind 127.0.0.1:$MX_PORT ssl crt $TMP/www.pem ca-file $PKI/ca.crt verify $l"
             fi
-            echo '    http-request return status 200 content-type text/plain lf-string "ADMITTED verify=%[ssl_c_verify] used=%[ssl_c_used] dn=%[ssl_c_s_dn]\n"'
+            printf '%s\n' '    http-request return status 200 content-type text/plain lf-string "ADMITTED verify=%[ssl_c_verify] used=%[ssl_c_used] dn=%[ssl_c_s_dn]\n"'
         } >>"$c"
     done
     mx_start "$name" "$conf" "$HAPROXY" -db -f "$c"
@@ -105,6 +105,9 @@ accesslog.filename = "$d/access.log"
 accesslog.format = "%h user=%u %s"
 ssl.engine = "enable"
 ssl.pemfile = "$TMP/www.pem"
+# lighttpd 1.4.77 and later (Debian 13) accept only TLS 1.3 by default; the
+# matrix runs TLS 1.2 as well.
+ssl.openssl.ssl-conf-cmd = ("MinProtocol" => "TLSv1.2")
 LTEOF
     mx_port
     LTPORT[$name-enforce]=$MX_PORT
@@ -117,6 +120,7 @@ LTEOF
     ssl.verifyclient.enforce = "enable"
     ssl.verifyclient.depth = 2
     ssl.verifyclient.username = "SSL_CLIENT_S_DN_CN"
+    ssl.openssl.ssl-conf-cmd = ("MinProtocol" => "TLSv1.2")
 }
 LTEOF
     mx_start "$name" "$conf" "$LIGHTTPD" -D -f "$d/lighttpd.conf"

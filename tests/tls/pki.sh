@@ -102,11 +102,13 @@ samekey other-san /CN=device1.example.test \
     DNS:device1.example.test,DNS:rsa-device.example.test
 
 # The private CA and a client certificate it issued.
+# shellcheck disable=SC2086 # $EC is a list of options, split on purpose
 openssl req -x509 -new $EC -nodes -keyout "$DIR/ca.key" -out "$DIR/ca.crt" \
     -days "$DAYS" -subj "/CN=dance test private CA" \
     -addext "basicConstraints=critical,CA:TRUE" \
     -addext "keyUsage=critical,keyCertSign,cRLSign" 2>"$DIR/ca.err" ||
     { cat "$DIR/ca.err" >&2; fail "cannot make ca.crt"; }
+# shellcheck disable=SC2086 # $EC is a list of options, split on purpose
 openssl req -new $EC -nodes -keyout "$DIR/ca-device.key" \
     -out "$DIR/ca-device.csr" -subj "/CN=ca-device.example.test" 2>"$DIR/ca.err" ||
     { cat "$DIR/ca.err" >&2; fail "cannot make ca-device.csr"; }

@@ -27,6 +27,7 @@
 #    line; truncated in place (copytruncate), it gets it at its start;
 #  - node_exporter's textfile collector serves the files of all these
 #    processes from one directory without a scrape error or a duplicate series.
+# shellcheck disable=SC2012 # ls output only shown in failure messages
 set -euo pipefail
 # shellcheck source=tests/tls/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -39,7 +40,7 @@ NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 MOSQ=$(command -v mosquitto || echo /usr/sbin/mosquitto)
 MOSQ_PUB=$(command -v mosquitto_pub || true)
 [ -x "$NGINX" ] || tls_die "nginx is not installed (scripts/deps.sh)"
-[ -x "$MOSQ" ] && [ -n "$MOSQ_PUB" ] ||
+{ [ -x "$MOSQ" ] && [ -n "$MOSQ_PUB" ]; } ||
     tls_die "mosquitto and mosquitto_pub are not installed (scripts/deps.sh)"
 
 ALLOW="_client.device1.example.test, _client.notlsa.example.test,"
@@ -178,11 +179,17 @@ for p in "$NG_MASTER" "${NG_WORKERS[@]}"; do
     fi
 done
 n=$(find "$STATS" -name 'nginx-*.prom' | wc -l)
-[ "$n" = 3 ] && tls_pass "nginx: 3 files, no other" ||
+if [ "$n" = 3 ]; then
+    tls_pass "nginx: 3 files, no other"
+else
     tls_fail "nginx: 3 files, no other" "$(ls "$STATS" | tr '\n' ' ')"
+fi
 got=$(stat "$STATS/nginx-$NG_MASTER.prom" "$C" "pid=")
-[ "$got" = 0 ] && tls_pass "nginx master: counted no client (workers serve)" ||
+if [ "$got" = 0 ]; then
+    tls_pass "nginx master: counted no client (workers serve)"
+else
     tls_fail "nginx master: counted no client" "$got"
+fi
 # The DNS outcomes of the lookups the workers ran: device1's TLSA once
 # in each worker that served it (then from that worker's cache), every
 # other name once.
@@ -315,8 +322,11 @@ want_counts "mosquitto: its file ($(basename "$MQ_FILE")) counts the clients sen
 # query may (indeterminate, after its queries timed out).
 t=$(stat "$MQ_FILE" "$C" 'decision="fallback",reason="timeout"')
 i=$(stat "$MQ_FILE" "$C" 'decision="fallback",reason="indeterminate"')
-[ $((t + i)) = 1 ] && tls_pass "mosquitto: the silent name counted (timeout $t, indeterminate $i)" ||
+if [ $((t + i)) = 1 ]; then
+    tls_pass "mosquitto: the silent name counted (timeout $t, indeterminate $i)"
+else
     tls_fail "mosquitto: the silent name counted once" "timeout $t, indeterminate $i"
+fi
 
 # The provider's log file across rotation (mosquitto keeps running).
 LOG=$TMP/mq.log
@@ -335,8 +345,11 @@ else
         "$(ls -l "$TMP"/mq.log* | tr '\n' ' ')"
 fi
 n1=$(grep -c ': authenticated by DANE: ' "$LOG.1" || true)
-[ "$n1" = 2 ] && tls_pass "the moved file got no line after the move" ||
+if [ "$n1" = 2 ]; then
+    tls_pass "the moved file got no line after the move"
+else
     tls_fail "the moved file got no line after the move" "$n1 DANE lines (want 2)"
+fi
 # copytruncate: copied, then emptied in place.
 cp "$LOG" "$LOG.2"
 : >"$LOG"
