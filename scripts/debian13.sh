@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # debian13.sh - run `./test.sh --quick` inside a Debian 13 (trixie) chroot:
 # the format check with trixie's clang-format, a build with its gcc against
 # its OpenSSL (3.5), the whole ctest suite and the demo. Prints the suite's

@@ -25,8 +25,9 @@ packages=(
   shellcheck
   # issue 11 stats files, read by the textfile collector (tls.stats)
   prometheus-node-exporter
-  # issue 11 packaging: cpack's dpkg-shlibdeps, man pages (unit.docs, deb.sh)
-  dpkg-dev groff-base man-db
+  # issue 11 packaging: cpack's dpkg-shlibdeps (and the file utility it
+  # runs), man pages (unit.docs, deb.sh)
+  dpkg-dev file groff-base man-db
 )
 
 if [ "${1:-}" = "--list" ]; then
