@@ -13,9 +13,9 @@ while IFS= read -r f; do
     [ -f "$f" ] || continue
     first=$(head -n 1 "$f")
     case "$f" in
-    *.c | *.h | *.h.in) style=c ;;
-    */CMakeLists.txt | CMakeLists.txt | *.cmake | *.sh | *.py) style=hash ;;
-    *) case "$first" in '#!'*) style=hash ;; *) continue ;; esac ;;
+    *.c | *.h | *.h.in) style="c" ;;
+    */CMakeLists.txt | CMakeLists.txt | *.cmake | *.sh | *.py) style="hash" ;;
+    *) case "$first" in '#!'*) style="hash" ;; *) continue ;; esac ;;
     esac
     head -n 5 "$f" | grep -qF "$ID" && continue
     tmp=$(mktemp "$f.XXXXXX")
