@@ -7,6 +7,17 @@
  *
  * Starting the writer is once per process and lasts: this suite runs last.
  */
+#if defined(__SANITIZE_ADDRESS__)
+#define DANCE_TEST_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define DANCE_TEST_ASAN 1
+#endif
+#endif
+#ifndef DANCE_TEST_ASAN
+#define DANCE_TEST_ASAN 0
+#endif
+
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -182,6 +193,14 @@ static void test_fork(void)
     CU_ASSERT_EQUAL(value(text, want), 1);
     free(text);
 
+#if DANCE_TEST_ASAN
+    /* gcc 12's AddressSanitizer can hand a forked child an allocator lock
+     * held by another thread at fork time; its leak check at the child's
+     * exit then hangs. The forked-child behaviour is checked here in the
+     * normal build, and under ASan by tls.stats (nginx's forked workers). */
+    fprintf(stderr, "test_stats: forked-child checks skipped under ASan\n");
+    return;
+#endif
     /* A child that counts one refusal and exits. */
     child = fork();
     CU_ASSERT_FATAL(child >= 0);
