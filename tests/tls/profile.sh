@@ -73,10 +73,11 @@ tls_conf cli-ca-other client_name=_client.ca-other.example.test
 # received (DIR Received), from its -trace output in FILE; one "ext:HEX"
 # line each, nothing if there is none. (The client's own trace: a
 # server's output is buffered and may lag behind its connections.)
+# OpenSSL 3.2 and later say "Sent TLS Record", older ones "Sent Record".
 ext_hex() {
     awk -v want="$2" -v msg="$3" '
         function flush() { if (inext) print "ext:" hex; inext = 0 }
-        /^(Sent|Received) Record/ { flush(); dir = $1; m = ""; next }
+        /^(Sent|Received) (TLS )?Record/ { flush(); dir = $1; m = ""; next }
         /^ *[A-Za-z]+, Length=[0-9]+ *$/ {
             flush(); m = (dir == want) ? $1 : ""; sub(/,$/, "", m); next
         }
@@ -97,7 +98,7 @@ ext_hex() {
 # msg_seen FILE DIR MESSAGE - did s_client's trace show that message?
 msg_seen() {
     awk -v want="$2" -v msg="$3" '
-        /^(Sent|Received) Record/ { dir = $1; next }
+        /^(Sent|Received) (TLS )?Record/ { dir = $1; next }
         dir == want && $1 == msg "," && /Length=/ { found = 1 }
         END { exit !found }' "$1"
 }
