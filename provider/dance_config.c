@@ -275,15 +275,14 @@ static int parse_service(const dance_config_key *key, dance_config *cfg,
     return set_text(key, cfg, value, err, errlen);
 }
 
-/* parse_nameservers - "IP[@PORT], ..." (kept as written; the resolver
- * parses it again into addresses). */
+/* parse_nameservers - "IP[@PORT], ...", parsed once here into cfg->servers
+ * (the resolver takes that list, dance_config_resolver) and kept as written
+ * for printing. */
 static int parse_nameservers(const dance_config_key *key, dance_config *cfg,
                              const char *v, char *err, size_t errlen)
 {
     char why[200];
 
-    /* Parsed once, here: the resolver takes the list (dance_config_resolver).
-     */
     if (!dance_net_parse_servers(v, cfg->servers, &cfg->nservers, why,
                                  sizeof(why))) {
         cfg->nservers = 0;
