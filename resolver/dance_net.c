@@ -24,7 +24,12 @@
 #include <openssl/rand.h>
 
 #define EDNS_UDP_SIZE 1232 /* DNS flag day 2020: no IP fragmentation */
-#define MAX_REPLY 65535
+#define MAX_REPLY 65535    /* over TCP */
+/* Room for one UDP reply: more than the EDNS0 size we advertise. A larger
+ * datagram is taken as truncated (asked again over TCP). A small buffer,
+ * so that a query allocates no 64 KiB block per exchange (whose every free
+ * trimmed a thread's heap). */
+#define UDP_REPLY_MAX 4096
 
 /* dance_net_status_str - short name of a transport status. */
 const char *dance_net_status_str(dance_net_status status)
@@ -450,11 +455,13 @@ static int udp_answers_us(const uint8_t *buf, size_t len, const uint8_t *query,
 
 /* exchange_udp - one query over UDP, waiting for a datagram that answers
  * it (udp_answers_us); others are dropped. The socket is connected, so the
- * kernel drops datagrams from any other address or port. */
+ * kernel drops datagrams from any other address or port. out has room for
+ * UDP_REPLY_MAX bytes; a longer answer sets *oversized (only its first
+ * UDP_REPLY_MAX bytes are kept: the caller asks again over TCP). */
 static dance_net_status exchange_udp(const dance_net_server *server,
                                      const uint8_t *query, size_t qlen,
                                      uint64_t deadline, uint8_t *out,
-                                     size_t *outlen)
+                                     size_t *outlen, int *oversized)
 {
     size_t qsec = question_len(query, qlen);
 
@@ -475,13 +482,16 @@ static dance_net_status exchange_udp(const dance_net_server *server,
             st = ready == 0 ? DANCE_NET_TIMEOUT : DANCE_NET_UNREACHABLE;
             break;
         }
-        rc = recv(fd, out, MAX_REPLY, 0);
+        rc = recv(fd, out, UDP_REPLY_MAX, MSG_TRUNC); /* the real length */
         if (rc < 0) {
             if (errno == EAGAIN || errno == EINTR)
                 continue;
             st = DANCE_NET_UNREACHABLE; /* e.g. ICMP port unreachable */
             break;
         }
+        *oversized = rc > UDP_REPLY_MAX;
+        if (*oversized)
+            rc = UDP_REPLY_MAX;
         if (udp_answers_us(out, (size_t)rc, query, qsec)) {
             *outlen = (size_t)rc;
             st = DANCE_NET_OK;
@@ -527,7 +537,7 @@ dance_net_status dance_net_query(const dance_net_server *servers, size_t n,
 {
     dance_net_status worst = DANCE_NET_TIMEOUT;
     ldns_pkt *fallback = NULL; /* last SERVFAIL-like reply */
-    uint8_t *buf = malloc(MAX_REPLY);
+    uint8_t *buf = malloc(UDP_REPLY_MAX), *big = NULL; /* big: TCP's */
     char addr[INET6_ADDRSTRLEN + 8] = "";
     dance_net_scope *scope = cur_scope();
     unsigned round;
@@ -542,6 +552,8 @@ dance_net_status dance_net_query(const dance_net_server *servers, size_t n,
         for (size_t i = 0; i < n; i++) {
             uint16_t id;
             size_t qlen = 0, rlen = 0;
+            int oversized = 0;
+            const uint8_t *raw = buf;
             uint8_t *query = build_query(qname, qtype, params, &id, &qlen);
             uint64_t now = dance_net_now_ms();
             uint64_t until = now + params->timeout_ms;
@@ -550,6 +562,7 @@ dance_net_status dance_net_query(const dance_net_server *servers, size_t n,
 
             if (query == NULL) {
                 free(buf);
+                free(big);
                 ldns_pkt_free(fallback);
                 return DANCE_NET_NOMEM;
             }
@@ -560,6 +573,7 @@ dance_net_status dance_net_query(const dance_net_server *servers, size_t n,
             if (round + i > 0 && scope_cancelled()) {
                 free(query);
                 free(buf);
+                free(big);
                 ldns_pkt_free(fallback);
                 snprintf(why, whylen,
                          "abandoned: nobody waits for the answer any more");
@@ -570,16 +584,23 @@ dance_net_status dance_net_query(const dance_net_server *servers, size_t n,
             dance_net_server_str(&servers[i], addr, sizeof(addr));
             if (counters != NULL)
                 counters->udp_queries++;
-            st = exchange_udp(&servers[i], query, qlen, until, buf, &rlen);
-            if (st == DANCE_NET_OK && rlen >= LDNS_HEADER_SIZE &&
-                LDNS_TC_WIRE(buf)) {
+            st = exchange_udp(&servers[i], query, qlen, until, buf, &rlen,
+                              &oversized);
+            if (st == DANCE_NET_OK && (oversized || LDNS_TC_WIRE(buf))) {
                 /* Truncated: the same query (same ID) again over TCP. */
                 if (counters != NULL)
                     counters->tcp_queries++;
                 until = dance_net_now_ms() + params->timeout_ms;
                 if (until > deadline_ms)
                     until = deadline_ms;
-                st = exchange_tcp(&servers[i], query, qlen, until, buf, &rlen);
+                if (big == NULL && (big = malloc(MAX_REPLY)) == NULL) {
+                    free(query);
+                    free(buf);
+                    ldns_pkt_free(fallback);
+                    return DANCE_NET_NOMEM;
+                }
+                st = exchange_tcp(&servers[i], query, qlen, until, big, &rlen);
+                raw = big;
             }
             free(query);
             if (st != DANCE_NET_OK) {
@@ -587,7 +608,7 @@ dance_net_status dance_net_query(const dance_net_server *servers, size_t n,
                     worst = st;
                 continue;
             }
-            pkt = parse_reply(buf, rlen, id, qname, qtype);
+            pkt = parse_reply(raw, rlen, id, qname, qtype);
             if (pkt == NULL) {
                 worst = DANCE_NET_MALFORMED;
                 continue;
@@ -599,12 +620,14 @@ dance_net_status dance_net_query(const dance_net_server *servers, size_t n,
             }
             ldns_pkt_free(fallback);
             free(buf);
+            free(big);
             *reply = pkt;
             return DANCE_NET_OK;
         }
     }
 out:
     free(buf);
+    free(big);
     if (scope != NULL && (fallback != NULL || worst == DANCE_NET_TIMEOUT))
         scope->failures++;
     if (fallback != NULL) {

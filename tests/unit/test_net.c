@@ -204,7 +204,9 @@ typedef enum {
     SC_WRONG_QUESTION, /* first our ID with another name/type/class */
     SC_WRONG_SOURCE,   /* first a forged answer from another port */
     SC_TRUNCATED,      /* TC over UDP; the answer over TCP */
-    SC_TRUNCATED_ONLY  /* TC over UDP; no TCP listener */
+    SC_TRUNCATED_ONLY, /* TC over UDP; no TCP listener */
+    SC_OVERSIZED       /* over UDP a datagram larger than the transport
+                          reads, TC clear; the answer over TCP */
 } script;
 
 typedef struct {
@@ -372,6 +374,14 @@ static void *scripted_main(void *arg)
                 serve_tcp(s);
             ldns_pkt_free(q);
             continue;
+        case SC_OVERSIZED: /* 120 records: about 8 KB, TC not set */
+            send_wire(
+                s->udp,
+                reply_wire(q, LDNS_RCODE_NOERROR, 120, 0, NULL, 0, 0, 0, &len),
+                &len, &peer, plen);
+            serve_tcp(s);
+            ldns_pkt_free(q);
+            continue;
         case SC_PLAIN:
             break;
         }
@@ -413,7 +423,7 @@ static void scripted_start(scripted *s, script sc)
     s->sc = sc;
     s->tcp = s->forger = -1;
     s->udp = bound(SOCK_DGRAM, 0, &port);
-    if (sc == SC_TRUNCATED) {
+    if (sc == SC_TRUNCATED || sc == SC_OVERSIZED) {
         s->tcp = bound(SOCK_STREAM, port, NULL);
         CU_ASSERT_FATAL(listen(s->tcp, 4) == 0);
     }
@@ -514,6 +524,24 @@ static void test_truncated(void)
     scripted_stop(&s);
 }
 
+/* A UDP answer larger than the transport reads (it advertises 1232 bytes;
+ * a server may ignore that) is never parsed cut short nor taken: it counts
+ * as truncated, and the question goes to TCP. */
+static void test_oversized(void)
+{
+    scripted s;
+    dance_net_counters c;
+    char why[256] = "";
+    int answers = 0;
+
+    scripted_start(&s, SC_OVERSIZED);
+    CU_ASSERT_EQUAL(exchange(&s, &answers, &c, why, sizeof(why)), DANCE_NET_OK);
+    CU_ASSERT_EQUAL(answers, 3); /* TCP's answer */
+    CU_ASSERT_EQUAL(c.udp_queries, 1);
+    CU_ASSERT_EQUAL(c.tcp_queries, 1);
+    scripted_stop(&s);
+}
+
 /* Every query has a fresh random ID and leaves from a fresh port. */
 static void test_randomised(void)
 {
@@ -553,6 +581,7 @@ int dance_test_suite_net(void)
         {"scope cancelled: no retry", test_scope_cancelled},
         {"spoofed replies ignored, the answer taken", test_spoofed_replies},
         {"truncated: TCP, never the truncated answer", test_truncated},
+        {"oversized UDP answer: TCP, never a cut one", test_oversized},
         {"random ID and source port per query", test_randomised},
         CU_TEST_INFO_NULL};
 
