@@ -428,15 +428,20 @@ static void client_owner(const dance_policy *pol, const char *name, char *out)
         snprintf(out, OWNER_MAX, "%s", name);
 }
 
-/* start_lookup - begin the TLSA lookup for owner unless it is running. */
-static void start_lookup(dance_conn *conn, const char *owner)
+/* start_lookup - begin the TLSA lookup for owner unless it is running.
+ * joined: the answer is needed at once (the name came with the message
+ * that is verified next), so the handshake's own thread runs the lookup
+ * when it joins, rather than handing it to a worker and waiting. */
+static void start_lookup(dance_conn *conn, const char *owner, int joined)
 {
     if (conn->job != NULL && strcmp(conn->owner, owner) == 0)
         return;
     dance_res_job_free(conn->job);
     snprintf(conn->owner, sizeof(conn->owner), "%s", owner);
-    conn->job = dance_async_start(conn->rt->async, owner, LDNS_RR_TYPE_TLSA,
-                                  time(NULL));
+    conn->job = joined ? dance_async_start_joined(conn->rt->async, owner,
+                                                  LDNS_RR_TYPE_TLSA, time(NULL))
+                       : dance_async_start(conn->rt->async, owner,
+                                           LDNS_RR_TYPE_TLSA, time(NULL));
 }
 
 /* client_gate - server role: may the ClientName name be looked up at
@@ -457,14 +462,14 @@ static int client_gate(const dance_policy *pol, const char *name, char *owner,
 }
 
 /* start_client_lookup - server role: look up a client's TLSA early, if its
- * name passes client_gate. */
-static void start_client_lookup(dance_conn *conn, const char *name)
+ * name passes client_gate (joined: see start_lookup). */
+static void start_client_lookup(dance_conn *conn, const char *name, int joined)
 {
     char owner[OWNER_MAX];
     const char *why;
 
     if (client_gate(&conn->rt->policy, name, owner, &why))
-        start_lookup(conn, owner);
+        start_lookup(conn, owner, joined);
 }
 
 /* start_server_lookup - client role: TLSA of the server at
@@ -482,7 +487,7 @@ static void start_server_lookup(SSL *s, dance_conn *conn)
         return;
     snprintf(conn->host, sizeof(conn->host), "%s", sni);
     snprintf(owner, sizeof(owner), "_%u._tcp.%s", port, sni);
-    start_lookup(conn, owner);
+    start_lookup(conn, owner, 0);
 }
 
 /* ---- the extension ------------------------------------------------------ */
@@ -575,8 +580,10 @@ static int bad_name(SSL *s, dance_conn *conn, const char *why, int *al)
     return 1;
 }
 
-/* take_name - server role: a ClientName arrived (hello or Certificate). */
-static int take_name(SSL *s, dance_conn *conn, const char *name, int *al)
+/* take_name - server role: a ClientName arrived (hello or Certificate:
+ * in_cert, when its lookup is joined next). */
+static int take_name(SSL *s, dance_conn *conn, const char *name, int in_cert,
+                     int *al)
 {
     if (conn->state == NAME_GIVEN && strcmp(conn->name, name) != 0)
         return bad_name(s, conn,
@@ -587,7 +594,7 @@ static int take_name(SSL *s, dance_conn *conn, const char *name, int *al)
         return conn->rt->policy.client_auth != DANCE_CLIENT_AUTH_REQUIRE;
     snprintf(conn->name, sizeof(conn->name), "%s", name);
     conn->state = NAME_GIVEN;
-    start_client_lookup(conn, name);
+    start_client_lookup(conn, name, in_cert);
     return 1;
 }
 
@@ -630,7 +637,7 @@ static int ext_parse(SSL *s, unsigned int type, unsigned int context,
         if (w == DANCE_WIRE_MALFORMED)
             return bad_name(s, conn, why, al);
         if (w == DANCE_WIRE_NAME)
-            return take_name(s, conn, name, al);
+            return take_name(s, conn, name, 0, al);
         conn->state = NAME_FROM_CERT; /* empty or zero-length: a signal */
         return 1;
     case SSL_EXT_TLS1_3_CERTIFICATE:
@@ -642,7 +649,7 @@ static int ext_parse(SSL *s, unsigned int type, unsigned int context,
         if (w == DANCE_WIRE_MALFORMED)
             return bad_name(s, conn, why, al);
         if (w == DANCE_WIRE_NAME)
-            return take_name(s, conn, name, al);
+            return take_name(s, conn, name, 1, al);
         if (rt->policy.profile == DANCE_PROFILE_CLIENT_AUTH_13) {
             /* A zero-length ClientName here is a protocol violation that
              * the draft makes fatal whatever the policy. */
@@ -910,7 +917,7 @@ static int dane_check(SSL *s, dance_conn *conn, X509_STORE_CTX *xs,
     dance_res_result *r;
     int ok = 0;
 
-    start_lookup(conn, owner); /* a no-op when it was started early */
+    start_lookup(conn, owner, 1); /* a no-op when it was started early */
     r = conn->job != NULL ? dance_res_job_join(conn->job) : NULL;
     *err = X509_V_ERR_APPLICATION_VERIFICATION;
     *status = -1;

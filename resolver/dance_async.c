@@ -10,7 +10,9 @@
  * before it is done, nobody waits for it any more: a queued lookup leaves
  * the queue at once; a running one is flagged, and the transport does not
  * retry its queries (see dance_net_scope) unless someone asks for it again
- * meanwhile.
+ * meanwhile. A lookup still queued when one of its askers joins is taken
+ * off the queue and run by that asker (bounded by the asker's own
+ * deadline), and its other askers get its answer as from a worker.
  *
  * Bounds (see dance_async.h for the values): the queue holds at most
  * DANCE_ASYNC_MAX_QUEUED lookups, at most DANCE_ASYNC_MAX_QUEUED_PER_SITE
@@ -96,6 +98,12 @@ typedef struct {
     uint64_t until_ms; /* remembered until then (CLOCK_MONOTONIC) */
 } failing_zone;
 
+/* Lookups of one site that workers are running. */
+typedef struct {
+    char site[ZONE_LEN];
+    unsigned n;
+} site_count;
+
 struct dance_async {
     dance_res *res;
     pthread_mutex_t lock;
@@ -106,6 +114,8 @@ struct dance_async {
     lookup *active;         /* queued or running, shareable */
     pthread_t *tids;
     unsigned max_threads, threads, idle, site_limit;
+    site_count *sites; /* max_threads of them; the first nsites in use */
+    unsigned nsites;
     int stopping;
     failing_zone failing[DANCE_ASYNC_FAILING_ZONES];
     dance_async *next_pool;         /* registry link, under registry_lock */
@@ -283,8 +293,8 @@ static int unlink_from(lookup **head, lookup **tail, lookup *lk)
     return 0;
 }
 
-/* complete - lk is answered with r (owned); wake its askers and drop the
- * queue's or worker's reference; lock held. */
+/* complete - lk is answered with r (owned); wake its askers; lock held.
+ * The caller then drops the queue's or worker's reference. */
 static void complete(dance_async *pool, lookup *lk, dance_res_result *r)
 {
     unshare(pool, lk);
@@ -293,45 +303,97 @@ static void complete(dance_async *pool, lookup *lk, dance_res_result *r)
     pthread_cond_broadcast(&lk->done); /* its askers only: in a storm,
                                           waking every joiner per answer
                                           cost more than the answers */
-    lookup_release(lk);
 }
 
-/* site_running - lookups of site that workers are running; lock held. */
-static unsigned site_running(const dance_async *pool, const char *site)
+/* site_find - the running count of site, or NULL when none runs; lock
+ * held. At most max_threads sites run at once, usually one or two. Sites
+ * are compared as kept, cut to an entry's size: two long sites alike in
+ * that much share one count (a stricter share, never a looser one). */
+static site_count *site_find(dance_async *pool, const char *site)
 {
-    unsigned n = 0;
-
-    for (const lookup *r = pool->running; r != NULL; r = r->next)
-        n += strcmp(r->site, site) == 0;
-    return n;
-}
-
-/* pick - the first queued lookup whose site has a worker slot free, taken
- * off the queue; NULL if none; lock held. */
-static lookup *pick(dance_async *pool)
-{
-    for (lookup *lk = pool->head; lk != NULL; lk = lk->next)
-        if (site_running(pool, lk->site) < pool->site_limit) {
-            unlink_from(&pool->head, &pool->tail, lk);
-            pool->queued--;
-            return lk;
-        }
+    for (unsigned i = 0; i < pool->nsites; i++)
+        if (strncmp(pool->sites[i].site, site, ZONE_LEN - 1) == 0)
+            return &pool->sites[i];
     return NULL;
 }
 
-/* run - run lk outside the lock (re-taken on return): the transport is
- * bounded by the askers' deadline and stops when they have all left; a
- * zone whose servers failed is remembered. */
-static dance_res_result *run(dance_async *pool, lookup *lk)
+/* site_running - lookups of site that workers are running; lock held. */
+static unsigned site_running(dance_async *pool, const char *site)
 {
-    dance_net_scope scope = {.deadline_ms = lk->deadline_ms,
-                             .cancelled = &lk->cancelled,
-                             .failures = 0};
+    const site_count *c = site_find(pool, site);
+
+    return c != NULL ? c->n : 0;
+}
+
+/* site_enter / site_leave - a worker starts or ends a lookup of site;
+ * lock held. There is always room: one entry per running worker at most
+ * (a site longer than an entry is cut, and counted as its cut form). */
+static void site_enter(dance_async *pool, const char *site)
+{
+    site_count *c = site_find(pool, site);
+
+    if (c == NULL) {
+        c = &pool->sites[pool->nsites++];
+        snprintf(c->site, sizeof(c->site), "%s", site);
+        c->n = 0;
+    }
+    c->n++;
+}
+
+static void site_leave(dance_async *pool, const char *site)
+{
+    site_count *c = site_find(pool, site);
+
+    if (c == NULL || --c->n > 0)
+        return;
+    *c = pool->sites[--pool->nsites]; /* the last entry takes its place */
+}
+
+/* first_pickable - the first queued lookup whose site has a worker slot
+ * free, or NULL; lock held. */
+static lookup *first_pickable(dance_async *pool)
+{
+    for (lookup *lk = pool->head; lk != NULL; lk = lk->next)
+        if (site_running(pool, lk->site) < pool->site_limit)
+            return lk;
+    return NULL;
+}
+
+/* pick - the first queued lookup whose site has a worker slot free, taken
+ * off the queue; NULL if none; lock held. If another could run too and a
+ * worker is idle, one idle worker is woken for it (one: a wake-up of them
+ * all per answer, most finding nothing to run, cost a restart storm more
+ * CPU than its lookups did). */
+static lookup *pick(dance_async *pool)
+{
+    lookup *lk = first_pickable(pool);
+
+    if (lk == NULL)
+        return NULL;
+    unlink_from(&pool->head, &pool->tail, lk);
+    pool->queued--;
+    if (pool->idle > 0 && first_pickable(pool) != NULL)
+        pthread_cond_signal(&pool->work_cv);
+    return lk;
+}
+
+/* run - run lk outside the lock (re-taken on return), until deadline_ms
+ * at the latest: the transport is bounded by it and stops when the askers
+ * have all left; a zone whose servers failed is remembered. A worker's run
+ * counts against its site's share of the workers (by_worker); a joiner's
+ * run uses no worker and counts against nothing. */
+static dance_res_result *run(dance_async *pool, lookup *lk,
+                             uint64_t deadline_ms, int by_worker)
+{
+    dance_net_scope scope = {
+        .deadline_ms = deadline_ms, .cancelled = &lk->cancelled, .failures = 0};
     dance_res_result *r;
 
     lk->state = LK_RUNNING;
     lk->next = pool->running;
     pool->running = lk;
+    if (by_worker)
+        site_enter(pool, lk->site);
     pthread_mutex_unlock(&pool->lock);
     dance_net_scope_enter(&scope);
     r = lk->refresh
@@ -340,10 +402,30 @@ static dance_res_result *run(dance_async *pool, lookup *lk)
     dance_net_scope_leave();
     pthread_mutex_lock(&pool->lock);
     unlink_from(&pool->running, NULL, lk);
+    if (by_worker)
+        site_leave(pool, lk->site);
     if (r != NULL && scope.failures > 0 &&
         dance_res_result_status(r) == DANCE_RES_INDETERMINATE)
         failing_remember(pool, lk->zone, dance_res_result_get0_why(r),
                          dance_net_now_ms());
+    return r;
+}
+
+/* precheck - the answer for a lookup just taken off the queue that needs
+ * no query: indeterminate when its zone is failing or (not a refresh) its
+ * askers' deadline has passed; NULL when it must run; lock held. */
+static dance_res_result *precheck(dance_async *pool, lookup *lk)
+{
+    dance_res_result *r =
+        failing_result(pool, lk->name, lk->zone, lk->type, lk->now);
+
+    if (r == NULL && !lk->refresh && dance_net_now_ms() >= lk->deadline_ms) {
+        pool->stats.expired++;
+        r = dance_res_result_new(lk->name, lk->type, DANCE_RES_INDETERMINATE,
+                                 NULL, 0, lk->now,
+                                 "waited in the lookup queue past the "
+                                 "lookup deadline");
+    }
     return r;
 }
 
@@ -363,21 +445,11 @@ static void *worker(void *arg)
             pool->idle--;
             continue;
         }
-        r = failing_result(pool, lk->name, lk->zone, lk->type, lk->now);
-        if (r == NULL && !lk->refresh &&
-            dance_net_now_ms() >= lk->deadline_ms) {
-            pool->stats.expired++;
-            r = dance_res_result_new(lk->name, lk->type,
-                                     DANCE_RES_INDETERMINATE, NULL, 0, lk->now,
-                                     "waited in the lookup queue past the "
-                                     "lookup deadline");
-        }
-        if (r == NULL) {
-            r = run(pool, lk);
-            if (pool->head != NULL) /* a site slot is free again */
-                pthread_cond_broadcast(&pool->work_cv);
-        }
+        r = precheck(pool, lk);
+        if (r == NULL) /* then this worker picks the next one itself */
+            r = run(pool, lk, lk->deadline_ms, 1);
         complete(pool, lk, r);
+        lookup_release(lk);
     }
     pthread_mutex_unlock(&pool->lock);
     return NULL;
@@ -483,6 +555,7 @@ static void atfork_child(void)
         }
         p->running = p->head = p->tail = p->active = NULL;
         p->queued = 0;
+        p->nsites = 0;
         p->threads = 0;
         p->idle = 0;
         dance_res_atfork_child(p->res);
@@ -506,7 +579,8 @@ dance_async *dance_async_new(dance_res *res, unsigned max_threads)
     if (pool == NULL || max_threads == 0)
         goto err;
     pool->tids = calloc(max_threads, sizeof(*pool->tids));
-    if (pool->tids == NULL)
+    pool->sites = calloc(max_threads, sizeof(*pool->sites));
+    if (pool->tids == NULL || pool->sites == NULL)
         goto err;
     pool->res = res;
     pool->max_threads = max_threads;
@@ -520,8 +594,10 @@ dance_async *dance_async_new(dance_res *res, unsigned max_threads)
     pthread_mutex_unlock(&registry_lock);
     return pool;
 err:
-    if (pool != NULL)
+    if (pool != NULL) {
         free(pool->tids);
+        free(pool->sites);
+    }
     free(pool);
     return NULL;
 }
@@ -556,6 +632,7 @@ void dance_async_free(dance_async *pool)
     pthread_cond_destroy(&pool->work_cv);
     pthread_mutex_destroy(&pool->lock);
     free(pool->tids);
+    free(pool->sites);
     free(pool);
 }
 
@@ -582,8 +659,9 @@ static lookup *lookup_new(const char *name, uint16_t type, time_t now)
     return lk;
 }
 
-/* enqueue - queue lk (shareable unless a refresh); lock held. */
-static void enqueue(dance_async *pool, lookup *lk)
+/* enqueue - queue lk (shareable unless a refresh), and with wake, see
+ * that a worker comes for it; lock held. */
+static void enqueue(dance_async *pool, lookup *lk, int wake)
 {
     lk->state = LK_QUEUED;
     if (!lk->refresh) {
@@ -597,6 +675,8 @@ static void enqueue(dance_async *pool, lookup *lk)
         pool->head = lk;
     pool->tail = lk;
     pool->queued++;
+    if (!wake)
+        return;
     ensure_worker(pool);
     pthread_cond_signal(&pool->work_cv);
 }
@@ -662,7 +742,7 @@ static void schedule_refresh(dance_async *pool, const char *name, uint16_t type)
             goto drop;
     if (queue_refusal(pool, lk, why, sizeof(why)) != NULL)
         goto drop;
-    enqueue(pool, lk); /* the queue holds the only reference */
+    enqueue(pool, lk, 1); /* the queue holds the only reference */
     pool->stats.refreshes++;
     pthread_mutex_unlock(&pool->lock);
     return;
@@ -681,9 +761,10 @@ void dance_async_get_stats(dance_async *pool, dance_async_stats *out)
     pthread_mutex_unlock(&pool->lock);
 }
 
-/* dance_async_start - see header. */
-dance_res_job *dance_async_start(dance_async *pool, const char *name,
-                                 uint16_t type, time_t now)
+/* start - dance_async_start; with wake 0, no worker is called for a
+ * lookup queued (its asker's join runs it). */
+static dance_res_job *start(dance_async *pool, const char *name, uint16_t type,
+                            time_t now, int wake)
 {
     dance_res_job *job = calloc(1, sizeof(*job));
     lookup *lk = NULL;
@@ -737,7 +818,7 @@ dance_res_job *dance_async_start(dance_async *pool, const char *name,
     lk->askers = 1;
     lk->deadline_ms = job->deadline_ms;
     job->lk = lk;
-    enqueue(pool, lk);
+    enqueue(pool, lk, wake);
     pool->stats.queued++;
     pthread_mutex_unlock(&pool->lock);
     return job;
@@ -745,6 +826,20 @@ answered:
     lookup_release(lk); /* not needed */
     pthread_mutex_unlock(&pool->lock);
     return job;
+}
+
+/* dance_async_start - see header. */
+dance_res_job *dance_async_start(dance_async *pool, const char *name,
+                                 uint16_t type, time_t now)
+{
+    return start(pool, name, type, now, 1);
+}
+
+/* dance_async_start_joined - see header. */
+dance_res_job *dance_async_start_joined(dance_async *pool, const char *name,
+                                        uint16_t type, time_t now)
+{
+    return start(pool, name, type, now, 0);
 }
 
 /* dance_res_job_from_cache - see header. */
@@ -778,6 +873,22 @@ dance_res_result *dance_res_job_join(dance_res_job *job)
         return r;
     }
     pthread_mutex_lock(&pool->lock);
+    if (lk->state == LK_QUEUED && dance_net_now_ms() < job->deadline_ms &&
+        unlink_from(&pool->head, &pool->tail, lk)) {
+        /* No worker has taken it: run it here rather than wait for one
+         * (never past this asker's own deadline). */
+        dance_res_result *own = precheck(pool, lk);
+
+        pool->queued--;
+        pool->stats.joiner_runs++;
+        if (own == NULL)
+            own = run(pool, lk,
+                      lk->deadline_ms < job->deadline_ms ? lk->deadline_ms
+                                                         : job->deadline_ms,
+                      0);
+        complete(pool, lk, own);
+        lk->refs--; /* the queue's; this job's keeps lk alive */
+    }
     if (lk->state != LK_DONE && pool->threads == 0)
         ensure_worker(pool);
     while (lk->state != LK_DONE)

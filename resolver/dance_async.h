@@ -10,7 +10,12 @@
  * threads, each running one lookup at a time, so up to max_threads
  * queries are in flight at once (a restart storm of new names); workers
  * are created as lookups queue up and again after fork() in the child
- * (an nginx master loads the provider, its workers use it).
+ * (an nginx master loads the provider, its workers use it). A joiner
+ * whose lookup no worker has taken yet runs it on its own thread instead
+ * of waiting for one; a caller that needs the answer at once (the name
+ * came in the message verified next) starts it with
+ * dance_async_start_joined, which wakes no worker: no hand-off between
+ * threads, and the workers stay free for lookups started early.
  *
  * No client can make the pool wait or grow (a flood of unknown names):
  *  - join waits at most the resolver's deadline (dance_res_deadline_ms,
@@ -95,8 +100,20 @@ dance_res_job *dance_async_start(dance_async *pool, const char *name,
                                  uint16_t type, time_t now);
 
 /*
+ * dance_async_start_joined - dance_async_start for a caller that joins the
+ * job at once (the name arrives just when the answer is needed): no worker
+ * is woken for it, the caller's dance_res_job_join runs the lookup on the
+ * caller's thread. It is shared, bounded and counted as any other.
+ */
+dance_res_job *dance_async_start_joined(dance_async *pool, const char *name,
+                                        uint16_t type, time_t now);
+
+/*
  * dance_res_job_join - wait for the job, until the resolver's deadline
- * (dance_res_deadline_ms) after its dance_async_start at the latest.
+ * (dance_res_deadline_ms) after its dance_async_start at the latest. A
+ * lookup still queued (no worker has taken it) is run by the joiner
+ * itself, never past that deadline, rather than waiting for a worker;
+ * askers who share it get its answer as from a worker.
  * Returns a new reference to the result (caller frees); an indeterminate
  * result if the deadline passed; NULL only when memory runs out. May be
  * called more than once.
@@ -127,6 +144,7 @@ typedef struct {
     uint64_t cancelled;     /* lookups abandoned by all their askers */
     uint64_t expired;       /* dequeued past their deadline, not run */
     uint64_t pending;       /* lookups waiting in the queue now */
+    uint64_t joiner_runs;   /* lookups run by a joiner, not a worker */
 } dance_async_stats;
 
 /* dance_async_get_stats - a snapshot of the pool's counters. */

@@ -545,6 +545,85 @@ static void test_join_deadline(void)
     answer_stop(srv);
 }
 
+/* A joiner whose lookup no worker has taken runs it itself: with the only
+ * worker held by a silent name (a flood holding every worker), a good
+ * name is answered at once instead of after the silent one's deadline. A
+ * start for a caller that joins at once wakes no worker at all. */
+static void test_joiner_runs(void)
+{
+    answer_server *srv = answer_start();
+    dance_res *res = trust_ad_res(srv, DEADLINE, 1);
+    dance_async *pool = dance_async_new(res, 1);
+    dance_res_job *a, *b, *c;
+    dance_async_stats st;
+    uint64_t ms;
+
+    a = dance_async_start(pool, "_c.h.held.silent.test", LDNS_RR_TYPE_TLSA,
+                          1800000000);
+    usleep(50 * 1000); /* the worker has taken a */
+    b = dance_async_start(pool, "_c.dev4.example.test", LDNS_RR_TYPE_TLSA,
+                          1800000000);
+    CU_ASSERT_EQUAL(timed_join(b, &ms, NULL, 0), DANCE_RES_SECURE);
+    CU_ASSERT(ms < DEADLINE / 2);
+    dance_res_job_free(b);
+    dance_async_get_stats(pool, &st);
+    CU_ASSERT_EQUAL(st.joiner_runs, 1);
+    CU_ASSERT_EQUAL(timed_join(a, &ms, NULL, 0), DANCE_RES_INDETERMINATE);
+    dance_res_job_free(a);
+    usleep(50 * 1000); /* the worker is idle again */
+    c = dance_async_start_joined(pool, "_c.dev5.example.test",
+                                 LDNS_RR_TYPE_TLSA, 1800000000);
+    usleep(50 * 1000); /* time enough for a worker, had one been woken */
+    CU_ASSERT_EQUAL(timed_join(c, &ms, NULL, 0), DANCE_RES_SECURE);
+    dance_res_job_free(c);
+    dance_async_get_stats(pool, &st);
+    CU_ASSERT_EQUAL(st.joiner_runs, 2);
+    dance_async_free(pool);
+    dance_res_free(res);
+    answer_stop(srv);
+}
+
+/* A joiner that runs a shared lookup itself stops at its own deadline,
+ * even when a later asker's deadline is later: the joiner is never held
+ * past the resolver's deadline from its own start; the later asker gets
+ * the same (indeterminate) answer, no later than its own deadline. */
+static void test_joiner_deadline(void)
+{
+    answer_server *srv = answer_start();
+    dance_res *res = trust_ad_res(srv, DEADLINE, 3);
+    dance_async *pool = dance_async_new(res, 1);
+    dance_res_job *a1, *a2, *x, *y;
+    uint64_t ms, t0;
+
+    /* The only worker: busy with a1, then a2, for two deadlines. */
+    a1 = dance_async_start(pool, "_c.h.busy1.silent.test", LDNS_RR_TYPE_TLSA,
+                           1800000000);
+    a2 = dance_async_start(pool, "_c.h.busy2.silent.test", LDNS_RR_TYPE_TLSA,
+                           1800000000);
+    usleep(50 * 1000);
+    t0 = dance_net_now_ms();
+    x = dance_async_start(pool, "_c.h.shared.silent.test", LDNS_RR_TYPE_TLSA,
+                          1800000000);
+    usleep(DEADLINE * 9 / 10 * 1000); /* y's deadline: 1.9 deadlines */
+    y = dance_async_start(pool, "_c.h.shared.silent.test", LDNS_RR_TYPE_TLSA,
+                          1800000000);
+    CU_ASSERT_EQUAL(timed_join(x, &ms, NULL, 0), DANCE_RES_INDETERMINATE);
+    ms = dance_net_now_ms() - t0;
+    CU_ASSERT(ms <= DEADLINE + SLACK);
+    if (ms > DEADLINE + SLACK)
+        fprintf(stderr, "\n  the joiner was held %llu ms from its start\n",
+                (unsigned long long)ms);
+    CU_ASSERT_EQUAL(timed_join(y, &ms, NULL, 0), DANCE_RES_INDETERMINATE);
+    CU_ASSERT(ms <= DEADLINE + SLACK);
+    dance_res_job_free(x);
+    dance_res_job_free(y);
+    dance_res_job_free(a1);
+    dance_res_job_free(a2);
+    dance_async_free(pool);
+    dance_res_free(res);
+    answer_stop(srv);
+}
+
 /* An abandoned lookup is not retried: its one remaining attempt is never
  * sent once its only asker has gone. */
 static void test_abandoned_not_retried(void)
@@ -747,6 +826,8 @@ int dance_test_suite_async(void)
         {"flood, held open: bounded, good client in time", test_flood_held},
         {"queue bound: immediate indeterminate", test_queue_bound},
         {"join deadline counts from start", test_join_deadline},
+        {"joiner runs a lookup no worker took", test_joiner_runs},
+        {"joiner's own run ends at its deadline", test_joiner_deadline},
         {"abandoned lookup not retried", test_abandoned_not_retried},
         {"abandoned, asked again: revived", test_abandoned_then_asked_again},
         {"failing zone remembered", test_failing_zone},
