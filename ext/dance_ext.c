@@ -1480,6 +1480,8 @@ static void info_cb(const SSL *cs, int where, int ret)
     }
     if (!SSL_is_server(s) || pol->client_auth == DANCE_CLIENT_AUTH_OFF)
         return;
+    if (where & SSL_CB_HANDSHAKE_START) /* a server: warm its population */
+        dance_async_prewarm_start(conn->rt->async);
     if ((where & SSL_CB_ACCEPT_LOOP) && SSL_get_state(s) != TLS_ST_BEFORE &&
         SSL_get_state(s) != TLS_ST_OK)
         enforce(s, conn);

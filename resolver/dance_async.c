@@ -40,6 +40,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "dance_net.h"
@@ -98,6 +99,8 @@ typedef struct {
     uint64_t until_ms; /* remembered until then (CLOCK_MONOTONIC) */
 } failing_zone;
 
+typedef struct prewarm prewarm;
+
 /* Lookups of one site that workers are running. */
 typedef struct {
     char site[ZONE_LEN];
@@ -118,6 +121,8 @@ struct dance_async {
     unsigned nsites;
     int stopping;
     failing_zone failing[DANCE_ASYNC_FAILING_ZONES];
+    prewarm *pw;                    /* NULL: no population to warm */
+    atomic_int pw_started;          /* its thread runs in this process */
     dance_async *next_pool;         /* registry link, under registry_lock */
     dance_async_stats stats;        /* under lock, but for immediate: */
     atomic_uint_fast64_t immediate; /* counted without it, on the hot path */
@@ -455,20 +460,15 @@ static void *worker(void *arg)
     return NULL;
 }
 
-/* ensure_worker - start a worker if the idle ones are fewer than the
- * lookups queued and the cap allows; pool->lock held. (Not "if none is
- * idle": idle workers may be idle because their site is at its share,
- * and a storm under another site must still get workers of its own.)
- * Workers block every signal: the application's signal handling (nginx
- * relies on it) must never land on our threads. */
-static void ensure_worker(dance_async *pool)
+/* spawn - start a thread of ours running fn(arg) into *tid: a small stack
+ * (DANCE_ASYNC_STACK_BYTES, but the default in sanitizer builds), every
+ * signal blocked. Returns 1, or 0 if it could not be created. */
+static int spawn(pthread_t *tid, void *(*fn)(void *), void *arg)
 {
     sigset_t all, old;
     pthread_attr_t attr;
-    int sized;
+    int sized, ok;
 
-    if (pool->idle >= pool->queued || pool->threads >= pool->max_threads)
-        return;
     sized = !SANITIZED && pthread_attr_init(&attr) == 0;
     if (sized &&
         pthread_attr_setstacksize(&attr, DANCE_ASYNC_STACK_BYTES) != 0) {
@@ -477,12 +477,26 @@ static void ensure_worker(dance_async *pool)
     }
     sigfillset(&all);
     pthread_sigmask(SIG_BLOCK, &all, &old);
-    if (pthread_create(&pool->tids[pool->threads], sized ? &attr : NULL, worker,
-                       pool) == 0)
-        pool->threads++;
+    ok = pthread_create(tid, sized ? &attr : NULL, fn, arg) == 0;
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (sized)
         pthread_attr_destroy(&attr);
+    return ok;
+}
+
+/* ensure_worker - start a worker if the idle ones are fewer than the
+ * lookups queued and the cap allows; pool->lock held. (Not "if none is
+ * idle": idle workers may be idle because their site is at its share,
+ * and a storm under another site must still get workers of its own.)
+ * Workers block every signal: the application's signal handling (nginx
+ * relies on it) must never land on our threads. */
+static void ensure_worker(dance_async *pool)
+{
+    if (pool->stopping || pool->idle >= pool->queued ||
+        pool->threads >= pool->max_threads)
+        return;
+    if (spawn(&pool->tids[pool->threads], worker, pool))
+        pool->threads++;
 }
 
 /* ---- fork --------------------------------------------------------------- */
@@ -537,6 +551,8 @@ static void interrupt(dance_async *pool, lookup *lk)
     (void)pool;
 }
 
+static void prewarm_atfork_child(dance_async *pool);
+
 /* atfork_child - start clean: new locks and condition variables, no
  * workers, nothing queued or in flight. */
 static void atfork_child(void)
@@ -560,6 +576,7 @@ static void atfork_child(void)
         p->idle = 0;
         dance_res_atfork_child(p->res);
         init_sync(p);
+        prewarm_atfork_child(p);
     }
 }
 
@@ -602,6 +619,8 @@ err:
     return NULL;
 }
 
+static void prewarm_stop(dance_async *pool);
+
 /* dance_async_free - see header. */
 void dance_async_free(dance_async *pool)
 {
@@ -621,6 +640,7 @@ void dance_async_free(dance_async *pool)
     n = pool->threads;
     pthread_cond_broadcast(&pool->work_cv);
     pthread_mutex_unlock(&pool->lock);
+    prewarm_stop(pool); /* may hand lookups to the workers: before them */
     for (unsigned i = 0; i < n; i++)
         pthread_join(pool->tids[i], NULL);
     while (pool->head != NULL) { /* refreshes nobody ran */
@@ -720,6 +740,22 @@ static int needs_refresh(const dance_res_result *r, time_t now)
     return expires - now <= window && now - (expires - ttl) >= 1;
 }
 
+/* pending - is a lookup of (key, type) on its way: shareable, or a queued
+ * or running refresh? Lock held. */
+static int pending(const dance_async *pool, const char *key, uint16_t type)
+{
+    for (const lookup *a = pool->active; a != NULL; a = a->next_active)
+        if (a->type == type && strcmp(a->key, key) == 0)
+            return 1;
+    for (const lookup *q = pool->head; q != NULL; q = q->next)
+        if (q->refresh && q->type == type && strcmp(q->key, key) == 0)
+            return 1;
+    for (const lookup *q = pool->running; q != NULL; q = q->next)
+        if (q->refresh && q->type == type && strcmp(q->key, key) == 0)
+            return 1;
+    return 0;
+}
+
 /* schedule_refresh - queue one refresh of (name, type) unless a lookup of
  * it is pending already or the queue has no room. */
 static void schedule_refresh(dance_async *pool, const char *name, uint16_t type)
@@ -731,23 +767,14 @@ static void schedule_refresh(dance_async *pool, const char *name, uint16_t type)
         return;
     lk->refresh = 1;
     pthread_mutex_lock(&pool->lock);
-    for (lookup *a = pool->active; a != NULL; a = a->next_active)
-        if (a->type == type && strcmp(a->key, lk->key) == 0)
-            goto drop; /* a lookup is on its way */
-    for (lookup *q = pool->head; q != NULL; q = q->next)
-        if (q->refresh && q->type == type && strcmp(q->key, lk->key) == 0)
-            goto drop; /* so is a refresh */
-    for (lookup *q = pool->running; q != NULL; q = q->next)
-        if (q->refresh && q->type == type && strcmp(q->key, lk->key) == 0)
-            goto drop;
-    if (queue_refusal(pool, lk, why, sizeof(why)) != NULL)
-        goto drop;
+    if (pending(pool, lk->key, type) ||
+        queue_refusal(pool, lk, why, sizeof(why)) != NULL) {
+        lookup_release(lk);
+        pthread_mutex_unlock(&pool->lock);
+        return;
+    }
     enqueue(pool, lk, 1); /* the queue holds the only reference */
     pool->stats.refreshes++;
-    pthread_mutex_unlock(&pool->lock);
-    return;
-drop:
-    lookup_release(lk);
     pthread_mutex_unlock(&pool->lock);
 }
 
@@ -953,4 +980,307 @@ void dance_res_job_free(dance_res_job *job)
     lookup_release(lk); /* the job's */
     pthread_mutex_unlock(&pool->lock);
     free(job);
+}
+
+/* ---- warming a known population ------------------------------------------ */
+
+/* A name with no usable answer (indeterminate, or none) is tried again
+ * after this long, ms; one somebody else is looking up is looked at again
+ * after PREWARM_RECHECK_MS. */
+#define PREWARM_RETRY_MS 5000
+#define PREWARM_RECHECK_MS 1000
+
+struct prewarm {
+    char **names;
+    size_t n;
+    uint16_t type;
+    uint64_t *due_ms;  /* per name: when to look at it again (monotonic
+                          ms); 0: at once */
+    pthread_cond_t cv; /* the thread sleeps here (monotonic clock) */
+    pthread_t tid;
+    int running; /* the thread exists; under pool->lock */
+    size_t window;
+};
+
+/* prewarm_free - free pw (its thread has ended); NULL is fine. */
+static void prewarm_free(prewarm *pw)
+{
+    if (pw == NULL)
+        return;
+    for (size_t i = 0; pw->names != NULL && i < pw->n; i++)
+        free(pw->names[i]);
+    free(pw->names);
+    free(pw->due_ms);
+    pthread_cond_destroy(&pw->cv);
+    free(pw);
+}
+
+/* init_pw_cv - make pw's condition variable (monotonic clock). */
+static void init_pw_cv(prewarm *pw)
+{
+    pthread_condattr_t attr;
+
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&pw->cv, &attr);
+    pthread_condattr_destroy(&attr);
+}
+
+/* window_size - names whose first queries go out at once: one socket each,
+ * so at most an eighth of the process's descriptor limit, and at most
+ * DANCE_ASYNC_PREWARM_BATCH. */
+static size_t window_size(void)
+{
+    struct rlimit rl;
+    size_t w = DANCE_ASYNC_PREWARM_BATCH;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+        rl.rlim_cur / 8 < w)
+        w = (size_t)(rl.rlim_cur / 8);
+    return w > 0 ? w : 1;
+}
+
+/* dance_async_set_prewarm - see header. */
+int dance_async_set_prewarm(dance_async *pool, const char *const *names,
+                            size_t n, uint16_t type)
+{
+    prewarm *pw;
+
+    if (n == 0)
+        return 1;
+    if (pool->pw != NULL || (pw = calloc(1, sizeof(*pw))) == NULL)
+        return 0;
+    pw->names = calloc(n, sizeof(*pw->names));
+    pw->due_ms = calloc(n, sizeof(*pw->due_ms));
+    pw->n = n;
+    pw->type = type;
+    pw->window = window_size();
+    init_pw_cv(pw);
+    if (pw->names == NULL || pw->due_ms == NULL)
+        goto err;
+    for (size_t i = 0; i < n; i++)
+        if ((pw->names[i] = strdup(names[i])) == NULL)
+            goto err;
+    pool->pw = pw;
+    return 1;
+err:
+    prewarm_free(pw);
+    return 0;
+}
+
+/* due_after - when a name answered with r (at wall clock wall, monotonic
+ * now_ms) is next looked at: at the start of the last tenth of its life,
+ * as needs_refresh; PREWARM_RETRY_MS when it has no life (not cached). */
+static uint64_t due_after(const dance_res_result *r, time_t wall,
+                          uint64_t now_ms)
+{
+    time_t ttl, window, at;
+
+    if (r == NULL || dance_res_result_status(r) == DANCE_RES_INDETERMINATE ||
+        dance_res_result_ttl(r) == 0)
+        return now_ms + PREWARM_RETRY_MS;
+    ttl = (time_t)dance_res_result_ttl(r);
+    window = ttl / 10 > 1 ? ttl / 10 : 1;
+    at = dance_res_result_expires(r) - window;
+    return now_ms + (at > wall ? (uint64_t)(at - wall) * 1000u : 1000u);
+}
+
+/* prewarm_claim - name i is due: NULL when it needs no query now (cached
+ * and not near its end, or somebody is looking it up: its due time is
+ * moved on), else a lookup of it, running, shareable with handshakes that
+ * ask for the name meanwhile, holding one reference (the warmer's); *fresh
+ * says whether it renews a cached answer. Lock held. */
+static lookup *prewarm_claim(dance_async *pool, size_t i, uint64_t now_ms,
+                             time_t wall, int *fresh)
+{
+    prewarm *pw = pool->pw;
+    dance_res_result *c =
+        dance_res_lookup_cached(pool->res, pw->names[i], pw->type, wall, 0);
+    lookup *lk;
+
+    *fresh = c != NULL;
+    if (c != NULL && !needs_refresh(c, wall)) {
+        pw->due_ms[i] = due_after(c, wall, now_ms);
+        dance_res_result_free(c);
+        return NULL;
+    }
+    dance_res_result_free(c);
+    lk = lookup_new(pw->names[i], pw->type, wall);
+    if (lk == NULL || pending(pool, lk->key, lk->type)) {
+        if (lk != NULL)
+            lookup_release(lk);
+        pw->due_ms[i] = now_ms + PREWARM_RECHECK_MS;
+        return NULL;
+    }
+    lk->deadline_ms = now_ms + dance_res_deadline_ms(pool->res);
+    lk->state = LK_RUNNING;
+    lk->next = pool->running;
+    pool->running = lk;
+    lk->shareable = 1;
+    lk->next_active = pool->active;
+    pool->active = lk;
+    return lk;
+}
+
+/* prewarm_finish - the warmer is done with lk (name i): answered with r
+ * (owned), or, when it has no answer and was not looked up (unanswered),
+ * handed to the workers to be looked up the ordinary way (retries, TCP,
+ * the other servers) if the queue has room and the pool is not stopping;
+ * run here if handshakes wait for it; else given up until its next turn.
+ * Lock held. */
+static void prewarm_finish(dance_async *pool, size_t i, lookup *lk,
+                           dance_res_result *r, int unanswered, int fresh)
+{
+    prewarm *pw = pool->pw;
+    uint64_t now_ms = dance_net_now_ms();
+    char why[WHY_LEN];
+
+    unlink_from(&pool->running, NULL, lk);
+    if (unanswered) {
+        pw->due_ms[i] = now_ms + PREWARM_RECHECK_MS;
+        if (!pool->stopping &&
+            queue_refusal(pool, lk, why, sizeof(why)) == NULL) {
+            uint64_t deadline = now_ms + dance_res_deadline_ms(pool->res);
+
+            pool->stats.prewarm_handed_over++;
+            unshare(pool, lk);
+            lk->refresh = fresh && lk->askers == 0;
+            if (lk->deadline_ms < deadline)
+                lk->deadline_ms = deadline;
+            enqueue(pool, lk, 1); /* the warmer's reference: the queue's */
+            return;
+        }
+        if (lk->askers > 0 && !pool->stopping)
+            r = run(pool, lk, lk->deadline_ms, 0);
+        else
+            r = dance_res_result_new(lk->name, lk->type,
+                                     DANCE_RES_INDETERMINATE, NULL, 0, lk->now,
+                                     "not warmed: no answer to its batch, "
+                                     "and no room in the lookup queue");
+    } else {
+        pool->stats.prewarmed++;
+    }
+    if (!unanswered || r != NULL)
+        pw->due_ms[i] = due_after(r, time(NULL), dance_net_now_ms());
+    complete(pool, lk, r);
+    lookup_release(lk);
+}
+
+typedef struct {
+    dance_async *pool;
+    size_t *idx;
+    lookup **lks;
+    int *fresh;
+    unsigned char *answered;
+} prewarm_round;
+
+/* prewarm_answered - the batch answered name j of the round: finish its
+ * lookup (dance_res_batch_fn). */
+static void prewarm_answered(void *arg, size_t j, dance_res_result *r)
+{
+    prewarm_round *w = arg;
+
+    w->answered[j] = 1;
+    pthread_mutex_lock(&w->pool->lock);
+    prewarm_finish(w->pool, w->idx[j], w->lks[j], r, 0, w->fresh[j]);
+    pthread_mutex_unlock(&w->pool->lock);
+}
+
+/* prewarm_main - the warmer: look up the due names, a window at a time
+ * (their first queries at once), then sleep until the next is due. */
+static void *prewarm_main(void *arg)
+{
+    dance_async *pool = arg;
+    prewarm *pw = pool->pw;
+    prewarm_round w = {.pool = pool,
+                       .idx = calloc(pw->window, sizeof(*w.idx)),
+                       .lks = calloc(pw->window, sizeof(*w.lks)),
+                       .fresh = calloc(pw->window, sizeof(*w.fresh)),
+                       .answered = calloc(pw->window, 1)};
+    const char **names = calloc(pw->window, sizeof(*names));
+
+    pthread_mutex_lock(&pool->lock);
+    while (!pool->stopping && w.idx != NULL && w.lks != NULL &&
+           w.fresh != NULL && w.answered != NULL && names != NULL) {
+        uint64_t now_ms = dance_net_now_ms(), next = now_ms + 3600000u;
+        time_t wall = time(NULL);
+        size_t k = 0;
+
+        for (size_t i = 0; i < pw->n && k < pw->window; i++) {
+            if (pw->due_ms[i] <= now_ms &&
+                (w.lks[k] = prewarm_claim(pool, i, now_ms, wall,
+                                          &w.fresh[k])) != NULL) {
+                w.idx[k] = i;
+                w.answered[k] = 0;
+                names[k] = w.lks[k]->name;
+                k++;
+            } else if (pw->due_ms[i] < next) {
+                next = pw->due_ms[i];
+            }
+        }
+        if (k == 0) {
+            struct timespec ts = {.tv_sec = (time_t)(next / 1000),
+                                  .tv_nsec = (long)(next % 1000) * 1000000L};
+
+            pthread_cond_timedwait(&pw->cv, &pool->lock, &ts);
+            continue;
+        }
+        pthread_mutex_unlock(&pool->lock);
+        dance_res_batch(pool->res, names, k, pw->type, wall, w.fresh,
+                        prewarm_answered, &w);
+        pthread_mutex_lock(&pool->lock);
+        for (size_t j = 0; j < k; j++)
+            if (!w.answered[j])
+                prewarm_finish(pool, w.idx[j], w.lks[j], NULL, 1, w.fresh[j]);
+    }
+    pthread_mutex_unlock(&pool->lock);
+    free(w.idx);
+    free(w.lks);
+    free(w.fresh);
+    free(w.answered);
+    free(names);
+    return NULL;
+}
+
+/* dance_async_prewarm_start - see header. */
+void dance_async_prewarm_start(dance_async *pool)
+{
+    if (pool->pw == NULL || atomic_load(&pool->pw_started))
+        return;
+    pthread_mutex_lock(&pool->lock);
+    if (!pool->pw->running && !pool->stopping &&
+        spawn(&pool->pw->tid, prewarm_main, pool))
+        pool->pw->running = 1;
+    atomic_store(&pool->pw_started, 1); /* once per process, even failed */
+    pthread_mutex_unlock(&pool->lock);
+}
+
+/* prewarm_stop - end the warmer's thread (pool->stopping is set) and
+ * free its state. */
+static void prewarm_stop(dance_async *pool)
+{
+    int running;
+
+    if (pool->pw == NULL)
+        return;
+    pthread_mutex_lock(&pool->lock);
+    running = pool->pw->running;
+    pthread_cond_broadcast(&pool->pw->cv);
+    pthread_mutex_unlock(&pool->lock);
+    if (running)
+        pthread_join(pool->pw->tid, NULL);
+    prewarm_free(pool->pw);
+    pool->pw = NULL;
+}
+
+/* prewarm_atfork_child - the warmer's thread stayed in the parent: the
+ * child starts its own on its first dance_async_prewarm_start. Names it
+ * had in flight keep their due times (already past): asked again. */
+static void prewarm_atfork_child(dance_async *pool)
+{
+    if (pool->pw == NULL)
+        return;
+    pool->pw->running = 0;
+    init_pw_cv(pool->pw);
+    atomic_store(&pool->pw_started, 0);
 }

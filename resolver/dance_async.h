@@ -140,15 +140,46 @@ typedef struct {
     uint64_t refreshes;   /* background renewals of names in use */
     uint64_t refused;     /* starts answered at once: queue full */
     uint64_t failed_fast; /* answered at once: the zone is failing */
-    uint64_t failing_zones; /* zones remembered as failing */
-    uint64_t cancelled;     /* lookups abandoned by all their askers */
-    uint64_t expired;       /* dequeued past their deadline, not run */
-    uint64_t pending;       /* lookups waiting in the queue now */
-    uint64_t joiner_runs;   /* lookups run by a joiner, not a worker */
+    uint64_t failing_zones;       /* zones remembered as failing */
+    uint64_t cancelled;           /* lookups abandoned by all their askers */
+    uint64_t expired;             /* dequeued past their deadline, not run */
+    uint64_t pending;             /* lookups waiting in the queue now */
+    uint64_t joiner_runs;         /* lookups run by a joiner, not a worker */
+    uint64_t prewarmed;           /* population lookups answered from a batch */
+    uint64_t prewarm_handed_over; /* population lookups the batch did not
+                                     answer, given to the workers */
 } dance_async_stats;
 
 /* dance_async_get_stats - a snapshot of the pool's counters. */
 void dance_async_get_stats(dance_async *pool, dance_async_stats *out);
+
+/* Names of a known population whose first queries go out at once (one
+ * socket each; at most an eighth of RLIMIT_NOFILE). */
+#define DANCE_ASYNC_PREWARM_BATCH 256
+
+/*
+ * dance_async_set_prewarm - keep (names[i], type) for i < n in the cache:
+ * once dance_async_prewarm_start has been called in the process, a thread
+ * looks up every name not cached, DANCE_ASYNC_PREWARM_BATCH at a time
+ * (dance_res_batch_send: their first queries at once), and renews each in
+ * the last tenth of its life, as long as the pool lives. Its lookups are
+ * shared with handshakes that ask for a name meanwhile; a name the batch
+ * got no usable answer for is handed to the workers (the ordinary path:
+ * retries, TCP, other servers) when the queue has room; a name without an
+ * answer is tried again after 5 s. The names are copied; they are trusted
+ * configuration (the operator's list), checked by the caller. Call once,
+ * before the pool is used. Returns 1, or 0 when memory runs out (or a
+ * population was set already).
+ */
+int dance_async_set_prewarm(dance_async *pool, const char *const *names,
+                            size_t n, uint16_t type);
+
+/*
+ * dance_async_prewarm_start - start warming the population in this process
+ * (once; again in a child after fork(), whose cache is its own). Cheap to
+ * call on every handshake; does nothing without a population.
+ */
+void dance_async_prewarm_start(dance_async *pool);
 
 /* dance_res_job_free - drop the caller's hold on the job; NULL is fine.
  * A job still running is finished by its worker and then freed. */

@@ -54,13 +54,14 @@ const char *dance_net_status_str(dance_net_status status)
  * dlopen, where static TLS is a scarce resource of the host process and
  * LeakSanitizer cannot walk it. */
 static pthread_once_t scope_once = PTHREAD_ONCE_INIT;
-static pthread_key_t scope_key;
-static int scope_key_ok;
+static pthread_key_t scope_key, pre_key;
+static int scope_key_ok, pre_key_ok;
 
-/* scope_key_make - create scope_key (pthread_once). */
+/* scope_key_make - create scope_key and pre_key (pthread_once). */
 static void scope_key_make(void)
 {
     scope_key_ok = pthread_key_create(&scope_key, NULL) == 0;
+    pre_key_ok = pthread_key_create(&pre_key, NULL) == 0;
 }
 
 /* cur_scope - the calling thread's scope, or NULL. */
@@ -68,6 +69,21 @@ static dance_net_scope *cur_scope(void)
 {
     pthread_once(&scope_once, scope_key_make);
     return scope_key_ok ? pthread_getspecific(scope_key) : NULL;
+}
+
+/* cur_preanswer - the calling thread's answer in hand, or NULL. */
+static dance_net_preanswer *cur_preanswer(void)
+{
+    pthread_once(&scope_once, scope_key_make);
+    return pre_key_ok ? pthread_getspecific(pre_key) : NULL;
+}
+
+/* dance_net_preanswer_set - see header. */
+void dance_net_preanswer_set(dance_net_preanswer *pre)
+{
+    pthread_once(&scope_once, scope_key_make);
+    if (pre_key_ok)
+        pthread_setspecific(pre_key, pre);
 }
 
 /* dance_net_scope_enter - see header. */
@@ -540,9 +556,21 @@ dance_net_status dance_net_query(const dance_net_server *servers, size_t n,
     uint8_t *buf = malloc(UDP_REPLY_MAX), *big = NULL; /* big: TCP's */
     char addr[INET6_ADDRSTRLEN + 8] = "";
     dance_net_scope *scope = cur_scope();
+    dance_net_preanswer *pre = cur_preanswer();
     unsigned round;
 
     *reply = NULL;
+    if (pre != NULL && pre->reply != NULL && pre->server == servers &&
+        pre->qtype == qtype && !pre->dnssec_ok == !params->dnssec_ok &&
+        !pre->checking_disabled == !params->checking_disabled &&
+        ldns_dname_compare(pre->qname, qname) == 0) {
+        /* This very question was asked of this server already (by
+         * dance_net_query_batch) and answered: take that answer. */
+        free(buf);
+        *reply = pre->reply;
+        pre->reply = NULL;
+        return DANCE_NET_OK;
+    }
     if (buf == NULL)
         return DANCE_NET_NOMEM;
     if (scope != NULL && scope->deadline_ms != 0 &&
@@ -637,4 +665,141 @@ out:
     snprintf(why, whylen, "%s from %s%s", dance_net_status_str(worst), addr,
              n > 1 ? " (last server tried)" : "");
     return worst;
+}
+
+/* ---- many questions at once --------------------------------------------- */
+
+typedef struct {
+    int fd; /* -1: not sent, or finished */
+    uint8_t *query;
+    size_t qlen, qsec;
+    uint16_t id;
+} batch_slot;
+
+/* batch_finish - stop waiting on sl: close its socket. */
+static void batch_finish(batch_slot *sl, size_t *open)
+{
+    if (sl->fd < 0)
+        return;
+    close(sl->fd);
+    sl->fd = -1;
+    (*open)--;
+}
+
+/* batch_receive - read one datagram for sl (its socket is readable);
+ * returns a usable reply to question qname, or NULL. Datagrams that do not
+ * answer it are dropped and the wait goes on, as in exchange_udp; an
+ * answer that is cut (TC, or longer than we read), malformed or a server
+ * failure ends the wait without a reply. */
+static ldns_pkt *batch_receive(batch_slot *sl, const ldns_rdf *qname,
+                               ldns_rr_type qtype, uint8_t *buf, size_t *open)
+{
+    ssize_t rc = recv(sl->fd, buf, UDP_REPLY_MAX, MSG_TRUNC | MSG_DONTWAIT);
+    int oversized;
+    ldns_pkt *pkt;
+
+    if (rc < 0) {
+        if (errno != EAGAIN && errno != EINTR)
+            batch_finish(sl, open); /* e.g. ICMP port unreachable */
+        return NULL;
+    }
+    oversized = rc > UDP_REPLY_MAX;
+    if (oversized)
+        rc = UDP_REPLY_MAX;
+    if (!udp_answers_us(buf, (size_t)rc, sl->query, sl->qsec))
+        return NULL;
+    batch_finish(sl, open);
+    if (oversized || LDNS_TC_WIRE(buf))
+        return NULL;
+    pkt = parse_reply(buf, (size_t)rc, sl->id, qname, qtype);
+    if (pkt != NULL && is_server_failure(pkt)) {
+        ldns_pkt_free(pkt);
+        pkt = NULL;
+    }
+    return pkt;
+}
+
+/* dance_net_query_batch - see header. */
+size_t dance_net_query_batch(const dance_net_server *server,
+                             const ldns_rdf *const *qnames, size_t n,
+                             ldns_rr_type qtype, const dance_net_params *params,
+                             uint64_t deadline_ms, dance_net_reply_fn on_reply,
+                             void *arg, dance_net_counters *counters)
+{
+    batch_slot *slot = calloc(n > 0 ? n : 1, sizeof(*slot));
+    struct pollfd *pfd = calloc(n > 0 ? n : 1, sizeof(*pfd));
+    size_t *idx = calloc(n > 0 ? n : 1, sizeof(*idx));
+    uint8_t *buf = malloc(UDP_REPLY_MAX);
+    uint64_t until = dance_net_now_ms() + params->timeout_ms;
+    size_t got = 0, open = 0;
+
+    if (slot == NULL || pfd == NULL || idx == NULL || buf == NULL)
+        goto out;
+    if (until > deadline_ms)
+        until = deadline_ms;
+    for (size_t i = 0; i < n; i++) {
+        batch_slot *sl = &slot[i];
+
+        sl->fd = -1;
+        if (qnames[i] == NULL ||
+            (sl->query = build_query(qnames[i], qtype, params, &sl->id,
+                                     &sl->qlen)) == NULL)
+            continue;
+        sl->qsec = question_len(sl->query, sl->qlen);
+        if ((sl->fd = open_socket(server, SOCK_DGRAM)) < 0)
+            continue;
+        if (send(sl->fd, sl->query, sl->qlen, 0) != (ssize_t)sl->qlen) {
+            close(sl->fd);
+            sl->fd = -1;
+            continue;
+        }
+        if (counters != NULL)
+            counters->udp_queries++;
+        open++;
+    }
+    while (open > 0) {
+        uint64_t now = dance_net_now_ms();
+        nfds_t m = 0;
+        int rc;
+
+        if (now >= until)
+            break;
+        for (size_t i = 0; i < n; i++)
+            if (slot[i].fd >= 0) {
+                pfd[m].fd = slot[i].fd;
+                pfd[m].events = POLLIN;
+                pfd[m].revents = 0;
+                idx[m++] = i;
+            }
+        rc = poll(pfd, m, (int)(until - now));
+        if (rc < 0 && errno == EINTR)
+            continue;
+        if (rc <= 0)
+            break;
+        for (nfds_t k = 0; k < m; k++) {
+            ldns_pkt *pkt;
+
+            if (pfd[k].revents == 0)
+                continue;
+            pkt =
+                batch_receive(&slot[idx[k]], qnames[idx[k]], qtype, buf, &open);
+            if (pkt != NULL) {
+                got++;
+                on_reply(arg, idx[k], pkt); /* may take a while: the
+                                               others wait in their
+                                               sockets meanwhile */
+            }
+        }
+    }
+out:
+    for (size_t i = 0; slot != NULL && i < n; i++) {
+        if (slot[i].fd >= 0)
+            close(slot[i].fd);
+        free(slot[i].query);
+    }
+    free(slot);
+    free(pfd);
+    free(idx);
+    free(buf);
+    return got;
 }

@@ -120,6 +120,50 @@ void dance_net_scope_enter(dance_net_scope *scope);
 /* dance_net_scope_leave - the calling thread has no scope any more. */
 void dance_net_scope_leave(void);
 
+/* A usable reply to question i of a batch; the callee owns reply. */
+typedef void (*dance_net_reply_fn)(void *arg, size_t i, ldns_pkt *reply);
+
+/*
+ * dance_net_query_batch - ask one server n questions (qnames[i], qtype, IN)
+ * at once: each over UDP from a socket and with an ID of its own (as
+ * dance_net_query's first packet), all waited for together, for
+ * params->timeout_ms and never past deadline_ms; one attempt, no TCP, no
+ * other server. on_reply(arg, i, reply) is called as each reply arrives
+ * that answers question i (the checks of dance_net_query) and can be used
+ * as it is: not truncated, not SERVFAIL, REFUSED or NOTIMP. A question
+ * that gets no such reply (none in time, a truncated or malformed one, a
+ * server failure, a NULL qname) has no call: the caller asks it the
+ * ordinary way, with every retry and fallback of dance_net_query. counters
+ * are incremented per packet sent. Returns the number of calls. Uses up to
+ * n sockets at once: the caller bounds n.
+ */
+size_t dance_net_query_batch(const dance_net_server *server,
+                             const ldns_rdf *const *qnames, size_t n,
+                             ldns_rr_type qtype, const dance_net_params *params,
+                             uint64_t deadline_ms, dance_net_reply_fn on_reply,
+                             void *arg, dance_net_counters *counters);
+
+/*
+ * An answer in hand: set for the calling thread (dance_net_preanswer_set),
+ * the next dance_net_query of exactly this question (server, the same
+ * pointer; qname, compared as a domain name; qtype; the DO and CD bits)
+ * takes reply (setting it to NULL) instead of asking it again. A reply
+ * still there afterwards is the setter's to free. This is how a lookup
+ * whose first query went out in a batch (dance_net_query_batch) uses that
+ * answer without a change to the code that validates it.
+ */
+typedef struct {
+    const dance_net_server *server;
+    const ldns_rdf *qname;
+    ldns_rr_type qtype;
+    int dnssec_ok, checking_disabled;
+    ldns_pkt *reply;
+} dance_net_preanswer;
+
+/* dance_net_preanswer_set - make pre the calling thread's answer in hand
+ * (NULL: none). Borrowed until replaced. */
+void dance_net_preanswer_set(dance_net_preanswer *pre);
+
 /* dance_net_now_ms - CLOCK_MONOTONIC in milliseconds. */
 uint64_t dance_net_now_ms(void);
 

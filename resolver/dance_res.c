@@ -1528,3 +1528,83 @@ dance_res_result *dance_res_refresh(dance_res *res, const char *name,
     atomic_fetch_add(&res->refreshes, 1);
     return lookup(res, name, type, now, 1);
 }
+
+/* ---- many names at once ------------------------------------------------- */
+
+/* first_cd - the CD bit of a lookup's first query in this mode (validate:
+ * we check signatures ourselves; trust-ad: the resolver must). */
+static int first_cd(const dance_res *res)
+{
+    return res->cfg.mode == DANCE_RES_MODE_VALIDATE;
+}
+
+typedef struct {
+    dance_res *res;
+    const char *const *names;
+    ldns_rdf **qnames;
+    uint16_t type;
+    time_t now;
+    const int *fresh;
+    dance_res_batch_fn done;
+    void *arg;
+} batch_ctx;
+
+/* batch_reply - names[i]'s first query is answered: look it up with that
+ * answer in hand, and hand the result on. */
+static void batch_reply(void *arg, size_t i, ldns_pkt *reply)
+{
+    batch_ctx *b = arg;
+    dance_net_preanswer pre = {.server = &b->res->servers[0],
+                               .qname = b->qnames[i],
+                               .qtype = b->type,
+                               .dnssec_ok = 1,
+                               .checking_disabled = first_cd(b->res),
+                               .reply = reply};
+    int fresh = b->fresh != NULL && b->fresh[i];
+    dance_res_result *r;
+
+    if (fresh)
+        atomic_fetch_add(&b->res->refreshes, 1);
+    dance_net_preanswer_set(&pre);
+    r = lookup(b->res, b->names[i], b->type, b->now, fresh);
+    dance_net_preanswer_set(NULL);
+    ldns_pkt_free(pre.reply); /* not asked for: the cache had it */
+    b->done(b->arg, i, r);
+}
+
+/* dance_res_batch - see header. */
+size_t dance_res_batch(dance_res *res, const char *const *names, size_t n,
+                       uint16_t type, time_t now, const int *fresh,
+                       dance_res_batch_fn done, void *arg)
+{
+    batch_ctx b = {.res = res,
+                   .names = names,
+                   .qnames = calloc(n > 0 ? n : 1, sizeof(*b.qnames)),
+                   .type = type,
+                   .now = now,
+                   .fresh = fresh,
+                   .done = done,
+                   .arg = arg};
+    dance_net_params p = {.timeout_ms = res->cfg.timeout_ms,
+                          .attempts = 1,
+                          .dnssec_ok = 1,
+                          .checking_disabled = first_cd(res)};
+    dance_net_counters c = {0, 0};
+    size_t got;
+
+    if (b.qnames == NULL || res->cfg.exchange != NULL || res->nservers == 0) {
+        free(b.qnames);
+        return 0;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (ldns_str2rdf_dname(&b.qnames[i], names[i]) != LDNS_STATUS_OK)
+            b.qnames[i] = NULL; /* not asked; its own lookup says why */
+    got = dance_net_query_batch(
+        &res->servers[0], (const ldns_rdf *const *)b.qnames, n, type, &p,
+        dance_net_now_ms() + res->cfg.timeout_ms, batch_reply, &b, &c);
+    atomic_fetch_add(&res->udp_queries, c.udp_queries);
+    for (size_t i = 0; i < n; i++)
+        ldns_rdf_deep_free(b.qnames[i]);
+    free(b.qnames);
+    return got;
+}

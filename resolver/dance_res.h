@@ -147,6 +147,29 @@ dance_res_result *dance_res_lookup_cached(dance_res *res, const char *name,
                                           uint16_t type, time_t now,
                                           int stale_ok);
 
+/* A name of a batch is looked up: r is the callee's. */
+typedef void (*dance_res_batch_fn)(void *arg, size_t i, dance_res_result *r);
+
+/*
+ * dance_res_batch - many names looked up with their first queries sent at
+ * once (a known population warmed before its clients connect, see
+ * dance_async.h): the question of every names[i] (type) goes to the first
+ * nameserver at once (dance_net_query_batch: a socket per name; the caller
+ * bounds n), and as each answer arrives, within one exchange's timeout_ms,
+ * names[i] is looked up as dance_res_lookup would (dance_res_refresh where
+ * fresh[i]; fresh may be NULL) with that answer to its first query, and
+ * done(arg, i, result) is called. Every other query of the lookup (the
+ * chain, CNAME targets) goes out as usual. The batch only moves the first
+ * query of each lookup forward in time: every answer is validated by the
+ * same code, with the same statuses and limits. A name whose first query
+ * had no usable answer gets no call: look it up the ordinary way (retries,
+ * TCP, the other servers). With an exchange function configured nothing
+ * is sent. Returns the number of calls.
+ */
+size_t dance_res_batch(dance_res *res, const char *const *names, size_t n,
+                       uint16_t type, time_t now, const int *fresh,
+                       dance_res_batch_fn done, void *arg);
+
 /* dance_res_deadline_ms - the longest one lookup may take. */
 unsigned dance_res_deadline_ms(const dance_res *res);
 

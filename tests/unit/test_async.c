@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -815,6 +816,182 @@ static void test_storm(void)
     answer_stop(srv);
 }
 
+/* ---- a known population, warmed (issue 14) ------------------------------ */
+
+/* population - n names "_c.<prefix><i>.<zone>" (caller frees with
+ * population_free). */
+static char **population(size_t n, const char *prefix, const char *zone)
+{
+    char **names = calloc(n, sizeof(*names));
+
+    CU_ASSERT_PTR_NOT_NULL_FATAL(names);
+    for (size_t i = 0; i < n; i++) {
+        char name[128];
+
+        snprintf(name, sizeof(name), "_c.%s%zu.%s", prefix, i, zone);
+        names[i] = strdup(name);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(names[i]);
+    }
+    return names;
+}
+
+/* population_free - free what population made. */
+static void population_free(char **names, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+}
+
+/* cached_secure - how many of names[0..n) the cache answers secure. */
+static size_t cached_secure(dance_res *res, char **names, size_t n)
+{
+    size_t got = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        dance_res_result *r = dance_res_lookup_cached(
+            res, names[i], LDNS_RR_TYPE_TLSA, time(NULL), 0);
+
+        got += r != NULL && dance_res_result_status(r) == DANCE_RES_SECURE;
+        dance_res_result_free(r);
+    }
+    return got;
+}
+
+/* wait_cached - wait (up to limit_ms) until the cache answers all n names
+ * secure; how long that took, or limit_ms + 1. */
+static uint64_t wait_cached(dance_res *res, char **names, size_t n,
+                            uint64_t limit_ms)
+{
+    uint64_t t0 = dance_net_now_ms();
+
+    while (cached_secure(res, names, n) < n) {
+        if (dance_net_now_ms() - t0 > limit_ms)
+            return limit_ms + 1;
+        usleep(10 * 1000);
+    }
+    return dance_net_now_ms() - t0;
+}
+
+/* one_window - names that fit in one batch here (DANCE_ASYNC_PREWARM_BATCH,
+ * or an eighth of the descriptor limit), at most want. */
+static size_t one_window(size_t want)
+{
+    struct rlimit rl;
+    size_t w = DANCE_ASYNC_PREWARM_BATCH;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur / 8 < w)
+        w = (size_t)(rl.rlim_cur / 8);
+    return w < want ? w : want;
+}
+
+/* A known population of N names, each answered SLOW_MS late, with only 2
+ * workers: warmed in one round trip (their first queries went out at once,
+ * not two at a time), one query per name, before any client asks. */
+static void test_prewarm_population(void)
+{
+    size_t n = one_window(100);
+    answer_server *srv = answer_start();
+    dance_res *res = trust_ad_res(srv, 4 * SLOW_MS, 1);
+    dance_async *pool = dance_async_new(res, 2);
+    char **names = population(n, "w", "slow.test");
+    dance_async_stats st;
+    uint64_t ms;
+
+    CU_ASSERT_FATAL(dance_async_set_prewarm(pool, (const char *const *)names, n,
+                                            LDNS_RR_TYPE_TLSA));
+    CU_ASSERT_EQUAL(cached_secure(res, names, n), 0);
+    usleep(100 * 1000);
+    CU_ASSERT_EQUAL(atomic_load(&srv->slow_queries), 0); /* not started */
+    dance_async_prewarm_start(pool);
+    dance_async_prewarm_start(pool); /* once */
+    ms = wait_cached(res, names, n, 3 * SLOW_MS);
+    CU_ASSERT(ms <= SLOW_MS + SLACK);
+    if (ms > SLOW_MS + SLACK)
+        fprintf(stderr, "\n  %zu of %zu names warmed after %llu ms\n",
+                cached_secure(res, names, n), n, (unsigned long long)ms);
+    CU_ASSERT_EQUAL(atomic_load(&srv->slow_queries), (int)n);
+    dance_async_get_stats(pool, &st);
+    CU_ASSERT_EQUAL(st.prewarmed, n);
+    CU_ASSERT_EQUAL(st.prewarm_handed_over, 0);
+    CU_ASSERT_EQUAL(st.queued, 0); /* no worker was needed */
+    dance_async_free(pool);
+    dance_res_free(res);
+    answer_stop(srv);
+    population_free(names, n);
+}
+
+/* A client whose name is being warmed shares the warmer's lookup: no
+ * second query, and its answer is the warmer's (secure). */
+static void test_prewarm_shared(void)
+{
+    size_t n = one_window(40);
+    answer_server *srv = answer_start();
+    dance_res *res = trust_ad_res(srv, 4 * SLOW_MS, 1);
+    dance_async *pool = dance_async_new(res, 2);
+    char **names = population(n, "s", "slow.test");
+    dance_async_stats st;
+    dance_res_job *job;
+    uint64_t ms;
+
+    CU_ASSERT_FATAL(dance_async_set_prewarm(pool, (const char *const *)names, n,
+                                            LDNS_RR_TYPE_TLSA));
+    dance_async_prewarm_start(pool);
+    usleep(SLOW_MS / 3 * 1000); /* the batch is out, not yet answered */
+    job = dance_async_start_joined(pool, names[n / 2], LDNS_RR_TYPE_TLSA,
+                                   time(NULL));
+    CU_ASSERT_EQUAL(timed_join(job, &ms, NULL, 0), DANCE_RES_SECURE);
+    CU_ASSERT(ms <= SLOW_MS); /* the rest of the warmer's round trip */
+    dance_res_job_free(job);
+    dance_async_get_stats(pool, &st);
+    CU_ASSERT_EQUAL(st.shared, 1);
+    CU_ASSERT(wait_cached(res, names, n, 3 * SLOW_MS) <= 3 * SLOW_MS);
+    CU_ASSERT_EQUAL(atomic_load(&srv->slow_queries), (int)n);
+    dance_async_free(pool);
+    dance_res_free(res);
+    answer_stop(srv);
+    population_free(names, n);
+}
+
+/* Names of the population whose server never answers do not hold back
+ * the others (each is validated as its answer arrives, not when the
+ * batch ends), and are handed to the workers, which ask again the
+ * ordinary way. */
+static void test_prewarm_unanswered(void)
+{
+    answer_server *srv = answer_start();
+    dance_res *res = trust_ad_res(srv, 4 * SLOW_MS, 1);
+    dance_async *pool = dance_async_new(res, 4);
+    char **good = population(10, "g", "example.test");
+    char **all = calloc(20, sizeof(*all)),
+         **silent = population(10, "h", "silent.test");
+    dance_async_stats st;
+    uint64_t ms;
+
+    CU_ASSERT_PTR_NOT_NULL_FATAL(all);
+    for (size_t i = 0; i < 10; i++) {
+        all[2 * i] = silent[i];
+        all[2 * i + 1] = good[i];
+    }
+    CU_ASSERT_FATAL(dance_async_set_prewarm(pool, (const char *const *)all, 20,
+                                            LDNS_RR_TYPE_TLSA));
+    dance_async_prewarm_start(pool);
+    ms = wait_cached(res, good, 10, 4 * SLOW_MS);
+    CU_ASSERT(ms < SLOW_MS); /* the batch waits 4 * SLOW_MS for the rest */
+    usleep((4 * SLOW_MS + SLACK) * 1000);
+    dance_async_get_stats(pool, &st);
+    CU_ASSERT_EQUAL(st.prewarmed, 10);
+    CU_ASSERT_EQUAL(st.prewarm_handed_over, 10);
+    /* Each silent name: the batch's query, then the workers' own. */
+    CU_ASSERT(atomic_load(&srv->silent_queries) >= 11);
+    dance_async_free(pool);
+    dance_res_free(res);
+    answer_stop(srv);
+    free(all);
+    population_free(good, 10);
+    population_free(silent, 10);
+}
+
 int dance_test_suite_async(void)
 {
     static const CU_TestInfo tests[] = {
@@ -833,6 +1010,10 @@ int dance_test_suite_async(void)
         {"failing zone remembered", test_failing_zone},
         {"fork with a lookup in flight", test_fork_in_flight},
         {"storm of new names beside a flood", test_storm},
+        {"population warmed in one round trip", test_prewarm_population},
+        {"a client shares the warmer's lookup", test_prewarm_shared},
+        {"unanswered names: others first, then workers",
+         test_prewarm_unanswered},
         CU_TEST_INFO_NULL};
 
     return dance_test_add_suite("async", setup, teardown, tests);
