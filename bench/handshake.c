@@ -119,8 +119,9 @@ typedef struct {
     X509 *ca_cert;
     atomic_int flood_stop;
     atomic_long flood_n, flood_accepted;
-    pthread_mutex_t flood_lock; /* guards flood_max */
-    double flood_max;           /* longest flood handshake, seconds */
+    pthread_barrier_t flood_ready; /* flood threads and cmd_run */
+    pthread_mutex_t flood_lock;    /* guards flood_max */
+    double flood_max;              /* longest flood handshake, seconds */
 } bench;
 
 /* now_s - monotonic time in seconds. */
@@ -581,6 +582,7 @@ static void *flood_main(void *arg)
 
     if (key == NULL || issuer == NULL)
         die("flood: cannot make a key or a CA");
+    pthread_barrier_wait(&b->flood_ready);
     do { /* at least one each, however short the measured phase */
         char name[256], san[264];
         bench_id id = {key, NULL};
@@ -910,7 +912,8 @@ static int cmd_run(int argc, char **argv)
     b.pair = calloc((size_t)b.n, sizeof(*b.pair));
     if (b.lat == NULL || b.pair == NULL ||
         pthread_barrier_init(&b.start, NULL, (unsigned)b.conc) != 0 ||
-        pthread_mutex_init(&b.flood_lock, NULL) != 0)
+        pthread_mutex_init(&b.flood_lock, NULL) != 0 ||
+        pthread_barrier_init(&b.flood_ready, NULL, (unsigned)b.flood + 1) != 0)
         die("out of memory");
     /* A server thread per client, flood clients included: a flood
      * handshake holds its thread while the server waits for DNS. */
@@ -929,12 +932,15 @@ static int cmd_run(int argc, char **argv)
     for (long i = 0; i < b.warmup; i++)
         unmeasured(&b, b.id_first + i % b.id_count, "warm-up");
 
-    read_counters(before);
-    cpu0 = cpu_s();
-    t0 = now_s();
+    /* The flood is running before the measured phase starts: on a busy
+     * machine a new thread can wait seconds for its first time slice. */
     for (int i = 0; i < b.flood; i++)
         if (pthread_create(&floods[i], NULL, flood_main, &b) != 0)
             die("cannot start a flood thread");
+    pthread_barrier_wait(&b.flood_ready);
+    read_counters(before);
+    cpu0 = cpu_s();
+    t0 = now_s();
     for (int i = 0; i < b.conc; i++)
         if (pthread_create(&clients[i], NULL, client_main, &b) != 0)
             die("cannot start a client thread");
@@ -979,6 +985,7 @@ static int cmd_run(int argc, char **argv)
     EVP_PKEY_free(b.ca_key);
     X509_free(b.ca_cert);
     pthread_mutex_destroy(&b.flood_lock);
+    pthread_barrier_destroy(&b.flood_ready);
     pthread_barrier_destroy(&b.start);
     SSL_CTX_free(b.sctx);
     SSL_CTX_free(b.cctx);
