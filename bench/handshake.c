@@ -11,6 +11,9 @@
  * _client.bNNNNN.example.test) and DIR/tlsa.rr, one DANE-EE TLSA record
  * per identity (3 1 1, SHA-256 of the SPKI) for tests/dnsworld/dnsworld.sh.
  *
+ * "pki" also writes DIR/ca-key.pem (the CA's key), used only by
+ * --flood-ca-signed.
+ *
  * "run" is an ordinary OpenSSL application: it knows nothing of DANE. It
  * runs a TLS server and clients in one process over loopback TCP; the
  * server asks every client for a certificate and verifies it against the
@@ -22,8 +25,19 @@
  * succeeded, so it includes the server's verdict. The provider's counters
  * (OSSL_PROVIDER_get_params) are read before and after the measured phase.
  *
+ * Flood (--flood K, issue 14): while the measured phase runs, K more
+ * client threads (and K more server threads) keep connecting, each
+ * handshake claiming a fresh random name LABEL.f<16 hex>.ZONE
+ * (--flood-label, default "_flood"; --flood-zone) that has no TLSA
+ * record, in the certificate's CN and dNSName SAN (where client_name =
+ * auto takes it), with a key of the thread's own, issued by a CA of the
+ * thread's own (which the server does not trust), or with
+ * --flood-ca-signed by the server's own private CA. The flood stops when
+ * the measured clients are done; every flood handshake must be refused.
+ *
  * Output: one "result key=value ..." line on stdout. Exit status 0 when
- * every handshake succeeded, 1 otherwise, 2 on a usage or set-up error.
+ * every measured handshake succeeded and no flood handshake was accepted,
+ * 1 otherwise, 2 on a usage or set-up error.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -45,6 +59,7 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/provider.h>
+#include <openssl/rand.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
@@ -84,6 +99,11 @@ typedef struct {
     long interval_ms; /* pause before each handshake (refresh runs) */
     long pair_warm;   /* identity of a warm handshake after each sample */
     int expect_dance; /* -1: either, 0: must be absent, 1: present */
+
+    /* flood (0 threads: none); names are LABEL.f<hex>.ZONE */
+    int flood;
+    const char *flood_zone, *flood_label;
+    int flood_ca_signed; /* flood certificates from the private CA */
     /* run time */
     SSL_CTX *sctx, *cctx;
     int lfd;
@@ -95,6 +115,13 @@ typedef struct {
     atomic_long next;
     atomic_int stop;
     pthread_barrier_t start;
+    EVP_PKEY *ca_key; /* the private CA (--flood-ca-signed only) */
+    X509 *ca_cert;
+    atomic_int flood_stop;
+    atomic_long flood_n, flood_accepted;
+    pthread_barrier_t flood_ready; /* flood threads and cmd_run */
+    pthread_mutex_t flood_lock;    /* guards flood_max */
+    double flood_max;              /* longest flood handshake, seconds */
 } bench;
 
 /* now_s - monotonic time in seconds. */
@@ -225,6 +252,9 @@ static int cmd_pki(const char *dir, long count, long ttl)
                     "serverAuth");
     snprintf(path, sizeof(path), "%s/ca.crt", dir);
     if (ca == NULL || srv == NULL || !write_pem(path, NULL, ca))
+        goto err;
+    snprintf(path, sizeof(path), "%s/ca-key.pem", dir);
+    if (!write_pem(path, cakey, ca))
         goto err;
     snprintf(path, sizeof(path), "%s/server.pem", dir);
     if (!write_pem(path, skey, srv))
@@ -443,13 +473,15 @@ static void *server_main(void *arg)
 
 /* ---- client ------------------------------------------------------------- */
 
-/* handshake - one client handshake as identity id; seconds, or -1. */
-static double handshake(bench *b, const bench_id *id)
+/* handshake_timed - one client handshake as identity id: 1 if the server
+ * accepted it (its byte arrived), 0 if not; *secs is the time from
+ * connect() to the verdict (0 when it never got that far). */
+static int handshake_timed(bench *b, const bench_id *id, double *secs)
 {
     struct linger lg = {1, 0};
     SSL *s = SSL_new(b->cctx);
     int fd = socket(AF_INET, SOCK_STREAM, 0), one = 1, ok = 0;
-    double t0, t1;
+    double t0 = 0, t1 = 0;
     char c = 0;
 
     if (s == NULL || fd < 0 || !SSL_use_certificate(s, id->cert) ||
@@ -470,7 +502,16 @@ done:
     ERR_clear_error();
     if (fd >= 0)
         close(fd);
-    return ok ? t1 - t0 : -1.0;
+    *secs = t1 - t0;
+    return ok;
+}
+
+/* handshake - one client handshake as identity id; seconds, or -1. */
+static double handshake(bench *b, const bench_id *id)
+{
+    double secs;
+
+    return handshake_timed(b, id, &secs) ? secs : -1.0;
 }
 
 /* pick - the identity of measured sample i. */
@@ -508,6 +549,86 @@ static void *client_main(void *arg)
             b->pair[i] = handshake(b, &b->ids[b->pair_warm]);
     }
     return NULL;
+}
+
+/* flood_name - a fresh random name LABEL.f<16 hex>.ZONE into out; 0 if
+ * it does not fit. */
+static int flood_name(const bench *b, char *out, size_t len)
+{
+    unsigned char r[8];
+    int n;
+
+    if (RAND_bytes(r, sizeof(r)) != 1)
+        return 0;
+    n = snprintf(out, len, "%s.f%02x%02x%02x%02x%02x%02x%02x%02x.%s",
+                 b->flood_label, r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7],
+                 b->flood_zone);
+    return n > 0 && (size_t)n < len && n <= 253;
+}
+
+/* flood_main - flood handshakes, each claiming a fresh unknown name, until
+ * flood_stop; counts them, the accepted ones and the longest. */
+static void *flood_main(void *arg)
+{
+    bench *b = arg;
+    EVP_PKEY *key = new_key(), *own_key = new_key();
+    X509 *own_ca = own_key != NULL ? make_cert(own_key, "dance-bench flood CA",
+                                               NULL, NULL, 1, NULL, NULL)
+                                   : NULL;
+    X509 *issuer = b->flood_ca_signed ? b->ca_cert : own_ca;
+    EVP_PKEY *ikey = b->flood_ca_signed ? b->ca_key : own_key;
+    double longest = 0;
+    long serial = 1000;
+
+    if (key == NULL || issuer == NULL)
+        die("flood: cannot make a key or a CA");
+    pthread_barrier_wait(&b->flood_ready);
+    do { /* at least one each, however short the measured phase */
+        char name[256], san[264];
+        bench_id id = {key, NULL};
+        double secs = 0;
+
+        if (!flood_name(b, name, sizeof(name)))
+            die("flood: the flood name does not fit");
+        snprintf(san, sizeof(san), "DNS:%s", name);
+        id.cert =
+            make_cert(key, name, issuer, ikey, ++serial, san, "clientAuth");
+        if (id.cert == NULL)
+            die("flood: cannot issue a certificate");
+        atomic_fetch_add(&b->flood_n, 1);
+        if (handshake_timed(b, &id, &secs) &&
+            atomic_fetch_add(&b->flood_accepted, 1) == 0) /* say it once */
+            fprintf(stderr, "dance-bench: flood handshake for %s ACCEPTED\n",
+                    name);
+        if (secs > longest)
+            longest = secs;
+        X509_free(id.cert);
+    } while (!atomic_load(&b->flood_stop));
+    pthread_mutex_lock(&b->flood_lock);
+    if (longest > b->flood_max)
+        b->flood_max = longest;
+    pthread_mutex_unlock(&b->flood_lock);
+    EVP_PKEY_free(key);
+    EVP_PKEY_free(own_key);
+    X509_free(own_ca);
+    return NULL;
+}
+
+/* load_ca_key - the private CA's key and certificate (--flood-ca-signed). */
+static void load_ca_key(bench *b)
+{
+    char path[4096];
+    FILE *f;
+
+    snprintf(path, sizeof(path), "%s/ca-key.pem", b->pki);
+    f = fopen(path, "r");
+    if (f == NULL)
+        die("cannot read ca-key.pem (run `dance-bench pki` again)");
+    b->ca_key = PEM_read_PrivateKey(f, NULL, NULL, NULL);
+    b->ca_cert = b->ca_key != NULL ? PEM_read_X509(f, NULL, NULL, NULL) : NULL;
+    fclose(f);
+    if (b->ca_cert == NULL)
+        die("ca-key.pem: no key and certificate");
 }
 
 /* unmeasured - a handshake outside the measurement; exit on failure. */
@@ -612,6 +733,12 @@ static void report(const bench *b, double wall, double cpu,
                1e3 * rank(ok, nok, 0.99), 1e3 * ok[0], 1e3 * ok[nok - 1]);
     if (b->pair_warm >= 0)
         report_pairs(b);
+    if (b->flood > 0)
+        printf(" flood=%d flood_zone=%s flood_n=%ld flood_refused=%ld "
+               "flood_accepted=%ld flood_max_ms=%.4f",
+               b->flood, b->flood_zone, atomic_load(&b->flood_n),
+               atomic_load(&b->flood_n) - atomic_load(&b->flood_accepted),
+               atomic_load(&b->flood_accepted), 1e3 * b->flood_max);
     printf(" cpu_s=%.3f maxrss_kb=%ld", cpu, peak_rss_kb());
     printf(" dance=%d", dance);
     for (int i = 0; dance && i < NCOUNTERS; i++)
@@ -634,7 +761,15 @@ static void usage(void)
           "           [--n N] [--warmup N] [--ids FIRST:COUNT] [--fresh]\n"
           "           [--prewarm] [--chain-warm ID] [--conc C] [--burst]\n"
           "           [--interval-ms MS] [--pair-warm ID]\n"
-          "           [--expect-dance yes|no]\n",
+          "           [--expect-dance yes|no]\n"
+          "           [--flood K --flood-zone ZONE [--flood-label LABEL]\n"
+          "            [--flood-ca-signed]]\n"
+          "  --flood K: K more clients keep connecting while the measured\n"
+          "    ones run, each claiming a fresh name LABEL.f<16 hex>.ZONE\n"
+          "    (LABEL default _flood) that has no TLSA record; every one\n"
+          "    must be refused (exit 1 if one is accepted).\n"
+          "  --flood-ca-signed: their certificates are issued by the\n"
+          "    private CA (default: by a CA of their own).\n",
           stderr);
     exit(2);
 }
@@ -664,6 +799,7 @@ static void parse_run(bench *b, int argc, char **argv)
     b->pair_warm = -1;
     b->conc = 1;
     b->expect_dance = -1;
+    b->flood_label = "_flood";
     for (int i = 2; i < argc; i++) {
         const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 
@@ -677,6 +813,10 @@ static void parse_run(bench *b, int argc, char **argv)
         }
         if (strcmp(o, "--burst") == 0) {
             b->burst = 1;
+            continue;
+        }
+        if (strcmp(o, "--flood-ca-signed") == 0) {
+            b->flood_ca_signed = 1;
             continue;
         }
         if (v == NULL)
@@ -712,6 +852,12 @@ static void parse_run(bench *b, int argc, char **argv)
             b->interval_ms = num(v);
         else if (strcmp(o, "--pair-warm") == 0)
             b->pair_warm = num(v);
+        else if (strcmp(o, "--flood") == 0)
+            b->flood = (int)num(v);
+        else if (strcmp(o, "--flood-zone") == 0)
+            b->flood_zone = v;
+        else if (strcmp(o, "--flood-label") == 0)
+            b->flood_label = v;
         else if (strcmp(o, "--expect-dance") == 0)
             b->expect_dance = strcmp(v, "yes") == 0  ? 1
                               : strcmp(v, "no") == 0 ? 0
@@ -720,7 +866,10 @@ static void parse_run(bench *b, int argc, char **argv)
             usage();
     }
     if (b->pki == NULL || b->n < 1 || b->id_count < 1 || b->conc < 1 ||
-        b->conc > MAX_THREADS || (b->pair_warm >= 0 && b->conc != 1))
+        b->conc > MAX_THREADS || (b->pair_warm >= 0 && b->conc != 1) ||
+        b->flood > MAX_THREADS - b->conc ||
+        (b->flood > 0) != (b->flood_zone != NULL) ||
+        (b->flood_ca_signed && b->flood == 0))
         usage();
     if (b->fresh && b->id_count < b->n)
         b->id_count = b->n; /* one new identity per sample */
@@ -730,9 +879,9 @@ static void parse_run(bench *b, int argc, char **argv)
 static int cmd_run(int argc, char **argv)
 {
     bench b;
-    pthread_t servers[MAX_THREADS], clients[MAX_THREADS];
+    pthread_t servers[MAX_THREADS], clients[MAX_THREADS], floods[MAX_THREADS];
     uint64_t before[NCOUNTERS], after[NCOUNTERS];
-    int dance, failed = 0;
+    int dance, failed = 0, nservers;
     double t0, wall, cpu0, cpu;
 
     parse_run(&b, argc, argv);
@@ -757,12 +906,19 @@ static int cmd_run(int argc, char **argv)
                 b.id_first, b.id_first + b.id_count - 1, b.nids);
         return 2;
     }
+    if (b.flood_ca_signed)
+        load_ca_key(&b);
     b.lat = calloc((size_t)b.n, sizeof(*b.lat));
     b.pair = calloc((size_t)b.n, sizeof(*b.pair));
     if (b.lat == NULL || b.pair == NULL ||
-        pthread_barrier_init(&b.start, NULL, (unsigned)b.conc) != 0)
+        pthread_barrier_init(&b.start, NULL, (unsigned)b.conc) != 0 ||
+        pthread_mutex_init(&b.flood_lock, NULL) != 0 ||
+        pthread_barrier_init(&b.flood_ready, NULL, (unsigned)b.flood + 1) != 0)
         die("out of memory");
-    for (int i = 0; i < b.conc; i++)
+    /* A server thread per client, flood clients included: a flood
+     * handshake holds its thread while the server waits for DNS. */
+    nservers = b.conc + b.flood;
+    for (int i = 0; i < nservers; i++)
         if (pthread_create(&servers[i], NULL, server_main, &b) != 0)
             die("cannot start a server thread");
 
@@ -776,6 +932,12 @@ static int cmd_run(int argc, char **argv)
     for (long i = 0; i < b.warmup; i++)
         unmeasured(&b, b.id_first + i % b.id_count, "warm-up");
 
+    /* The flood is running before the measured phase starts: on a busy
+     * machine a new thread can wait seconds for its first time slice. */
+    for (int i = 0; i < b.flood; i++)
+        if (pthread_create(&floods[i], NULL, flood_main, &b) != 0)
+            die("cannot start a flood thread");
+    pthread_barrier_wait(&b.flood_ready);
     read_counters(before);
     cpu0 = cpu_s();
     t0 = now_s();
@@ -787,10 +949,15 @@ static int cmd_run(int argc, char **argv)
     wall = now_s() - t0;
     cpu = cpu_s() - cpu0;
     read_counters(after);
+    /* The flood ends with the measured clients (each flood thread ends
+     * its handshake under way first). */
+    atomic_store(&b.flood_stop, 1);
+    for (int i = 0; i < b.flood; i++)
+        pthread_join(floods[i], NULL);
 
     atomic_store(&b.stop, 1);
     shutdown(b.lfd, SHUT_RDWR); /* wakes the servers blocked in accept() */
-    for (int i = 0; i < b.conc; i++)
+    for (int i = 0; i < nservers; i++)
         pthread_join(servers[i], NULL);
     close(b.lfd);
     report(&b, wall, cpu, before, after, dance);
@@ -799,6 +966,14 @@ static int cmd_run(int argc, char **argv)
     if (failed > 0)
         fprintf(stderr, "dance-bench: %s: %d of %ld handshakes failed\n",
                 b.label, failed, b.n);
+    if (atomic_load(&b.flood_accepted) > 0) {
+        fprintf(stderr,
+                "dance-bench: %s: SECURITY: %ld of %ld flood handshakes "
+                "(unknown names) were accepted\n",
+                b.label, atomic_load(&b.flood_accepted),
+                atomic_load(&b.flood_n));
+        failed++;
+    }
 
     for (long i = 0; i < b.nids; i++) {
         EVP_PKEY_free(b.ids[i].key);
@@ -807,6 +982,10 @@ static int cmd_run(int argc, char **argv)
     free(b.ids);
     free(b.lat);
     free(b.pair);
+    EVP_PKEY_free(b.ca_key);
+    X509_free(b.ca_cert);
+    pthread_mutex_destroy(&b.flood_lock);
+    pthread_barrier_destroy(&b.flood_ready);
     pthread_barrier_destroy(&b.start);
     SSL_CTX_free(b.sctx);
     SSL_CTX_free(b.cctx);

@@ -58,14 +58,22 @@ def med(values):
     return statistics.median(values) if values else float("nan")
 
 
+# Floods beside the storm (bench/run's flood_kind tag): what the row says.
+FLOODS = (("nxdomain", "flood: unknown names under example.test "
+           "(NXDOMAIN)"),
+          ("silent", "flood: names the server never answers"))
+
+
 def storm(runs):
     """storm - the restart storm section (issue 14): per resolver distance
     and mode, time until the last of N new names is authenticated against
-    the CA baseline's storm of the same round. Returns (N, the median
-    ratio of validate at 20 ms), for the summary line."""
+    the CA baseline's storm of the same round; then the same 20 ms storm
+    beside each flood of unknown names. Returns (N, the median ratio of
+    validate at 20 ms, the median DNS-only effect of the NXDOMAIN flood),
+    for the summary line."""
     rows = [r for r in runs if r.get("scen") == "storm"]
     if not rows:
-        return "?", float("nan")
+        return "?", float("nan"), float("nan")
     print()
     print("## Restart storm: N new names at once")
     print()
@@ -75,14 +83,19 @@ def storm(runs):
           "| failed |")
     print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     result = ("?", float("nan"))
-    for label, rtt in (("storm", 20), ("storm250", 250)):
+    floods = [r for r in runs if r.get("scen") == "storm-flood"]
+    groups = [("storm", 20, None, rows), ("storm250", 250, None, rows)]
+    groups += [("storm", 20, kind, [r for r in floods
+                                    if r.get("flood_kind") == kind])
+               for kind, _ in FLOODS]
+    for label, rtt, kind, grp in groups:
         for mode in ("none", "validate", "trust-ad"):
-            rs = [r for r in rows if r["label"] == label and r["mode"] == mode]
+            rs = [r for r in grp if r["label"] == label and r["mode"] == mode]
             if not rs:
                 continue
             ratios, extras, cpus = [], [], []
             for r in rs:
-                b = [x for x in rows if x["label"] == label and
+                b = [x for x in grp if x["label"] == label and
                      x["mode"] == "none" and x["round"] == r["round"]]
                 if b:
                     ratios.append(num(r, "wall_s") / num(b[0], "wall_s"))
@@ -91,10 +104,15 @@ def storm(runs):
                     extras.append((num(r, "wall_s") - num(b[0], "wall_s")) *
                                   1e3 / rtt)
             n = int(num(rs[0], "n"))
+            title = "resolver %d ms away" % rtt if mode != "none" \
+                else "CA baseline (n as for %d ms)" % rtt
+            if kind is not None:
+                title = "%s + %s, K = %s" % (
+                    title if mode != "none" else "CA baseline",
+                    dict(FLOODS)[kind], rs[0].get("flood", "?"))
             print("| %s | %s | %d | %s | %d | %.3f | %.0f | %s | %s | %s | "
                   "%.0f | %s | %s | %.1f | %d |" % (
-                      "resolver %d ms away" % rtt if mode != "none"
-                      else "CA baseline (n as for %d ms)" % rtt,
+                      title,
                       mode if mode != "none" else "—", n, rs[0]["conc"],
                       len(rs), med(num(r, "wall_s") for r in rs),
                       med(num(r, "hps") for r in rs),
@@ -112,19 +130,100 @@ def storm(runs):
                       if mode != "none" else "—",
                       med(num(r, "maxrss_kb") for r in rs) / 1024,
                       sum(int(num(r, "fail")) for r in rs)))
-            if label == "storm" and mode == "validate":
+            if label == "storm" and mode == "validate" and kind is None:
                 result = (n, med(ratios))
     print()
     print("Time to last auth: from the first client's connect() until the "
           "last handshake's server verdict (wall clock of the measured "
           "phase). × baseline: per round against the CA baseline's storm of "
-          "the same round, median (rounds). Extra RTTs: (DANE − baseline) / "
+          "the same round, median (rounds); a row with a flood against the "
+          "CA baseline beside the same flood. Extra RTTs: (DANE − baseline) / "
           "resolver delay. CPU: user + system time of the whole process "
           "(clients and server) over the storm, per handshake, and its "
           "ratio to the baseline's of the same round (hardly moved by other "
           "jobs on a shared machine, unlike wall clock). Peak RSS: the "
-          "whole dance-bench process.")
-    return result
+          "whole dance-bench process. Lookups and DNS queries of a flood "
+          "row include the flood's.")
+    return result + (flood_table(rows, floods),)
+
+
+def flood_table(rows, floods):
+    """flood_table - per flood kind, the legitimate clients' time to last
+    auth with the flood over without it (same round), for DANE and for the
+    CA baseline, and their quotient: the effect of the flood on DNS alone
+    (the CPU the flood takes is in both). Returns the median effect of the
+    NXDOMAIN flood."""
+    if not floods:
+        return float("nan")
+    print()
+    print("### Flood beside the storm: legitimate clients, with / without")
+    print()
+    print("| flood | K | DANE validate 20 ms: flood / no flood (rounds) "
+          "| CA: flood / no flood (rounds) | DNS-only effect (rounds) "
+          "| longest legit hs ms: DANE / CA (timeout_ms) "
+          "| flood hs DANE: attempted / refused / accepted, longest ms "
+          "| flood hs CA: attempted / refused / accepted |")
+    print("|---|---|---|---|---|---|---|---|")
+    effect_nx = float("nan")
+    for kind, what in FLOODS:
+        fl = [r for r in floods if r.get("flood_kind") == kind]
+        if not fl:
+            continue
+        dane, ca, eff = [], [], []
+        for r in fl:
+            if r["mode"] != "validate":
+                continue
+            rnd = r["round"]
+
+            def one(grp, mode):
+                x = [y for y in grp if y["label"] == "storm" and
+                     y["mode"] == mode and y["round"] == rnd]
+                return num(x[0], "wall_s") if x else float("nan")
+
+            d = one([r], "validate") / one(rows, "validate")
+            c = one(fl, "none") / one(rows, "none")
+            dane.append(d)
+            ca.append(c)
+            eff.append(d / c)
+
+        def rounds(v):
+            return "%.3f (%s)" % (med(v), ", ".join("%.3f" % x for x in v))
+
+        def counts(mode):
+            x = [r for r in fl if r["mode"] == mode]
+            return "%d / %d / %d" % tuple(
+                sum(int(num(r, k)) for r in x)
+                for k in ("flood_n", "flood_refused", "flood_accepted"))
+
+        dv = [r for r in fl if r["mode"] == "validate"]
+        cv = [r for r in fl if r["mode"] == "none"]
+        print("| %s | %s | %s | %s | **%s** | %.0f / %.0f (%s) | %s, %.0f "
+              "| %s |" % (
+                  what, fl[0].get("flood", "?"), rounds(dane), rounds(ca),
+                  rounds(eff), max(num(r, "max_ms") for r in dv) if dv
+                  else float("nan"),
+                  max(num(r, "max_ms") for r in cv) if cv else float("nan"),
+                  dv[0].get("timeout_ms", "?") if dv else "?",
+                  counts("validate"),
+                  max(num(r, "flood_max_ms") for r in dv) if dv
+                  else float("nan"), counts("none")))
+        if kind == "nxdomain":
+            effect_nx = med(eff)
+    print()
+    print("Flood / no flood: per round, the legitimate storm's time to last "
+          "auth beside the flood over the same storm without it (same "
+          "names, same round). DNS-only effect: DANE's quotient over the "
+          "CA's (target ≤ 1.10: a flood changes the figures for legitimate "
+          "clients by at most 10%). Longest legit hs: the longest "
+          "legitimate handshake over the rounds (the CA's shows how long "
+          "the machine alone made one wait). Flood hs: every flood "
+          "handshake must be refused (accepted must be 0).")
+    accepted = sum(int(num(r, "flood_accepted")) for r in floods)
+    if accepted:
+        print()
+        print("SECURITY: %d flood handshakes (unknown names) were accepted" %
+              accepted)
+    return effect_nx
 
 
 def main():
@@ -371,7 +470,7 @@ def main():
         print("- memory (real lookups, slope between %d and %d identities): "
               "heap %.1f B per identity, %.2f MiB per 100,000" % (
                   real[0][0], real[-1][0], slope, slope * 1e5 / 1048576))
-    storm_n, storm_ratio = storm(runs)
+    storm_n, storm_ratio, flood_effect = storm(runs)
     appendix = os.environ.get("REPORT_APPENDIX")
     if appendix and os.path.exists(appendix) and os.path.getsize(appendix):
         print()
@@ -393,9 +492,10 @@ def main():
     wr = med(pooled)
     print()
     print("summary: warm_ratio=%.3f cold_extra_rtt=%.3f "
-          "singleflight_queries=%s storm_n=%s storm_ratio=%.3f" % (
+          "singleflight_queries=%s storm_n=%s storm_ratio=%.3f "
+          "flood_effect=%.3f" % (
               wr, max(extra, default=float("nan")),
-              max(sf) if sf else "?", storm_n, storm_ratio))
+              max(sf) if sf else "?", storm_n, storm_ratio, flood_effect))
 
 
 if __name__ == "__main__":

@@ -8,8 +8,9 @@
 # DANE runs (validate and trust-ad, TLS 1.2 and 1.3) complete every
 # handshake and that the provider's counters say what happened: a warm run
 # answers every handshake from the cache, a cold run queues one lookup per
-# new name, a storm of 200 new names is authenticated in full. Nothing
-# here measures or asserts time.
+# new name, a storm of 200 new names is authenticated in full, also beside
+# a flood of unknown names, every one of which is refused. Nothing here
+# measures or asserts time.
 # The checks are eval'd strings that read $out: single quotes on purpose.
 # shellcheck disable=SC2016,SC2034
 set -euo pipefail
@@ -90,6 +91,42 @@ for mode in validate trust-ad; do
     check "$mode storm: 200 new names, 64 clients: all authenticated" \
         '[ "$(field "$out" ok)" = 200 ] && [ "$(field "$out" queued)" = 200 ]'
     first=$((first + 200))
+done
+# Beside a flood of unknown names (dance-bench --flood): NXDOMAIN names
+# under the clients' own site, and names the world's fault proxy never
+# answers (leftmost label "silent"; each held until timeout_ms). Every
+# legitimate client is authenticated, every flood handshake refused.
+# validate mode asks nsd, which keeps no cache: names 40.. can be reused.
+dance_cnf "$TMP/flood.cnf" "$MODULE" client_auth=require \
+    "allow=*.example.test, *.silent.test" dnssec=validate \
+    "nameservers=$DW_PROXY_NSD" trust_anchor="$DW_ANCHOR" log_level=error
+for flood in "example.test _flood" "silent.test silent"; do
+    out=$(OPENSSL_CONF=$TMP/flood.cnf "$BENCH" run --pki "$TMP" \
+        --label flood --tls 1.3 --n 100 --conc 16 --ids 40:100 --fresh \
+        --chain-warm 0 --flood 4 --flood-zone "${flood% *}" \
+        --flood-label "${flood#* }" --expect-dance yes) || true
+    check "storm beside a flood of ${flood#* } names under ${flood% *}: 100 authenticated, every flood handshake refused" \
+        '[ "$(field "$out" ok)" = 100 ] && [ "$(field "$out" flood_n)" -gt 0 ] && [ "$(field "$out" flood_refused)" = "$(field "$out" flood_n)" ] && [ "$(field "$out" flood_accepted)" = 0 ]'
+done
+# Flood clients holding certificates from the server's own CA: the CA
+# baseline accepts them and dance-bench must fail (its check can fail);
+# client_auth = optional leaves them to that CA (accepted); require
+# refuses every one (DANE decides, not the CA).
+dance_cnf "$TMP/optional.cnf" "$MODULE" client_auth=optional \
+    "allow=*.example.test" dnssec=validate "nameservers=$DW_NSD" \
+    trust_anchor="$DW_ANCHOR" log_level=error
+for c in base:accepted optional:accepted flood:refused; do
+    rc=0
+    out=$(OPENSSL_CONF=$TMP/${c%:*}.cnf "$BENCH" run --pki "$TMP" \
+        --label flood-ca --n 20 --conc 4 --ids 0:4 --flood 2 \
+        --flood-zone example.test --flood-ca-signed 2>/dev/null) || rc=$?
+    if [ "${c#*:}" = accepted ]; then
+        check "${c%:*}: CA-signed flood accepted, and dance-bench fails" \
+            '[ $rc = 1 ] && [ "$(field "$out" flood_accepted)" -gt 0 ]'
+    else
+        check "require: CA-signed flood of unknown names refused" \
+            '[ $rc = 0 ] && [ "$(field "$out" ok)" = 20 ] && [ "$(field "$out" flood_n)" -gt 0 ] && [ "$(field "$out" flood_accepted)" = 0 ]'
+    fi
 done
 # DANE decides: with `allow` naming someone else, the same clients are
 # refused (no lookup is made for them).
