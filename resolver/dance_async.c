@@ -508,16 +508,22 @@ static void init_sync(dance_async *pool)
     pthread_cond_init(&pool->work_cv, NULL);
 }
 
-/* init_done - make lk's condition variable (joiners wait on the monotonic
- * clock). */
-static void init_done(lookup *lk)
+/* cond_init_monotonic - make cv, whose timed waits use CLOCK_MONOTONIC
+ * (the clock of dance_net_now_ms and every deadline here). */
+static void cond_init_monotonic(pthread_cond_t *cv)
 {
     pthread_condattr_t attr;
 
     pthread_condattr_init(&attr);
     pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-    pthread_cond_init(&lk->done, &attr);
+    pthread_cond_init(cv, &attr);
     pthread_condattr_destroy(&attr);
+}
+
+/* init_done - make lk's condition variable (joiners wait on it). */
+static void init_done(lookup *lk)
+{
+    cond_init_monotonic(&lk->done);
 }
 
 /* atfork_prepare - take the registry, every pool and resolver lock. */
@@ -1015,17 +1021,6 @@ static void prewarm_free(prewarm *pw)
     free(pw);
 }
 
-/* init_pw_cv - make pw's condition variable (monotonic clock). */
-static void init_pw_cv(prewarm *pw)
-{
-    pthread_condattr_t attr;
-
-    pthread_condattr_init(&attr);
-    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-    pthread_cond_init(&pw->cv, &attr);
-    pthread_condattr_destroy(&attr);
-}
-
 /* window_size - names whose first queries go out at once: one socket each,
  * so at most an eighth of the process's descriptor limit, and at most
  * DANCE_ASYNC_PREWARM_BATCH. */
@@ -1055,7 +1050,7 @@ int dance_async_set_prewarm(dance_async *pool, const char *const *names,
     pw->n = n;
     pw->type = type;
     pw->window = window_size();
-    init_pw_cv(pw);
+    cond_init_monotonic(&pw->cv);
     if (pw->names == NULL || pw->due_ms == NULL)
         goto err;
     for (size_t i = 0; i < n; i++)
@@ -1281,6 +1276,6 @@ static void prewarm_atfork_child(dance_async *pool)
     if (pool->pw == NULL)
         return;
     pool->pw->running = 0;
-    init_pw_cv(pool->pw);
+    cond_init_monotonic(&pool->pw->cv);
     atomic_store(&pool->pw_started, 0);
 }

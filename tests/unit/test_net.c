@@ -500,6 +500,23 @@ static void test_spoofed_replies(void)
     }
 }
 
+/* via_tcp - run a server playing sc, whose UDP answer must not be taken:
+ * the answer is TCP's (3 records), after one UDP and one TCP exchange. */
+static void via_tcp(script sc)
+{
+    scripted s;
+    dance_net_counters c;
+    char why[256] = "";
+    int answers = 0;
+
+    scripted_start(&s, sc);
+    CU_ASSERT_EQUAL(exchange(&s, &answers, &c, why, sizeof(why)), DANCE_NET_OK);
+    CU_ASSERT_EQUAL(answers, 3);
+    CU_ASSERT_EQUAL(c.udp_queries, 1);
+    CU_ASSERT_EQUAL(c.tcp_queries, 1);
+    scripted_stop(&s);
+}
+
 /* Truncated over UDP: the same question over TCP, whose (full) answer is
  * taken; without a TCP server the truncated answer is never used. */
 static void test_truncated(void)
@@ -509,13 +526,7 @@ static void test_truncated(void)
     char why[256] = "";
     int answers = 0;
 
-    scripted_start(&s, SC_TRUNCATED);
-    CU_ASSERT_EQUAL(exchange(&s, &answers, &c, why, sizeof(why)), DANCE_NET_OK);
-    CU_ASSERT_EQUAL(answers, 3);
-    CU_ASSERT_EQUAL(c.udp_queries, 1);
-    CU_ASSERT_EQUAL(c.tcp_queries, 1);
-    scripted_stop(&s);
-
+    via_tcp(SC_TRUNCATED);
     scripted_start(&s, SC_TRUNCATED_ONLY);
     CU_ASSERT_NOT_EQUAL(exchange(&s, &answers, &c, why, sizeof(why)),
                         DANCE_NET_OK);
@@ -529,17 +540,7 @@ static void test_truncated(void)
  * as truncated, and the question goes to TCP. */
 static void test_oversized(void)
 {
-    scripted s;
-    dance_net_counters c;
-    char why[256] = "";
-    int answers = 0;
-
-    scripted_start(&s, SC_OVERSIZED);
-    CU_ASSERT_EQUAL(exchange(&s, &answers, &c, why, sizeof(why)), DANCE_NET_OK);
-    CU_ASSERT_EQUAL(answers, 3); /* TCP's answer */
-    CU_ASSERT_EQUAL(c.udp_queries, 1);
-    CU_ASSERT_EQUAL(c.tcp_queries, 1);
-    scripted_stop(&s);
+    via_tcp(SC_OVERSIZED);
 }
 
 /* Every query has a fresh random ID and leaves from a fresh port. */
