@@ -86,19 +86,22 @@ typedef struct {
     /* options */
     const char *pki;
     const char *label;
-    int tls;          /* 12 or 13 */
-    long n;           /* measured handshakes */
-    long warmup;      /* unmeasured handshakes over the id range first */
-    long id_first;    /* identities used by measured handshakes */
-    long id_count;    /* how many (cycled, or one each with fresh) */
-    int fresh;        /* every measured handshake a never-used identity */
-    int prewarm;      /* one handshake per identity in range first */
-    long chain_warm;  /* identity for one handshake first, or -1 */
-    int conc;         /* client threads (and as many server threads) */
-    int burst;        /* clients start together (single flight) */
-    long interval_ms; /* pause before each handshake (refresh runs) */
-    long pair_warm;   /* identity of a warm handshake after each sample */
-    int expect_dance; /* -1: either, 0: must be absent, 1: present */
+    int tls;           /* 12 or 13 */
+    long n;            /* measured handshakes */
+    long warmup;       /* unmeasured handshakes over the id range first */
+    long id_first;     /* identities used by measured handshakes */
+    long id_count;     /* how many (cycled, or one each with fresh) */
+    int fresh;         /* every measured handshake a never-used identity */
+    int prewarm;       /* one handshake per identity in range first */
+    long chain_warm;   /* identity for one handshake first, or -1 */
+    double from_first; /* s from the chain warm-up's start to the last
+                          handshake's end (the server's first handshake
+                          starts what it warms, see prewarm_file), or -1 */
+    int conc;          /* client threads (and as many server threads) */
+    int burst;         /* clients start together (single flight) */
+    long interval_ms;  /* pause before each handshake (refresh runs) */
+    long pair_warm;    /* identity of a warm handshake after each sample */
+    int expect_dance;  /* -1: either, 0: must be absent, 1: present */
 
     /* flood (0 threads: none); names are LABEL.f<hex>.ZONE */
     int flood;
@@ -733,6 +736,8 @@ static void report(const bench *b, double wall, double cpu,
                1e3 * rank(ok, nok, 0.99), 1e3 * ok[0], 1e3 * ok[nok - 1]);
     if (b->pair_warm >= 0)
         report_pairs(b);
+    if (b->from_first >= 0)
+        printf(" from_first_s=%.4f", b->from_first);
     if (b->flood > 0)
         printf(" flood=%d flood_zone=%s flood_n=%ld flood_refused=%ld "
                "flood_accepted=%ld flood_max_ms=%.4f",
@@ -769,7 +774,10 @@ static void usage(void)
           "    (LABEL default _flood) that has no TLSA record; every one\n"
           "    must be refused (exit 1 if one is accepted).\n"
           "  --flood-ca-signed: their certificates are issued by the\n"
-          "    private CA (default: by a CA of their own).\n",
+          "    private CA (default: by a CA of their own).\n"
+          "  --chain-warm ID: one handshake first, unmeasured; the result\n"
+          "    line then also has from_first_s, the time from its start to\n"
+          "    the last measured handshake's end.\n",
           stderr);
     exit(2);
 }
@@ -882,7 +890,7 @@ static int cmd_run(int argc, char **argv)
     pthread_t servers[MAX_THREADS], clients[MAX_THREADS], floods[MAX_THREADS];
     uint64_t before[NCOUNTERS], after[NCOUNTERS];
     int dance, failed = 0, nservers;
-    double t0, wall, cpu0, cpu;
+    double t0, t_first, wall, cpu0, cpu;
 
     parse_run(&b, argc, argv);
     /* Creating the SSL_CTXs loads openssl.cnf, and with it the provider. */
@@ -922,6 +930,8 @@ static int cmd_run(int argc, char **argv)
         if (pthread_create(&servers[i], NULL, server_main, &b) != 0)
             die("cannot start a server thread");
 
+    b.from_first = -1;
+    t_first = now_s();
     if (b.chain_warm >= 0)
         unmeasured(&b, b.chain_warm, "chain warm-up");
     if (b.pair_warm >= 0)
@@ -947,6 +957,8 @@ static int cmd_run(int argc, char **argv)
     for (int i = 0; i < b.conc; i++)
         pthread_join(clients[i], NULL);
     wall = now_s() - t0;
+    if (b.chain_warm >= 0)
+        b.from_first = now_s() - t_first;
     cpu = cpu_s() - cpu0;
     read_counters(after);
     /* The flood ends with the measured clients (each flood thread ends
