@@ -334,6 +334,21 @@ static int parse_stats_file(const dance_config_key *key, dance_config *cfg,
     return set_text(key, cfg, v, err, errlen);
 }
 
+/* parse_prewarm_file - an absolute path (the file is read at activation,
+ * dance_activate_prewarm). */
+static int parse_prewarm_file(const dance_config_key *key, dance_config *cfg,
+                              const char *v, char *err, size_t errlen)
+{
+    if (v[0] != '/') {
+        snprintf(err, errlen,
+                 "prewarm_file = '%s' is not valid (expected an absolute "
+                 "path to a file of ClientNames, one a line)",
+                 v);
+        return 0;
+    }
+    return set_text(key, cfg, v, err, errlen);
+}
+
 /* ---- printers (dance_key_print_fn) --------------------------------------- */
 
 /* print_enum - the value's first name. */
@@ -514,6 +529,13 @@ const dance_config_key dance_config_table[] = {
      "a Prometheus text file of the counters, rewritten every 5 s by "
      "each process",
      FIELD(stats_file), TEXT(parse_stats_file, print_text)},
+    /* issue 14; read and checked at activation (dance_activate.c) */
+    {"prewarm_file", DANCE_KEY_PATH, DANCE_ROLE_SERVER, 0,
+     "an absolute path to a file of ClientNames, one a line", 0, NULL, "none",
+     "/etc/dance/clients.txt",
+     "ClientNames whose TLSA records each process looks up from its first "
+     "server handshake on and keeps in its cache",
+     FIELD(prewarm_file), TEXT(parse_prewarm_file, print_text)},
     {NULL, 0, 0, 0, NULL, 0, NULL, NULL, NULL, NULL, 0, 0, NULL, NULL, 0, 0,
      NULL, NULL}};
 
@@ -553,6 +575,32 @@ static int check_raw_keys(const dance_config *cfg, char *err, size_t errlen)
     return 1;
 }
 
+/* check_prewarm - a population to warm needs a server role that looks
+ * clients up and a cache to keep the answers in. (The file itself is read
+ * at activation: dance_activate_prewarm.) */
+static int check_prewarm(const dance_config *cfg, char *err, size_t errlen)
+{
+    if (cfg->prewarm_file == NULL)
+        return 1;
+    if (cfg->client_auth == DANCE_CLIENT_AUTH_OFF) {
+        snprintf(err, errlen,
+                 "prewarm_file = %s with client_auth = off: nothing would "
+                 "use the warmed answers (set client_auth, or remove "
+                 "prewarm_file)",
+                 cfg->prewarm_file);
+        return 0;
+    }
+    if (cfg->cache_max_entries == 0) {
+        snprintf(err, errlen,
+                 "prewarm_file = %s with cache_max_entries = 0: there is no "
+                 "cache to keep the warmed answers in (set cache_max_entries "
+                 "to at least the number of names)",
+                 cfg->prewarm_file);
+        return 0;
+    }
+    return 1;
+}
+
 /* check_combination - rules that span keys, after every key is parsed. */
 static int check_combination(const dance_config *cfg, char *err, size_t errlen)
 {
@@ -568,7 +616,7 @@ static int check_combination(const dance_config *cfg, char *err, size_t errlen)
                  auth_names[cfg->client_auth]);
         return 0;
     }
-    return 1;
+    return check_prewarm(cfg, err, errlen);
 }
 
 /* set_default - key's default into cfg. */
