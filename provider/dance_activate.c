@@ -385,6 +385,21 @@ int dance_activate_prewarm(const dance_config *cfg,
     memset(out, 0, sizeof(*out));
     if (path == NULL)
         return 1;
+    /* A population to warm needs a server role that looks clients up and
+     * a cache to keep the answers in. */
+    if (cfg->client_auth == DANCE_CLIENT_AUTH_OFF)
+        return DANCE_FAIL(0, err, errlen,
+                          "prewarm_file = %s with client_auth = off: nothing "
+                          "would use the warmed answers (set client_auth, or "
+                          "remove prewarm_file)",
+                          path);
+    if (cfg->cache_max_entries == 0)
+        return DANCE_FAIL(0, err, errlen,
+                          "prewarm_file = %s with cache_max_entries = 0: "
+                          "there is no cache to keep the warmed answers in "
+                          "(set cache_max_entries to at least the number of "
+                          "names)",
+                          path);
     /* Non-blocking: a FIFO in its place must not hang activation. */
     fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
     if (fd < 0)

@@ -105,7 +105,9 @@ typedef struct {
 
 /*
  * dance_activate_prewarm - read cfg->prewarm_file (nothing when it is not
- * set): one ClientName a line, as a client would send it; '#' starts a
+ * set; refused with client_auth = off, which would not use it, or
+ * cache_max_entries = 0, which leaves nowhere to keep it): one ClientName
+ * a line, as a client would send it; '#' starts a
  * comment, blank lines are skipped, blanks around a name are trimmed.
  * Every name must pass the checks a received ClientName passes and is
  * mapped to its TLSA owner as a received one is (dance_ext_client_owner,

@@ -575,32 +575,6 @@ static int check_raw_keys(const dance_config *cfg, char *err, size_t errlen)
     return 1;
 }
 
-/* check_prewarm - a population to warm needs a server role that looks
- * clients up and a cache to keep the answers in. (The file itself is read
- * at activation: dance_activate_prewarm.) */
-static int check_prewarm(const dance_config *cfg, char *err, size_t errlen)
-{
-    if (cfg->prewarm_file == NULL)
-        return 1;
-    if (cfg->client_auth == DANCE_CLIENT_AUTH_OFF) {
-        snprintf(err, errlen,
-                 "prewarm_file = %s with client_auth = off: nothing would "
-                 "use the warmed answers (set client_auth, or remove "
-                 "prewarm_file)",
-                 cfg->prewarm_file);
-        return 0;
-    }
-    if (cfg->cache_max_entries == 0) {
-        snprintf(err, errlen,
-                 "prewarm_file = %s with cache_max_entries = 0: there is no "
-                 "cache to keep the warmed answers in (set cache_max_entries "
-                 "to at least the number of names)",
-                 cfg->prewarm_file);
-        return 0;
-    }
-    return 1;
-}
-
 /* check_combination - rules that span keys, after every key is parsed. */
 static int check_combination(const dance_config *cfg, char *err, size_t errlen)
 {
@@ -616,7 +590,7 @@ static int check_combination(const dance_config *cfg, char *err, size_t errlen)
                  auth_names[cfg->client_auth]);
         return 0;
     }
-    return check_prewarm(cfg, err, errlen);
+    return 1;
 }
 
 /* set_default - key's default into cfg. */
