@@ -65,7 +65,7 @@
     (SSL_EXT_TLS_ONLY | SSL_EXT_CLIENT_HELLO | SSL_EXT_TLS1_2_SERVER_HELLO |   \
      SSL_EXT_TLS1_3_CERTIFICATE_REQUEST | SSL_EXT_TLS1_3_CERTIFICATE)
 
-#define OWNER_MAX (DANCE_NAME_MAX + 80) /* room for a service label */
+#define OWNER_MAX DANCE_EXT_OWNER_MAX /* room for a service label */
 
 /* Every protocol version off: the handshake fails before it starts. */
 #define NO_PROTOCOLS                                                           \
@@ -458,6 +458,22 @@ static int client_gate(const dance_policy *pol, const char *name, char *owner,
         return 0;
     }
     client_owner(pol, name, owner);
+    return 1;
+}
+
+/* dance_ext_client_owner - see header. */
+int dance_ext_client_owner(const dance_policy *pol, const char *name,
+                           char *owner, size_t len, const char **why)
+{
+    char buf[OWNER_MAX];
+
+    if (!client_gate(pol, name, buf, why))
+        return 0;
+    if (strlen(buf) >= len) {
+        *why = "TLSA owner name longer than the room for it";
+        return 0;
+    }
+    memcpy(owner, buf, strlen(buf) + 1);
     return 1;
 }
 

@@ -26,6 +26,7 @@
 #include <stddef.h>
 
 #include "dance_async.h"
+#include "dance_name.h"
 #include "dance_policy.h"
 #include "dance_res.h"
 
@@ -47,6 +48,22 @@ typedef struct {
  * would break handshakes). Returns 1, or 0.
  */
 int dance_ext_type_usable(unsigned int type);
+
+/* Room for a client's TLSA owner name: a ClientName, with client_service
+ * prepended to a bare one. */
+#define DANCE_EXT_OWNER_MAX (DANCE_NAME_MAX + 80)
+
+/*
+ * dance_ext_client_owner - what the server role does with a ClientName
+ * name it receives, before any lookup: the same checks (not a server's
+ * TLSA owner, a well-formed name, on pol's allow list) and the same
+ * mapping to its TLSA owner (client_service). Used to check names the
+ * operator lists (prewarm_file) exactly as received ones are. Returns 1
+ * with the owner in owner (len bytes, at most DANCE_EXT_OWNER_MAX needed),
+ * or 0 with *why (static text) saying why the name would be refused.
+ */
+int dance_ext_client_owner(const dance_policy *pol, const char *name,
+                           char *owner, size_t len, const char **why);
 
 /*
  * dance_ext_install - hook every SSL_CTX created from now on, per rt

@@ -5,14 +5,22 @@
  */
 #include "dance_activate.h"
 
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 
 #include "dance_ext.h"
 #include "dance_msg.h"
+#include "dance_name.h"
 #include "dance_rpk.h"
 
 /* skip_dot - a providers entry "x.name" names provider "name", as
@@ -169,6 +177,257 @@ dance_res *dance_activate_resolver(const dance_config *cfg, char *err,
     if (res == NULL)
         dance_msg(err, errlen, "dnssec, trust_anchor or nameservers: %s", msg);
     return res;
+}
+
+/* ---- prewarm_file ---------------------------------------------------- */
+
+/* What read_line found. */
+typedef enum { LINE_OK, LINE_EOF, LINE_LONG, LINE_NUL, LINE_ERROR } line_status;
+
+/* read_line - the next line of fp, without its newline, into buf (len
+ * bytes, terminated); a line that does not fit, or holds a NUL byte (which
+ * would cut the name short unseen), is refused. */
+static line_status read_line(FILE *fp, char *buf, size_t len)
+{
+    size_t used = 0;
+    int c, nul = 0;
+
+    while ((c = getc(fp)) != EOF && c != '\n') {
+        if (used + 1 >= len)
+            return LINE_LONG;
+        nul |= c == '\0';
+        buf[used++] = (char)c;
+    }
+    buf[used] = '\0';
+    if (c == EOF && ferror(fp))
+        return LINE_ERROR;
+    if (c == EOF && used == 0)
+        return LINE_EOF;
+    return nul ? LINE_NUL : LINE_OK;
+}
+
+/* trim - the name on line: up to a '#', blanks around it cut off. */
+static char *trim(char *line)
+{
+    char *end;
+
+    line[strcspn(line, "#")] = '\0';
+    while (isspace((unsigned char)*line))
+        line++;
+    end = line + strlen(line);
+    while (end > line && isspace((unsigned char)end[-1]))
+        *--end = '\0';
+    return line;
+}
+
+/* printable - s for a message: bytes other than printable ASCII as '?'
+ * (an operator's file must not put control characters into logs), cut
+ * to len bytes. Returns out. */
+static const char *printable(const char *s, char *out, size_t len)
+{
+    size_t i = 0;
+
+    for (; s[i] != '\0' && i + 1 < len; i++)
+        out[i] = s[i] >= 0x20 && s[i] < 0x7f ? s[i] : '?';
+    out[i] = '\0';
+    return out;
+}
+
+/* owner_cmp - qsort order of owners: DNS names compare without case. */
+static int owner_cmp(const void *a, const void *b)
+{
+    return strcasecmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* dedupe - sort p's owners and drop the repeats. */
+static void dedupe(dance_activate_population *p)
+{
+    size_t k = 0;
+
+    if (p->n == 0)
+        return;
+    qsort(p->owners, p->n, sizeof(*p->owners), owner_cmp);
+    for (size_t i = 1; i < p->n; i++) {
+        if (strcasecmp(p->owners[i], p->owners[k]) == 0)
+            free(p->owners[i]);
+        else
+            p->owners[++k] = p->owners[i];
+    }
+    p->n = k + 1;
+}
+
+/* too_many - the refusal for a population larger than the cache. */
+static int too_many(const dance_config *cfg, const char *at_least, size_t n,
+                    char *err, size_t errlen)
+{
+    return DANCE_FAIL(0, err, errlen,
+                      "prewarm_file %s names %s%zu ClientNames, more than "
+                      "cache_max_entries = %zu: the warmed answers would push "
+                      "each other out of the cache (raise cache_max_entries "
+                      "or list fewer names)",
+                      cfg->prewarm_file, at_least, n, cfg->cache_max_entries);
+}
+
+/* add_owner - append a copy of owner to p (room for cap; grown as
+ * needed). Returns 1, or 0 when memory runs out. */
+static int add_owner(dance_activate_population *p, size_t *cap,
+                     const char *owner)
+{
+    char *copy;
+
+    if (p->n == *cap) {
+        size_t want = *cap > 0 ? *cap * 2 : 64;
+        char **grown = realloc(p->owners, want * sizeof(*grown));
+
+        if (grown == NULL)
+            return 0;
+        p->owners = grown;
+        *cap = want;
+    }
+    if ((copy = strdup(owner)) == NULL)
+        return 0;
+    p->owners[p->n++] = copy;
+    return 1;
+}
+
+/* check_name - the ClientName on line lineno of the file, checked as the
+ * server checks a received one; its TLSA owner into owner (len bytes).
+ * Returns 1, or 0 with the refusal in err. */
+static int check_name(const dance_config *cfg, const dance_policy *pol,
+                      const char *name, size_t lineno, char *owner, size_t len,
+                      char *err, size_t errlen)
+{
+    char shown[DANCE_NAME_MAX + 2];
+    const char *why = "";
+
+    printable(name, shown, sizeof(shown));
+    if (!dance_ext_client_owner(pol, name, owner, len, &why))
+        return DANCE_FAIL(0, err, errlen,
+                          "prewarm_file %s line %zu: '%s' is not a ClientName "
+                          "the server accepts (%s)",
+                          cfg->prewarm_file, lineno, shown, why);
+    /* client_service before a long bare name can make an owner no DNS
+     * name is (a client sending it is never authenticated either). */
+    if (!dance_name_check(owner, strlen(owner), &why))
+        return DANCE_FAIL(
+            0, err, errlen,
+            "prewarm_file %s line %zu: '%s': its TLSA owner "
+            "with client_service = %s is not a DNS name (%s)",
+            cfg->prewarm_file, lineno, shown,
+            cfg->client_service != NULL ? cfg->client_service : "none", why);
+    return 1;
+}
+
+/* read_population - the names of fp (the file cfg->prewarm_file) into
+ * out. Returns 1, or 0 with the refusal in err. */
+static int read_population(const dance_config *cfg, FILE *fp,
+                           dance_activate_population *out, char *err,
+                           size_t errlen)
+{
+    char line[DANCE_ACTIVATE_PREWARM_LINE_MAX + 2];
+    char owner[DANCE_EXT_OWNER_MAX];
+    /* Repeats are dropped when the list reaches twice the limit, so a
+     * long file of repeats costs no more than that. */
+    size_t cap = 0, lineno = 0, limit = cfg->cache_max_entries;
+    size_t compact_at = limit <= ((size_t)-1) / 2 - 1 ? 2 * (limit + 1) : limit;
+    dance_policy pol;
+    line_status st;
+
+    dance_config_policy(cfg, &pol);
+    while ((st = read_line(fp, line, sizeof(line))) != LINE_EOF) {
+        const char *name;
+
+        lineno++;
+        if (st == LINE_LONG)
+            return DANCE_FAIL(0, err, errlen,
+                              "prewarm_file %s line %zu: longer than %d "
+                              "characters",
+                              cfg->prewarm_file, lineno,
+                              DANCE_ACTIVATE_PREWARM_LINE_MAX);
+        if (st == LINE_NUL)
+            return DANCE_FAIL(0, err, errlen,
+                              "prewarm_file %s line %zu: holds a NUL byte",
+                              cfg->prewarm_file, lineno);
+        if (st == LINE_ERROR)
+            return DANCE_FAIL(0, err, errlen,
+                              "prewarm_file %s cannot be read: %s",
+                              cfg->prewarm_file, strerror(errno));
+        name = trim(line);
+        if (name[0] == '\0')
+            continue;
+        if (!check_name(cfg, &pol, name, lineno, owner, sizeof(owner), err,
+                        errlen))
+            return 0;
+        if (!add_owner(out, &cap, owner))
+            return DANCE_FAIL(0, err, errlen, "out of memory");
+        if (out->n >= compact_at) {
+            dedupe(out);
+            if (out->n > limit)
+                return too_many(cfg, "at least ", out->n, err, errlen);
+        }
+    }
+    dedupe(out);
+    if (out->n > limit)
+        return too_many(cfg, "", out->n, err, errlen);
+    return 1;
+}
+
+/* dance_activate_prewarm - see header. */
+int dance_activate_prewarm(const dance_config *cfg,
+                           dance_activate_population *out, char *err,
+                           size_t errlen)
+{
+    const char *path = cfg->prewarm_file;
+    struct stat st;
+    FILE *fp;
+    int fd, ok;
+
+    memset(out, 0, sizeof(*out));
+    if (path == NULL)
+        return 1;
+    /* A population to warm needs a server role that looks clients up and
+     * a cache to keep the answers in. */
+    if (cfg->client_auth == DANCE_CLIENT_AUTH_OFF)
+        return DANCE_FAIL(0, err, errlen,
+                          "prewarm_file = %s with client_auth = off: nothing "
+                          "would use the warmed answers (set client_auth, or "
+                          "remove prewarm_file)",
+                          path);
+    if (cfg->cache_max_entries == 0)
+        return DANCE_FAIL(0, err, errlen,
+                          "prewarm_file = %s with cache_max_entries = 0: "
+                          "there is no cache to keep the warmed answers in "
+                          "(set cache_max_entries to at least the number of "
+                          "names)",
+                          path);
+    /* Non-blocking: a FIFO in its place must not hang activation. */
+    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    if (fd < 0)
+        return DANCE_FAIL(0, err, errlen, "prewarm_file %s cannot be read: %s",
+                          path, strerror(errno));
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return DANCE_FAIL(0, err, errlen,
+                          "prewarm_file %s is not a regular file", path);
+    }
+    if ((fp = fdopen(fd, "r")) == NULL) {
+        close(fd);
+        return DANCE_FAIL(0, err, errlen, "out of memory");
+    }
+    ok = read_population(cfg, fp, out, err, errlen);
+    fclose(fp);
+    if (!ok)
+        dance_activate_population_clear(out);
+    return ok;
+}
+
+/* dance_activate_population_clear - see header. */
+void dance_activate_population_clear(dance_activate_population *p)
+{
+    for (size_t i = 0; i < p->n; i++)
+        free(p->owners[i]);
+    free(p->owners);
+    memset(p, 0, sizeof(*p));
 }
 
 /* dance_activate_second - see header. */

@@ -13,7 +13,8 @@
  *     extension type libssl handles itself);
  *  4. for the first activation in a process: dance_log_check or
  *     dance_log_configure (common/dance_log.h), then
- *     dance_activate_resolver; for a later one: dance_activate_second.
+ *     dance_activate_resolver, then dance_activate_prewarm; for a later
+ *     one: dance_activate_second.
  */
 #ifndef DANCE_ACTIVATE_H
 #define DANCE_ACTIVATE_H
@@ -91,6 +92,37 @@ int dance_activate_check_settings(const dance_config *cfg, char *err,
  */
 dance_res *dance_activate_resolver(const dance_config *cfg, char *err,
                                    size_t errlen);
+
+/* The longest line of a prewarm_file, characters (blanks and comments
+ * included). */
+#define DANCE_ACTIVATE_PREWARM_LINE_MAX 1024
+
+/* A known population (prewarm_file): the TLSA owners of its ClientNames. */
+typedef struct {
+    char **owners; /* distinct (compared without case), sorted; owned */
+    size_t n;
+} dance_activate_population;
+
+/*
+ * dance_activate_prewarm - read cfg->prewarm_file (nothing when it is not
+ * set; refused with client_auth = off, which would not use it, or
+ * cache_max_entries = 0, which leaves nowhere to keep it): one ClientName
+ * a line, as a client would send it; '#' starts a
+ * comment, blank lines are skipped, blanks around a name are trimmed.
+ * Every name must pass the checks a received ClientName passes and is
+ * mapped to its TLSA owner as a received one is (dance_ext_client_owner,
+ * with cfg's allow and client_service); repeated owners are dropped; more
+ * owners than cfg->cache_max_entries are refused. Returns 1 with the
+ * owners in out (free with dance_activate_population_clear), or 0 with
+ * the refusal in err naming the key, the file and the line (out empty).
+ */
+int dance_activate_prewarm(const dance_config *cfg,
+                           dance_activate_population *out, char *err,
+                           size_t errlen);
+
+/* dance_activate_population_clear - free what dance_activate_prewarm
+ * put in p, and empty it. */
+void dance_activate_population_clear(dance_activate_population *p);
 
 /*
  * dance_activate_second - may second (a later activation in a process)

@@ -334,6 +334,21 @@ static int parse_stats_file(const dance_config_key *key, dance_config *cfg,
     return set_text(key, cfg, v, err, errlen);
 }
 
+/* parse_prewarm_file - an absolute path (the file is read at activation,
+ * dance_activate_prewarm). */
+static int parse_prewarm_file(const dance_config_key *key, dance_config *cfg,
+                              const char *v, char *err, size_t errlen)
+{
+    if (v[0] != '/') {
+        snprintf(err, errlen,
+                 "prewarm_file = '%s' is not valid (expected an absolute "
+                 "path to a file of ClientNames, one a line)",
+                 v);
+        return 0;
+    }
+    return set_text(key, cfg, v, err, errlen);
+}
+
 /* ---- printers (dance_key_print_fn) --------------------------------------- */
 
 /* print_enum - the value's first name. */
@@ -514,6 +529,13 @@ const dance_config_key dance_config_table[] = {
      "a Prometheus text file of the counters, rewritten every 5 s by "
      "each process",
      FIELD(stats_file), TEXT(parse_stats_file, print_text)},
+    /* issue 14; read and checked at activation (dance_activate.c) */
+    {"prewarm_file", DANCE_KEY_PATH, DANCE_ROLE_SERVER, 0,
+     "an absolute path to a file of ClientNames, one a line", 0, NULL, "none",
+     "/etc/dance/clients.txt",
+     "ClientNames whose TLSA records each process looks up from its first "
+     "server handshake on and keeps in its cache",
+     FIELD(prewarm_file), TEXT(parse_prewarm_file, print_text)},
     {NULL, 0, 0, 0, NULL, 0, NULL, NULL, NULL, NULL, 0, 0, NULL, NULL, 0, 0,
      NULL, NULL}};
 

@@ -33,6 +33,8 @@ typedef struct {
     size_t nallow;
     char *client_service; /* NULL: none */
     dance_identity_check identity_check;
+    char *prewarm_file; /* NULL: none; ClientNames to keep warm
+                           (dance_activate_prewarm reads it) */
     /* both */
     dance_profile profile;
     uint16_t extension_type;

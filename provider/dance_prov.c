@@ -143,6 +143,9 @@ static const OSSL_PARAM *prov_gettable_params(void *provctx)
         STAT("dance-jobs-queued"),
         STAT("dance-jobs-shared"),
         STAT("dance-refreshes"),
+        STAT("dance-joiner-runs"),
+        STAT("dance-prewarmed"),
+        STAT("dance-prewarm-handed-over"),
         OSSL_PARAM_END};
 
     (void)provctx;
@@ -152,14 +155,26 @@ static const OSSL_PARAM *prov_gettable_params(void *provctx)
 /* set_stats - the resolver's and the lookup pool's counters. */
 static int set_stats(const dance_prov_ctx *ctx, OSSL_PARAM params[])
 {
-    static const char *const names[] = {
-        "dance-lookups",        "dance-cache-hits",  "dance-cache-misses",
-        "dance-cache-entries",  "dance-queries-udp", "dance-queries-tcp",
-        "dance-jobs-immediate", "dance-jobs-queued", "dance-jobs-shared",
-        "dance-refreshes"};
+    static const char *const names[] = {"dance-lookups",
+                                        "dance-cache-hits",
+                                        "dance-cache-misses",
+                                        "dance-cache-entries",
+                                        "dance-queries-udp",
+                                        "dance-queries-tcp",
+                                        "dance-jobs-immediate",
+                                        "dance-jobs-queued",
+                                        "dance-jobs-shared",
+                                        "dance-refreshes",
+                                        "dance-joiner-runs",
+                                        "dance-prewarmed",
+                                        "dance-prewarm-handed-over"};
     dance_res_stats rs;
     dance_async_stats as;
-    uint64_t got[10];
+    uint64_t got[13];
+
+    _Static_assert(sizeof(names) / sizeof(names[0]) ==
+                       sizeof(got) / sizeof(got[0]),
+                   "a value for every name");
 
     if (ctx == NULL || ctx->rt == NULL || ctx->rt->ext.res == NULL)
         return 1;
@@ -175,6 +190,9 @@ static int set_stats(const dance_prov_ctx *ctx, OSSL_PARAM params[])
     got[7] = as.queued;
     got[8] = as.shared;
     got[9] = as.refreshes;
+    got[10] = as.joiner_runs;
+    got[11] = as.prewarmed;
+    got[12] = as.prewarm_handed_over;
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
         OSSL_PARAM *p = OSSL_PARAM_locate(params, names[i]);
 
@@ -375,6 +393,32 @@ static void start_stats(const prov_runtime *rt)
         dance_log(DANCE_LOG_WARN, "no stats file: %s", err);
 }
 
+/* set_population - the ClientNames of prewarm_file (if set), read and
+ * checked as `dance check-config` does, warmed by the lookup pool from the
+ * process's first server handshake on. Returns 1, or 0 with the refusal
+ * in err. */
+static int set_population(prov_runtime *rt, char *err, size_t errlen)
+{
+    dance_activate_population pop;
+    int ok;
+
+    if (!dance_activate_prewarm(&rt->cfg, &pop, err, errlen))
+        return 0;
+    if (rt->cfg.prewarm_file == NULL)
+        return 1;
+    ok = dance_async_set_prewarm(rt->ext.async, (const char *const *)pop.owners,
+                                 pop.n, LDNS_RR_TYPE_TLSA);
+    if (!ok)
+        snprintf(err, errlen, "out of memory");
+    else
+        dance_log(DANCE_LOG_INFO,
+                  "prewarm_file %s: %zu ClientNames, warmed from the first "
+                  "server handshake of each process on",
+                  rt->cfg.prewarm_file, pop.n);
+    dance_activate_population_clear(&pop);
+    return ok;
+}
+
 /* runtime_get - the process's runtime, built from cfg on first use (cfg
  * is then owned by it; otherwise the caller keeps and clears it). */
 static prov_runtime *runtime_get(dance_config *cfg, int *took_cfg, char *err,
@@ -420,7 +464,8 @@ static prov_runtime *runtime_get(dance_config *cfg, int *took_cfg, char *err,
         rt = NULL;
         goto done;
     }
-    if (!dance_ext_install(&rt->ext, err, errlen)) {
+    if (!set_population(rt, err, errlen) ||
+        !dance_ext_install(&rt->ext, err, errlen)) {
         dance_async_free(rt->ext.async);
         dance_res_free(rt->ext.res);
         free(rt);

@@ -254,6 +254,19 @@ static unsigned long long render(FILE *out, dance_res *res, dance_async *pool,
     counter(out, "dance_lookup_refreshes_total",
             "Background renewals of answers in use.", pid, a->refreshes,
             a0->refreshes, &sum);
+    counter(out, "dance_lookup_joiner_runs_total",
+            "Lookups a waiting handshake ran on its own thread (no worker "
+            "had taken them).",
+            pid, a->joiner_runs, a0->joiner_runs, &sum);
+    counter(out, "dance_prewarm_lookups_total",
+            "Lookups of prewarm_file names answered from a batch (their "
+            "first queries sent together), first ones and renewals.",
+            pid, a->prewarmed, a0->prewarmed, &sum);
+    counter(out, "dance_prewarm_handed_over_total",
+            "Lookups of prewarm_file names their batch got no usable "
+            "answer for, given to the workers (retries, TCP, other "
+            "servers).",
+            pid, a->prewarm_handed_over, a0->prewarm_handed_over, &sum);
     family(out, "dance_lookup_queue_depth", "gauge",
            "Lookups waiting for a worker now.");
     sample(out, "dance_lookup_queue_depth", pid, NULL, NULL, a->pending);

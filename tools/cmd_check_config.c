@@ -10,9 +10,9 @@
  * hand the provider (dance_activate_core_value); then the provider's own
  * functions run in the provider's order: unknown keys, dance_config_load,
  * dance_activate_check_settings, and for the first activation in the
- * process the log destination and the resolver, for a later one the
- * conflict check with the first. So the verdict and its words are the
- * provider's. Besides the verdict it lists every error it finds (each bad
+ * process the log destination, the resolver and the prewarm_file, for a
+ * later one the conflict check with the first. So the verdict and its words are
+ * the provider's. Besides the verdict it lists every error it finds (each bad
  * key, not only the first), the effective settings (written or default),
  * and, unless --offline, whether the trust anchor and the nameservers
  * answer (one query per nameserver, and one validated lookup).
@@ -395,6 +395,21 @@ static void probe(const dance_config *cfg, dance_res *res)
     ldns_rdf_deep_free(root);
 }
 
+/* check_population - the provider's reading of prewarm_file (if set):
+ * 1, printing how many names it warms, or 0 with its refusal in err. */
+static int check_population(const dance_config *cfg, char *err, size_t errlen)
+{
+    dance_activate_population pop;
+
+    if (!dance_activate_prewarm(cfg, &pop, err, errlen))
+        return 0;
+    if (cfg->prewarm_file != NULL)
+        printf("  prewarm_file: %zu ClientName%s to warm\n", pop.n,
+               pop.n == 1 ? "" : "s");
+    dance_activate_population_clear(&pop);
+    return 1;
+}
+
 /* activate - what runtime_get would say for s: the first activation in
  * the process checks the log destination and builds the resolver; a later
  * one must agree with the first (first: the first activated section, NULL
@@ -413,6 +428,8 @@ static void activate(section *s, const section *first, const char *first_why,
         if ((res = dance_activate_resolver(&s->cfg, err, sizeof(err))) == NULL)
             report(errors, err);
         dance_res_free(res);
+        if (!check_population(&s->cfg, err, sizeof(err)))
+            report(errors, err);
         return;
     }
     if (first != NULL && first_why[0] != '\0') {
@@ -437,6 +454,11 @@ static void activate(section *s, const section *first, const char *first_why,
         if (why[0] == '\0')
             snprintf(why, whylen, "%s", err);
         return;
+    }
+    if (!check_population(&s->cfg, err, sizeof(err))) {
+        report(errors, err);
+        if (why[0] == '\0')
+            snprintf(why, whylen, "%s", err);
     }
     if (!offline && why[0] == '\0')
         probe(&s->cfg, res);

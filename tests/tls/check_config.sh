@@ -248,6 +248,119 @@ sed -i 's/^dance = dance_sect$/x.dancing = dance_sect/' "$TMP/identity.cnf"
 add identity "identity = dance"
 compare identity refused
 
+# --- prewarm_file (issue 14): a careless operator's list -------------------
+# pw_case NAME WANT PATTERN - compare, and the provider's reason (or, when
+# it activates, check-config's output) matches PATTERN (grep -E): so a
+# refusal for another reason (before prewarm_file existed: "unknown key")
+# does not pass.
+pw_case() {
+    local name=$1 want=$2 pat=$3 text
+    compare "$name" "$want"
+    if [ "$want" = refused ]; then
+        text=$PWHY
+    else
+        text=$(cat "$TMP/cc.out")
+    fi
+    if grep -qE -- "$pat" <<<"$text"; then
+        tls_pass "$name: says why: $pat"
+    else
+        tls_fail "$name: says why: $pat" "${text:0:300}"
+    fi
+}
+PW=$TMP/pw
+mkdir -p "$PW"
+# A good file: comments, blank lines, blanks around names, a name repeated
+# (also in another case): two distinct TLSA owners.
+printf '%s\n' '# the fleet' '' '  _c.dev1.example.test  ' \
+    $'\t_c.dev2.example.test # second' '_C.DEV1.example.test' \
+    '_c.dev1.example.test' '   ' >"$PW/good.txt"
+tls_conf pwgood client_auth=require 'allow=*.example.test' \
+    prewarm_file="$PW/good.txt"
+pw_case pwgood active '^  prewarm_file: 2 ClientNames to warm$'
+# client_service maps bare names as the server maps received ones: dev1
+# and _svc.dev1 are one owner.
+printf '%s\n' dev1.example.test _svc.dev1.example.test >"$PW/service.txt"
+tls_conf pwservice client_auth=require client_service=_svc \
+    prewarm_file="$PW/service.txt"
+pw_case pwservice active '^  prewarm_file: 1 ClientName to warm$'
+# Exactly as many names as the cache holds: accepted.
+tls_conf pwfull client_auth=require cache_max_entries=2 \
+    prewarm_file="$PW/good.txt"
+pw_case pwfull active '^  prewarm_file: 2 ClientNames to warm$'
+tls_conf pwrelative client_auth=require prewarm_file=pw/good.txt
+pw_case pwrelative refused "prewarm_file = 'pw/good.txt' is not valid \(expected an absolute path"
+tls_conf pwmissing client_auth=require prewarm_file="$PW/missing.txt"
+pw_case pwmissing refused "prewarm_file $PW/missing.txt cannot be read: No such file"
+tls_conf pwdir client_auth=require prewarm_file="$PW"
+pw_case pwdir refused "prewarm_file $PW is not a regular file"
+# A FIFO nobody writes to: refused at once, not a hang.
+mkfifo "$PW/fifo"
+tls_conf pwfifo client_auth=require prewarm_file="$PW/fifo"
+pw_case pwfifo refused "prewarm_file $PW/fifo is not a regular file"
+{
+    printf '_c.dev1.example.test\n'
+    printf '%01100d\n' 0
+} >"$PW/long.txt"
+tls_conf pwlong client_auth=require prewarm_file="$PW/long.txt"
+pw_case pwlong refused "prewarm_file $PW/long.txt line 2: longer than 1024 characters"
+# A NUL byte would cut "good<NUL>evil" to "good" unseen.
+printf '_c.dev1.example.test\n_c.dev2.example.test\0.evil.test\n' \
+    >"$PW/nul.txt"
+tls_conf pwnul client_auth=require prewarm_file="$PW/nul.txt"
+pw_case pwnul refused "prewarm_file $PW/nul.txt line 2: holds a NUL byte"
+printf '%s\n' _c.dev1.example.test '# ok so far' 'bad name.example.test' \
+    >"$PW/bad.txt"
+tls_conf pwbad client_auth=require prewarm_file="$PW/bad.txt"
+pw_case pwbad refused "prewarm_file $PW/bad.txt line 3: 'bad name.example.test' is not a ClientName the server accepts \(character other than"
+printf '%s\n' _c.dev1.example.test. >"$PW/dot.txt"
+tls_conf pwdot client_auth=require prewarm_file="$PW/dot.txt"
+pw_case pwdot refused "line 1: '_c.dev1.example.test.' is not a ClientName the server accepts \(trailing dot\)"
+# A server's TLSA owner is never a client name.
+printf '%s\n' _443._tcp.www.example.test >"$PW/server.txt"
+tls_conf pwserver client_auth=require prewarm_file="$PW/server.txt"
+pw_case pwserver refused "line 1: '_443._tcp.www.example.test' is not a ClientName the server accepts \(a _<port>._<protocol> name"
+# Not on allow: no query for it, in a handshake or here.
+printf '%s\n' _c.dev1.example.test _c.dev1.example.org >"$PW/allow.txt"
+tls_conf pwallow client_auth=require 'allow=*.example.test' \
+    prewarm_file="$PW/allow.txt"
+pw_case pwallow refused "prewarm_file $PW/allow.txt line 2: '_c.dev1.example.org' is not a ClientName the server accepts \(name not on the allow list\)"
+# A name of 252 octets is a ClientName, but not with _svc in front.
+long=$(printf 'a%.0s' {1..61})
+printf '%s.%s.%s.%s.test\n' "$long" "$long" "$long" "$long" \
+    >"$PW/longowner.txt"
+tls_conf pwlongowner client_auth=require client_service=_svc \
+    prewarm_file="$PW/longowner.txt"
+pw_case pwlongowner refused "line 1: .*its TLSA owner with client_service = _svc is not a DNS name \(name longer than 253 octets\)"
+tls_conf pwoff client_auth=off prewarm_file="$PW/good.txt"
+pw_case pwoff refused "prewarm_file = $PW/good.txt with client_auth = off: nothing would use"
+tls_conf pwnocache client_auth=require cache_max_entries=0 \
+    prewarm_file="$PW/good.txt"
+pw_case pwnocache refused "prewarm_file = $PW/good.txt with cache_max_entries = 0"
+tls_conf pwmany client_auth=require cache_max_entries=1 \
+    prewarm_file="$PW/good.txt"
+pw_case pwmany refused "prewarm_file $PW/good.txt names (at least )?2 ClientNames, more than cache_max_entries = 1"
+# A long file of names: refused without reading it all into memory.
+seq -f '_c.dev%g.example.test' 1 5000 >"$PW/many.txt"
+tls_conf pwmanymore client_auth=require cache_max_entries=100 \
+    prewarm_file="$PW/many.txt"
+pw_case pwmanymore refused "prewarm_file $PW/many.txt names at least [0-9]+ ClientNames, more than cache_max_entries = 100"
+# A second activation may not change the list, nor add one.
+tls_conf pwsecond client_auth=require prewarm_file="$PW/good.txt"
+second pwsecond "client_auth = require" "allow = *.test" \
+    "trust_anchor = $DW_ANCHOR" "nameservers = $DW_NSD" \
+    "prewarm_file = $PW/service.txt"
+pw_case pwsecond refused "sets prewarm_file = $PW/service.txt, but .* has prewarm_file = $PW/good.txt"
+tls_conf pwsecondadd client_auth=require
+second pwsecondadd "client_auth = require" "allow = *.test" \
+    "trust_anchor = $DW_ANCHOR" "nameservers = $DW_NSD" \
+    "prewarm_file = $PW/good.txt"
+pw_case pwsecondadd refused "sets prewarm_file = $PW/good.txt, but .* has prewarm_file = none"
+tls_conf pwsame client_auth=require prewarm_file="$PW/good.txt"
+second pwsame "client_auth = require" "allow = *.test" \
+    "trust_anchor = $DW_ANCHOR" "nameservers = $DW_NSD" \
+    "prewarm_file = $PW/good.txt" "log_file = $TMP/pwsame.log"
+pw_case pwsame active '^  ok$'
+
 # --- check-config's own duties -------------------------------------------
 cc_expect "no FILE: exit 2" 2
 cc_expect "a SECTION that does not exist: exit 2" 2 "$TMP/good.cnf" no_such_sect

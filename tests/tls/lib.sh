@@ -115,6 +115,7 @@ tls_port_slice() {
     matrix_web) echo 10 ;; matrix_misc) echo 11 ;; check_config) echo 15 ;;
     stats) echo 14 ;; profile) echo 16 ;; formats) echo 17 ;;
     deb) echo 20 ;; # tests/install/deb.sh
+    prewarm) echo 22 ;; # issue 14, prewarm_file
     *) echo 12 ;;
     esac
 }
