@@ -65,17 +65,36 @@
 
 #define NAME_FMT "_client.b%05ld.example.test"
 #define MAX_THREADS 512
-#define NCOUNTERS 10
+#define NCOUNTERS 13
 
 /* Provider counters, in the order they are printed. */
 static const char *const counter_names[NCOUNTERS] = {
-    "dance-lookups",        "dance-cache-hits",  "dance-cache-misses",
-    "dance-cache-entries",  "dance-queries-udp", "dance-queries-tcp",
-    "dance-jobs-immediate", "dance-jobs-queued", "dance-jobs-shared",
-    "dance-refreshes"};
-static const char *const counter_keys[NCOUNTERS] = {
-    "lookups", "cache_hits", "cache_misses", "cache_entries", "udp",
-    "tcp",     "immediate",  "queued",       "shared",        "refreshes"};
+    "dance-lookups",
+    "dance-cache-hits",
+    "dance-cache-misses",
+    "dance-cache-entries",
+    "dance-queries-udp",
+    "dance-queries-tcp",
+    "dance-jobs-immediate",
+    "dance-jobs-queued",
+    "dance-jobs-shared",
+    "dance-refreshes",
+    "dance-joiner-runs",
+    "dance-prewarmed",
+    "dance-prewarm-handed-over"};
+static const char *const counter_keys[NCOUNTERS] = {"lookups",
+                                                    "cache_hits",
+                                                    "cache_misses",
+                                                    "cache_entries",
+                                                    "udp",
+                                                    "tcp",
+                                                    "immediate",
+                                                    "queued",
+                                                    "shared",
+                                                    "refreshes",
+                                                    "joiner_runs",
+                                                    "prewarmed",
+                                                    "prewarm_handed_over"};
 
 typedef struct {
     EVP_PKEY *key;

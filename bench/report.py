@@ -161,9 +161,9 @@ def list_table(rows, lists):
     print()
     print("| storm | dnssec | n | rounds | time to last auth s, from the "
           "first handshake (CA) | × CA (rounds) | extra RTTs over CA "
-          "(rounds) | chain warm-up s | lookups waited for | DNS queries "
-          "| longest hs ms | failed |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+          "(rounds) | chain warm-up s | names warmed (handed over) "
+          "| lookups waited for | DNS queries | longest hs ms | failed |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for label, rtt in (("storm", 20), ("storm250", 250)):
         for mode in ("validate", "trust-ad"):
             rs = [r for r in lists if r["label"] == label and
@@ -181,14 +181,16 @@ def list_table(rows, lists):
                 ratios.append(num(r, "from_first_s") / ca)
                 extras.append((num(r, "from_first_s") - ca) * 1e3 / rtt)
             print("| resolver %d ms away, population known | %s | %d | %d "
-                  "| %.3f (%.3f) | %.3f (%s) | **%.2f** (%s) | %.3f | %.0f "
-                  "| %.0f | %.0f | %d |" % (
+                  "| %.3f (%.3f) | %.3f (%s) | **%.2f** (%s) | %.3f "
+                  "| %.0f (%.0f) | %.0f | %.0f | %.0f | %d |" % (
                       rtt, mode, int(num(rs[0], "n")), len(rs),
                       med(num(r, "from_first_s") for r in rs), med(cas),
                       med(ratios), ", ".join("%.3f" % x for x in ratios),
                       med(extras), ", ".join("%.2f" % x for x in extras),
                       med(num(r, "from_first_s") - num(r, "wall_s")
                           for r in rs),
+                      med(num(r, "total_prewarmed") for r in rs),
+                      med(num(r, "total_prewarm_handed_over") for r in rs),
                       med(num(r, "queued") for r in rs),
                       med(num(r, "total_udp") + num(r, "total_tcp")
                           for r in rs),

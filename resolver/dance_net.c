@@ -762,8 +762,9 @@ size_t dance_net_query_batch(const dance_net_server *server,
         nfds_t m = 0;
         int rc;
 
-        if (now >= until)
-            break;
+        /* Past the wait, answers already here are still taken (poll
+         * without waiting): the time on_reply spends validating (a first
+         * answer may fetch the whole chain) is not the servers'. */
         for (size_t i = 0; i < n; i++)
             if (slot[i].fd >= 0) {
                 pfd[m].fd = slot[i].fd;
@@ -771,7 +772,7 @@ size_t dance_net_query_batch(const dance_net_server *server,
                 pfd[m].revents = 0;
                 idx[m++] = i;
             }
-        rc = poll(pfd, m, (int)(until - now));
+        rc = poll(pfd, m, now < until ? (int)(until - now) : 0);
         if (rc < 0 && errno == EINTR)
             continue;
         if (rc <= 0)
