@@ -205,8 +205,10 @@ typedef enum {
     SC_WRONG_SOURCE,   /* first a forged answer from another port */
     SC_TRUNCATED,      /* TC over UDP; the answer over TCP */
     SC_TRUNCATED_ONLY, /* TC over UDP; no TCP listener */
-    SC_OVERSIZED       /* over UDP a datagram larger than the transport
+    SC_OVERSIZED,      /* over UDP a datagram larger than the transport
                           reads, TC clear; the answer over TCP */
+    SC_STAGGER         /* the first query answered at once, each later
+                          one 50 ms after the one before */
 } script;
 
 typedef struct {
@@ -382,6 +384,10 @@ static void *scripted_main(void *arg)
             serve_tcp(s);
             ldns_pkt_free(q);
             continue;
+        case SC_STAGGER:
+            if (s->queries > 1)
+                usleep(50 * 1000);
+            break;
         case SC_PLAIN:
             break;
         }
@@ -572,6 +578,174 @@ static void test_randomised(void)
     scripted_stop(&s);
 }
 
+/* ---- many questions at once --------------------------------------------- */
+
+typedef struct {
+    int calls;
+    int seen[8];
+    unsigned sleep_first_ms;
+} batch_seen;
+
+/* batch_got - on_reply of the batch tests: count, and on the first call
+ * take a long time (as validating a first answer that fetches the chain
+ * does). */
+static void batch_got(void *arg, size_t i, ldns_pkt *reply)
+{
+    batch_seen *b = arg;
+
+    if (b->calls++ == 0 && b->sleep_first_ms > 0)
+        usleep(b->sleep_first_ms * 1000);
+    if (i < 8)
+        b->seen[i]++;
+    ldns_pkt_free(reply);
+}
+
+/* Every question of a batch gets its answer, each from a query of its
+ * own (fresh ID and port), also when the first answer's handling takes
+ * longer than the whole wait: answers that arrived meanwhile are taken,
+ * not dropped. A NULL question is not asked. */
+static void test_batch(void)
+{
+    dance_net_params p = {.timeout_ms = 300,
+                          .attempts = 1,
+                          .dnssec_ok = 1,
+                          .checking_disabled = 1};
+    const ldns_rdf *qnames[8];
+    ldns_rdf *owned[8];
+    dance_net_counters c = {0, 0};
+    batch_seen b = {.sleep_first_ms = 600};
+    scripted s;
+    size_t got;
+
+    for (int i = 0; i < 8; i++) {
+        char name[64];
+
+        snprintf(name, sizeof(name), "_c.h%d.batch.test.", i);
+        owned[i] = ldns_dname_new_frm_str(name);
+        qnames[i] = i == 5 ? NULL : owned[i];
+    }
+    scripted_start(&s, SC_STAGGER);
+    got = dance_net_query_batch(&s.addr, qnames, 8, LDNS_RR_TYPE_TLSA, &p,
+                                dance_net_now_ms() + 2000, batch_got, &b, &c);
+    CU_ASSERT_EQUAL(got, 7);
+    CU_ASSERT_EQUAL(b.calls, 7);
+    for (int i = 0; i < 8; i++)
+        CU_ASSERT_EQUAL(b.seen[i], i == 5 ? 0 : 1);
+    CU_ASSERT_EQUAL(c.udp_queries, 7);
+    CU_ASSERT_EQUAL(s.queries, 7);
+    for (int i = 0; i < 7; i++)
+        for (int j = 0; j < i; j++)
+            CU_ASSERT(s.ids[i] != s.ids[j] || s.ports[i] != s.ports[j]);
+    scripted_stop(&s);
+    for (int i = 0; i < 8; i++)
+        ldns_rdf_deep_free(owned[i]);
+}
+
+/* A batch takes no answer the single query would not: forged IDs and
+ * questions, and a truncated answer, give no call (the caller asks those
+ * again the ordinary way). */
+static void test_batch_refuses(void)
+{
+    static const script scripts[] = {SC_WRONG_ID, SC_WRONG_QUESTION,
+                                     SC_TRUNCATED_ONLY, SC_OVERSIZED};
+    dance_net_params p = {.timeout_ms = 300,
+                          .attempts = 1,
+                          .dnssec_ok = 1,
+                          .checking_disabled = 1};
+
+    for (size_t k = 0; k < sizeof(scripts) / sizeof(scripts[0]); k++) {
+        ldns_rdf *q = ldns_dname_new_frm_str("_c.h.Query.test.");
+        const ldns_rdf *qnames[1] = {q};
+        batch_seen b = {.sleep_first_ms = 0};
+        scripted s;
+        size_t got;
+
+        scripted_start(&s, scripts[k]);
+        got = dance_net_query_batch(&s.addr, qnames, 1, LDNS_RR_TYPE_TLSA, &p,
+                                    dance_net_now_ms() + 2000, batch_got, &b,
+                                    NULL);
+        /* The wrong ID and wrong question scripts send the real answer
+         * after the forgeries: that one is taken, the forgeries not. */
+        CU_ASSERT_EQUAL(got, scripts[k] == SC_WRONG_ID ||
+                                     scripts[k] == SC_WRONG_QUESTION
+                                 ? 1u
+                                 : 0u);
+        CU_ASSERT_EQUAL(b.calls, (int)got);
+        scripted_stop(&s);
+        ldns_rdf_deep_free(q);
+    }
+}
+
+/* nx_reply - an NXDOMAIN reply to (qname, TLSA), to hold in hand. */
+static ldns_pkt *nx_reply(const char *qname)
+{
+    ldns_pkt *r = ldns_pkt_new();
+    ldns_rr *q = ldns_rr_new();
+
+    ldns_rr_set_owner(q, ldns_dname_new_frm_str(qname));
+    ldns_rr_set_type(q, LDNS_RR_TYPE_TLSA);
+    ldns_rr_set_class(q, LDNS_RR_CLASS_IN);
+    ldns_rr_set_question(q, 1);
+    ldns_rr_list_push_rr(ldns_pkt_question(r), q);
+    ldns_pkt_set_qdcount(r, 1);
+    ldns_pkt_set_qr(r, 1);
+    ldns_pkt_set_rcode(r, LDNS_RCODE_NXDOMAIN);
+    return r;
+}
+
+/* An answer in hand answers exactly its question and only once: another
+ * name, type, DO or CD bit, or server, goes to the network (a batch's
+ * answer for one name must never stand for another's). exchange() asks
+ * _c.h.Query.test TLSA with DO and CD set; the server's answer has one
+ * record, the one in hand none (NXDOMAIN). */
+static void test_preanswer(void)
+{
+    static const struct {
+        const char *qname;
+        ldns_rr_type type;
+        int dnssec_ok, cd, other_server, taken;
+    } cases[] = {
+        {"_c.h.query.TEST.", LDNS_RR_TYPE_TLSA, 1, 1, 0, 1},
+        {"_c.h2.query.test.", LDNS_RR_TYPE_TLSA, 1, 1, 0, 0},
+        {"_c.h.query.test.", LDNS_RR_TYPE_A, 1, 1, 0, 0},
+        {"_c.h.query.test.", LDNS_RR_TYPE_TLSA, 0, 1, 0, 0},
+        {"_c.h.query.test.", LDNS_RR_TYPE_TLSA, 1, 0, 0, 0},
+        {"_c.h.query.test.", LDNS_RR_TYPE_TLSA, 1, 1, 1, 0},
+    };
+
+    for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+        scripted s;
+        dance_net_server copy;
+        dance_net_counters c;
+        char why[256] = "";
+        int answers = 0;
+        ldns_rdf *qn = ldns_dname_new_frm_str(cases[k].qname);
+        dance_net_preanswer pre = {.qtype = cases[k].type,
+                                   .qname = qn,
+                                   .dnssec_ok = cases[k].dnssec_ok,
+                                   .checking_disabled = cases[k].cd,
+                                   .reply = nx_reply(cases[k].qname)};
+
+        scripted_start(&s, SC_PLAIN);
+        copy = s.addr;
+        pre.server = cases[k].other_server ? &copy : &s.addr;
+        dance_net_preanswer_set(&pre);
+        CU_ASSERT_EQUAL(exchange(&s, &answers, &c, why, sizeof(why)),
+                        DANCE_NET_OK);
+        CU_ASSERT_EQUAL(answers, cases[k].taken ? -1 : 1);
+        CU_ASSERT_EQUAL(s.queries, cases[k].taken ? 0 : 1);
+        CU_ASSERT_EQUAL(pre.reply == NULL, cases[k].taken);
+        /* Once taken, it is gone: the same question again is asked. */
+        CU_ASSERT_EQUAL(exchange(&s, &answers, &c, why, sizeof(why)),
+                        DANCE_NET_OK);
+        CU_ASSERT_EQUAL(answers, 1);
+        dance_net_preanswer_set(NULL);
+        ldns_pkt_free(pre.reply);
+        ldns_rdf_deep_free(qn);
+        scripted_stop(&s);
+    }
+}
+
 int dance_test_suite_net(void)
 {
     static const CU_TestInfo tests[] = {
@@ -583,6 +757,9 @@ int dance_test_suite_net(void)
         {"spoofed replies ignored, the answer taken", test_spoofed_replies},
         {"truncated: TCP, never the truncated answer", test_truncated},
         {"oversized UDP answer: TCP, never a cut one", test_oversized},
+        {"batch: every answer, also after a slow one", test_batch},
+        {"batch: forged, truncated, oversized refused", test_batch_refuses},
+        {"answer in hand: its question only, once", test_preanswer},
         {"random ID and source port per query", test_randomised},
         CU_TEST_INFO_NULL};
 
