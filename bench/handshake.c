@@ -113,6 +113,8 @@ typedef struct {
     int fresh;         /* every measured handshake a never-used identity */
     int prewarm;       /* one handshake per identity in range first */
     long chain_warm;   /* identity for one handshake first, or -1 */
+    double srv_cpu;    /* CPU s of the server threads over the measured
+                          phase: the server's share of cpu_s */
     double from_first; /* s from the chain warm-up's start to the last
                           handshake's end (the server's first handshake
                           starts what it warms, see prewarm_file), or -1 */
@@ -493,6 +495,22 @@ static void *server_main(void *arg)
     return NULL;
 }
 
+/* threads_cpu_s - CPU time (user + system) the threads t[0..n) have used,
+ * seconds. */
+static double threads_cpu_s(const pthread_t *t, int n)
+{
+    double sum = 0;
+
+    for (int i = 0; i < n; i++) {
+        clockid_t c;
+        struct timespec ts;
+
+        if (pthread_getcpuclockid(t[i], &c) == 0 && clock_gettime(c, &ts) == 0)
+            sum += (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+    }
+    return sum;
+}
+
 /* ---- client ------------------------------------------------------------- */
 
 /* handshake_timed - one client handshake as identity id: 1 if the server
@@ -763,7 +781,8 @@ static void report(const bench *b, double wall, double cpu,
                b->flood, b->flood_zone, atomic_load(&b->flood_n),
                atomic_load(&b->flood_n) - atomic_load(&b->flood_accepted),
                atomic_load(&b->flood_accepted), 1e3 * b->flood_max);
-    printf(" cpu_s=%.3f maxrss_kb=%ld", cpu, peak_rss_kb());
+    printf(" cpu_s=%.3f srv_cpu_s=%.3f maxrss_kb=%ld", cpu, b->srv_cpu,
+           peak_rss_kb());
     printf(" dance=%d", dance);
     for (int i = 0; dance && i < NCOUNTERS; i++)
         printf(" %s=%llu", counter_keys[i],
@@ -969,6 +988,7 @@ static int cmd_run(int argc, char **argv)
     pthread_barrier_wait(&b.flood_ready);
     read_counters(before);
     cpu0 = cpu_s();
+    b.srv_cpu = -threads_cpu_s(servers, nservers);
     t0 = now_s();
     for (int i = 0; i < b.conc; i++)
         if (pthread_create(&clients[i], NULL, client_main, &b) != 0)
@@ -979,6 +999,7 @@ static int cmd_run(int argc, char **argv)
     if (b.chain_warm >= 0)
         b.from_first = now_s() - t_first;
     cpu = cpu_s() - cpu0;
+    b.srv_cpu += threads_cpu_s(servers, nservers);
     read_counters(after);
     /* The flood ends with the measured clients (each flood thread ends
      * its handshake under way first). */

@@ -2,26 +2,28 @@
 # SPDX-License-Identifier: Apache-2.0
 # smoke.sh - correctness-only smoke run of dance-bench (ctest bench.smoke).
 #
-#   smoke.sh DANCE_BENCH DANCE_SO FAULTPROXY DNSWORLD_SH
+#   smoke.sh DANCE_BENCH DANCE_SO FAULTPROXY DNSWORLD_SH RELAY
 #
 # Builds a small PKI and a DNS world, then checks that a baseline run and
 # DANE runs (validate and trust-ad, TLS 1.2 and 1.3) complete every
 # handshake and that the provider's counters say what happened: a warm run
 # answers every handshake from the cache, a cold run queues one lookup per
 # new name, a storm of 200 new names is authenticated in full, also beside
-# a flood of unknown names, every one of which is refused. Nothing here
-# measures or asserts time.
+# a flood of unknown names, every one of which is refused; bench/run's
+# delaying relay relays, holds answers back and drops "silent" names.
+# Nothing here measures the handshakes' time.
 # The checks are eval'd strings that read $out: single quotes on purpose.
 # shellcheck disable=SC2016,SC2034
 set -euo pipefail
-if [ $# -ne 4 ]; then
-    echo "usage: $0 DANCE_BENCH DANCE_SO FAULTPROXY DNSWORLD_SH" >&2
+if [ $# -ne 5 ]; then
+    echo "usage: $0 DANCE_BENCH DANCE_SO FAULTPROXY DNSWORLD_SH RELAY" >&2
     exit 2
 fi
-BENCH=$1 FAULTPROXY=$3 DNSWORLD=$4
+BENCH=$1 FAULTPROXY=$3 DNSWORLD=$4 RELAY=$5
 MODULE=$(realpath "$2") # openssl.cnf resolves relative modules elsewhere
 TMP=$(mktemp -d /tmp/dance-bench-smoke.XXXXXX)
-trap '"$DNSWORLD" stop "$TMP/world" >/dev/null 2>&1 || true; rm -rf "$TMP"' EXIT
+RELAY_PID=
+trap '[ -z "$RELAY_PID" ] || kill "$RELAY_PID" 2>/dev/null; "$DNSWORLD" stop "$TMP/world" >/dev/null 2>&1 || true; rm -rf "$TMP"' EXIT
 fails=0
 
 # check NAME COND - report one assertion (COND is eval'd, so callers quote
@@ -140,5 +142,21 @@ else
     check "name outside allow is refused" \
         '[ "$(field "$(cat "$TMP/deny.out")" fail)" = 3 ]'
 fi
+# The delaying relay (bench/delayrelay.c): an answer comes, at least its
+# delay late, with the query logged; a "silent" name gets none.
+rport=$("$FAULTPROXY" --free-port)
+"$RELAY" -l 127.0.0.1 -p "$rport" -u "$DW_NSD" --delay-ms 300 \
+    --log "$TMP/relay.log" </dev/null >"$TMP/relay.err" 2>&1 &
+RELAY_PID=$!
+sleep 0.3
+t0=$(date +%s%N)
+out=$(drill -p "$rport" @127.0.0.1 _client.b00001.example.test TLSA 2>&1 || true)
+ms=$((($(date +%s%N) - t0) / 1000000))
+check "relay: the answer, 300 ms late (took $ms ms)" \
+    'grep -q "rcode: NOERROR" <<<"$out" && grep -q "IN.TLSA.3 1 1" <<<"$out" && [ $ms -ge 300 ]'
+check "relay: the query logged" \
+    'grep -qi "^udp _client.b00001.example.test. TLSA$" "$TMP/relay.log"'
+out=$(timeout 5 drill -p "$rport" @127.0.0.1 silent.b1.example.test TLSA 2>&1 || true)
+check "relay: a silent name gets no answer" '! grep -q "rcode:" <<<"$out"'
 [ $fails -eq 0 ] || { echo "$fails check(s) failed"; exit 1; }
 echo "all checks passed"
