@@ -79,9 +79,10 @@ def storm(runs):
     print()
     print("| storm | dnssec | n | conc | rounds | time to last auth s | hs/s "
           "| × baseline | extra RTTs over baseline | CPU ms / hs (× baseline) "
+          "| server CPU ms / hs (× baseline) "
           "| longest hs ms | lookups waited for | DNS queries | peak RSS MiB "
           "| failed |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     result = ("?", float("nan"))
     floods = [r for r in runs if r.get("scen") == "storm-flood"]
     groups = [("storm", 20, None, rows), ("storm250", 250, None, rows)]
@@ -93,7 +94,7 @@ def storm(runs):
             rs = [r for r in grp if r["label"] == label and r["mode"] == mode]
             if not rs:
                 continue
-            ratios, extras, cpus = [], [], []
+            ratios, extras, cpus, srvs = [], [], [], []
             for r in rs:
                 b = [x for x in grp if x["label"] == label and
                      x["mode"] == "none" and x["round"] == r["round"]]
@@ -101,6 +102,9 @@ def storm(runs):
                     ratios.append(num(r, "wall_s") / num(b[0], "wall_s"))
                     if num(b[0], "cpu_s") > 0:
                         cpus.append(num(r, "cpu_s") / num(b[0], "cpu_s"))
+                    if num(b[0], "srv_cpu_s") > 0:
+                        srvs.append(num(r, "srv_cpu_s") /
+                                    num(b[0], "srv_cpu_s"))
                     extras.append((num(r, "wall_s") - num(b[0], "wall_s")) *
                                   1e3 / rtt)
             n = int(num(rs[0], "n"))
@@ -111,7 +115,7 @@ def storm(runs):
                     title if mode != "none" else "CA baseline",
                     dict(FLOODS)[kind], rs[0].get("flood", "?"))
             print("| %s | %s | %d | %s | %d | %.3f | %.0f | %s | %s | %s | "
-                  "%.0f | %s | %s | %.1f | %d |" % (
+                  "%s | %.0f | %s | %s | %.1f | %d |" % (
                       title,
                       mode if mode != "none" else "—", n, rs[0]["conc"],
                       len(rs), med(num(r, "wall_s") for r in rs),
@@ -123,6 +127,9 @@ def storm(runs):
                       "%.3f (%.3f)" % (med(1e3 * num(r, "cpu_s") / n
                                            for r in rs), med(cpus))
                       if cpus or mode == "none" else "?",
+                      "%.3f (%.3f)" % (med(1e3 * num(r, "srv_cpu_s") / n
+                                           for r in rs), med(srvs))
+                      if srvs or mode == "none" else "?",
                       med(num(r, "max_ms") for r in rs),
                       "%.0f" % med(num(r, "queued") for r in rs)
                       if mode != "none" else "—",
@@ -141,7 +148,8 @@ def storm(runs):
           "resolver delay. CPU: user + system time of the whole process "
           "(clients and server) over the storm, per handshake, and its "
           "ratio to the baseline's of the same round (hardly moved by other "
-          "jobs on a shared machine, unlike wall clock). Peak RSS: the "
+          "jobs on a shared machine, unlike wall clock); server CPU: the "
+          "server threads' share (lookups run on them). Peak RSS: the "
           "whole dance-bench process. Lookups and DNS queries of a flood "
           "row include the flood's.")
     effect = flood_table(rows, floods)
