@@ -238,6 +238,18 @@ int main(int argc, char **argv)
     if (lfd < 0 || ufd < 0 || bind(lfd, (struct sockaddr *)&lss, llen) != 0 ||
         connect(ufd, (struct sockaddr *)&uss, ulen) != 0)
         die("cannot open the sockets (port taken?)");
+    /* A storm's burst (a warmer sends up to 1024 queries at once) must
+     * not overflow the default receive buffers: a dropped query would be
+     * the relay's doing, not the resolver's. FORCE needs root; else the
+     * system's maximum applies. */
+    for (int i = 0, sz = 8 << 20; i < 2; i++) {
+        int fd = i == 0 ? lfd : ufd;
+
+        if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &sz, sizeof(sz)) != 0)
+            (void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
+        if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &sz, sizeof(sz)) != 0)
+            (void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
+    }
     if (pidfile != NULL) {
         FILE *f = fopen(pidfile, "w");
 
