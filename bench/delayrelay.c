@@ -207,7 +207,7 @@ int main(int argc, char **argv)
 
     if (slots == NULL || queue == NULL)
         die("out of memory");
-    for (int i = 1; i < argc; i++) {
+    for (int i = 1; i < argc; i += 2) { /* OPTION VALUE pairs */
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
 
         if (v == NULL)
@@ -228,7 +228,6 @@ int main(int argc, char **argv)
                 die("cannot open the log file");
         } else
             die("unknown option");
-        i++;
     }
     if (up == NULL || !parse_addr(listen_ip, port, &lss, &llen) ||
         !parse_addr(up, 0, &uss, &ulen))
