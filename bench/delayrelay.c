@@ -237,7 +237,7 @@ int main(int argc, char **argv)
     if (lfd < 0 || ufd < 0 || bind(lfd, (struct sockaddr *)&lss, llen) != 0 ||
         connect(ufd, (struct sockaddr *)&uss, ulen) != 0)
         die("cannot open the sockets (port taken?)");
-    /* A storm's burst (a warmer sends up to 1024 queries at once) must
+    /* A storm's burst (a warmer sends up to 512 queries at once) must
      * not overflow the default receive buffers: a dropped query would be
      * the relay's doing, not the resolver's. FORCE needs root; else the
      * system's maximum applies. */

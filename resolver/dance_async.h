@@ -155,7 +155,7 @@ void dance_async_get_stats(dance_async *pool, dance_async_stats *out);
 
 /* Names of a known population whose first queries go out at once (one
  * socket each; at most an eighth of RLIMIT_NOFILE). */
-#define DANCE_ASYNC_PREWARM_BATCH 1024
+#define DANCE_ASYNC_PREWARM_BATCH 512
 
 /*
  * dance_async_set_prewarm - keep (names[i], type) for i < n in the cache:
